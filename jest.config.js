@@ -1,0 +1,19 @@
+// Jest runs the TypeScript sources as native ES modules through ts-jest (which uses the real
+// TypeScript compiler, so decorator metadata is emitted exactly as `tsc` emits it for `npm start`).
+/** @type {import('jest').Config} */
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  setupFiles: ['reflect-metadata'],
+  moduleNameMapper: {
+    // Sources import relative files with their emitted `.js` name (NodeNext); jest resolves the `.ts`.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
+  },
+  // Two cores: integration suites open real sockets and servers, so keep parallelism modest.
+  maxWorkers: 2,
+  testTimeout: 20000,
+};
