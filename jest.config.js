@@ -16,4 +16,5 @@ export default {
   // Two cores: integration suites open real sockets and servers, so keep parallelism modest.
   maxWorkers: 2,
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/test/summary-reporter.cjs'],
 };

@@ -1,0 +1,15 @@
+// The Relay connection types of the schema, one per paged list.
+import { ObjectType } from 'type-graphql';
+import { ConnectionOf } from './connection.js';
+import { Contract } from './contract.type.js';
+import { Customer } from './customer.type.js';
+import { Invoice } from './invoice.type.js';
+
+@ObjectType({ description: 'A page of customers.' })
+export class CustomerConnection extends ConnectionOf(Customer, 'Customer') {}
+
+@ObjectType({ description: 'A page of contracts.' })
+export class ContractConnection extends ConnectionOf(Contract, 'Contract') {}
+
+@ObjectType({ description: 'A page of invoices.' })
+export class InvoiceConnection extends ConnectionOf(Invoice, 'Invoice') {}

@@ -1,0 +1,66 @@
+// Root fields customer/customers and the Customer relations (contracts, invoices).
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { connectionPage, type ConnectionShape } from './connection.js';
+import { CustomerConnection, InvoiceConnection } from './connections.js';
+import { type GraphQLContext } from './context.js';
+import { Contract, ContractStatus } from './contract.type.js';
+import { Customer } from './customer.type.js';
+import { Invoice } from './invoice.type.js';
+import { billwerkIdOf } from './node.js';
+import { found } from './resolve.js';
+
+@Resolver(() => Customer)
+export class CustomerResolver {
+  @Query(() => Customer, { nullable: true, description: 'One customer, by global id or billwerk id.' })
+  async customer(
+    @Arg('id', () => ID, { description: 'Global id or billwerk id.' }) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Customer> {
+    const billwerkId = billwerkIdOf('Customer', id);
+    return Customer.from(found(await ctx.loaders.customer.load(billwerkId), 'Customer', billwerkId));
+  }
+
+  @Query(() => CustomerConnection, {
+    description: 'Customers, newest first, optionally matching a search text.',
+  })
+  customers(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
+    first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
+    @Arg('search', () => String, { nullable: true, description: "billwerk's full-text customer search." })
+    search?: string,
+  ): Promise<ConnectionShape<Customer>> {
+    return connectionPage(ctx.pages.customers({ search: search ?? undefined }), { first, after }, (dto) =>
+      Customer.from(dto),
+    );
+  }
+
+  @FieldResolver(() => [Contract], {
+    description: "The customer's contracts, optionally only those in one status.",
+  })
+  async contracts(
+    @Root() customer: Customer,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('status', () => ContractStatus, { nullable: true, description: 'Only contracts in this status.' })
+    status?: ContractStatus,
+  ): Promise<Contract[]> {
+    const contracts = (await ctx.loaders.contractsOfCustomer.load(customer.billwerkId)).map((dto) =>
+      Contract.from(dto),
+    );
+    return status ? contracts.filter((contract) => contract.status === status) : contracts;
+  }
+
+  @FieldResolver(() => InvoiceConnection, { description: "The customer's invoices and credit notes." })
+  invoices(
+    @Root() customer: Customer,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
+    first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
+  ): Promise<ConnectionShape<Invoice>> {
+    return connectionPage(ctx.pages.invoices({ customerId: customer.billwerkId }), { first, after }, (dto) =>
+      Invoice.from(dto),
+    );
+  }
+}

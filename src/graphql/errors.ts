@@ -1,0 +1,118 @@
+// The public error codes and the one place `extensions.code` is set (Apollo's formatError hook).
+// billwerk errors and gateway errors map to codes here; anything unknown becomes INTERNAL_SERVER_ERROR.
+import { unwrapResolverError } from '@apollo/server/errors';
+import { type GraphQLFormattedError } from 'graphql';
+import { BillwerkError, RateLimitedError, ValidationError } from '../billwerk/errors.js';
+
+/** Every code a client may see in `errors[].extensions.code`. */
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  UPSTREAM_ERROR = 'UPSTREAM_ERROR',
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  RATE_LIMITED = 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** An error the gateway raises on purpose; its message is written for the API's user. */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+/** Apollo's own codes (parse, validation, variable coercion) pass through unchanged. */
+const APOLLO_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+interface Mapped {
+  code: ErrorCode;
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+
+function fromBillwerk(error: BillwerkError): Mapped {
+  switch (error.code) {
+    case 'NOT_FOUND':
+      return { code: ErrorCode.NOT_FOUND, message: 'Not found in billwerk.' };
+    case 'VALIDATION': {
+      // billwerk's Message describes the caller's own input, so it is worth showing; it is redacted
+      // and truncated by the error class.
+      const errorCode = error instanceof ValidationError ? error.errorCode : undefined;
+      return {
+        code: ErrorCode.BAD_USER_INPUT,
+        message: error.billwerkMessage
+          ? `billwerk rejected the input: ${error.billwerkMessage}`
+          : 'billwerk rejected the input.',
+        extensions: errorCode ? { billwerkErrorCode: errorCode } : undefined,
+      };
+    }
+    case 'CONFLICT':
+      return { code: ErrorCode.CONFLICT, message: 'billwerk reported a conflicting or stale update.' };
+    case 'RATE_LIMITED': {
+      const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
+      return {
+        code: ErrorCode.RATE_LIMITED,
+        message: 'billwerk is rate limiting the gateway; try again later.',
+        extensions: retryAfterMs === undefined ? undefined : { retryAfterMs },
+      };
+    }
+    case 'TIMEOUT':
+    case 'NETWORK':
+      return { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'billwerk is not reachable right now.' };
+    case 'UPSTREAM':
+      return error.status === 503
+        ? { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'billwerk is not reachable right now.' }
+        : { code: ErrorCode.UPSTREAM_ERROR, message: 'billwerk failed to answer the request.' };
+    // The gateway's own credentials or permissions at billwerk are wrong: not the caller's fault.
+    case 'AUTHENTICATION':
+    case 'FORBIDDEN':
+    case 'UNEXPECTED':
+      return { code: ErrorCode.UPSTREAM_ERROR, message: 'billwerk failed to answer the request.' };
+  }
+}
+
+/** What a thrown value means to the API's user; unknown errors reveal nothing. */
+export function mapError(error: unknown): Mapped {
+  if (error instanceof GatewayError) {
+    return { code: error.code, message: error.message, extensions: { ...error.extensions } };
+  }
+  if (error instanceof BillwerkError) return fromBillwerk(error);
+  return { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error.' };
+}
+
+/** Apollo Server's `formatError`: sets `extensions.code` and keeps `path` and `locations`. */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const original = unwrapResolverError(error);
+  if (
+    typeof code === 'string' &&
+    APOLLO_CODES.has(code) &&
+    !(original instanceof GatewayError) &&
+    !(original instanceof BillwerkError)
+  ) {
+    return formatted;
+  }
+  const mapped = mapError(original);
+  return {
+    message: mapped.message,
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { ...mapped.extensions, code: mapped.code },
+  };
+}

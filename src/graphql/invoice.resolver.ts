@@ -1,0 +1,60 @@
+// Root fields invoice/invoices and the Invoice relations (customer, contract).
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { connectionPage, type ConnectionShape } from './connection.js';
+import { InvoiceConnection } from './connections.js';
+import { type GraphQLContext } from './context.js';
+import { Contract } from './contract.type.js';
+import { Customer } from './customer.type.js';
+import { Invoice } from './invoice.type.js';
+import { billwerkIdOf } from './node.js';
+import { found } from './resolve.js';
+
+@Resolver(() => Invoice)
+export class InvoiceResolver {
+  @Query(() => Invoice, { nullable: true, description: 'One invoice, by global id or billwerk id.' })
+  async invoice(
+    @Arg('id', () => ID, { description: 'Global id or billwerk id.' }) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Invoice> {
+    const billwerkId = billwerkIdOf('Invoice', id);
+    return Invoice.from(found(await ctx.loaders.invoice.load(billwerkId), 'Invoice', billwerkId));
+  }
+
+  @Query(() => InvoiceConnection, {
+    description: 'Invoices and credit notes, newest first; of one customer or contract.',
+  })
+  invoices(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
+    first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
+    @Arg('customerId', () => ID, { nullable: true, description: 'Only invoices of this customer.' })
+    customerId?: string,
+    @Arg('contractId', () => ID, { nullable: true, description: 'Only invoices of this contract.' })
+    contractId?: string,
+  ): Promise<ConnectionShape<Invoice>> {
+    const filter = {
+      customerId: customerId ? billwerkIdOf('Customer', customerId, 'customerId') : undefined,
+      contractId: contractId ? billwerkIdOf('Contract', contractId, 'contractId') : undefined,
+    };
+    return connectionPage(ctx.pages.invoices(filter), { first, after }, (dto) => Invoice.from(dto));
+  }
+
+  @FieldResolver(() => Customer, { nullable: true, description: 'The invoiced customer.' })
+  async customer(@Root() invoice: Invoice, @Ctx() ctx: GraphQLContext): Promise<Customer> {
+    return Customer.from(
+      found(await ctx.loaders.customer.load(invoice.customerId), 'Customer', invoice.customerId),
+    );
+  }
+
+  @FieldResolver(() => Contract, {
+    nullable: true,
+    description: 'The contract billed, if the invoice is for one.',
+  })
+  async contract(@Root() invoice: Invoice, @Ctx() ctx: GraphQLContext): Promise<Contract | null> {
+    if (!invoice.contractId) return null;
+    return Contract.from(
+      found(await ctx.loaders.contract.load(invoice.contractId), 'Contract', invoice.contractId),
+    );
+  }
+}

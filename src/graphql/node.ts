@@ -1,0 +1,55 @@
+// Relay global object identification: every entity's `id` names its type and its billwerk id, so
+// `node(id:)` can fetch anything; root fields also accept the plain 24-hex billwerk id.
+import { Field, ID, InterfaceType } from 'type-graphql';
+import { ErrorCode, GatewayError } from './errors.js';
+
+export const NODE_TYPES = [
+  'Customer',
+  'Contract',
+  'ContractChange',
+  'PlanGroup',
+  'Plan',
+  'PlanVariant',
+  'Component',
+  'Discount',
+  'Coupon',
+  'Invoice',
+] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+/** Readable rather than base64: `gid://billwerk/Contract/645b429bb73d36f442b223df` (as Shopify does). */
+const PREFIX = 'gid://billwerk/';
+
+export function toGlobalId(type: NodeType, id: string): string {
+  return `${PREFIX}${type}/${id}`;
+}
+
+export function fromGlobalId(globalId: string): { type: NodeType; id: string } | null {
+  if (!globalId.startsWith(PREFIX)) return null;
+  const [type, id, ...rest] = globalId.slice(PREFIX.length).split('/');
+  if (rest.length > 0 || !id || !(NODE_TYPES as readonly string[]).includes(type ?? '')) return null;
+  return { type: type as NodeType, id };
+}
+
+/** The billwerk id behind an argument that is either a global id of `type` or a plain billwerk id. */
+export function billwerkIdOf(type: NodeType, value: string, argument = 'id'): string {
+  const global = fromGlobalId(value);
+  if (global) {
+    if (global.type !== type) {
+      throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} names a ${global.type}, not a ${type}.`, {
+        argument,
+      });
+    }
+    return global.id;
+  }
+  if (value.startsWith(PREFIX) || value.length === 0 || value.length > 64 || !/^[\w-]+$/.test(value)) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not a valid ${type} id.`, { argument });
+  }
+  return value;
+}
+
+@InterfaceType({ description: 'An object with a global id, fetchable with `node(id:)`.' })
+export abstract class Node {
+  @Field(() => ID, { description: 'Global id: `gid://billwerk/<Type>/<billwerk id>`.' })
+  id!: string;
+}

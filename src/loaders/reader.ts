@@ -1,0 +1,99 @@
+// Cached reads of billwerk entities shared by every request: single entities by id through the shared
+// cache, catalogue lists whole (a catalogue is small; one list call beats one call per variant).
+import { type BillwerkClient } from '../billwerk/client.js';
+import type {
+  Component,
+  Contract,
+  ContractChange,
+  Coupon,
+  Customer,
+  Discount,
+  Invoice,
+  Plan,
+  PlanGroup,
+  PlanVariant,
+} from '../billwerk/dto.js';
+import { NotFoundError } from '../billwerk/errors.js';
+import { type SharedCache } from './shared-cache.js';
+
+export interface Catalogue {
+  planGroups: PlanGroup[];
+  plans: Plan[];
+  planVariants: PlanVariant[];
+  components: Component[];
+  discounts: Discount[];
+  coupons: Coupon[];
+}
+
+type CatalogueList = keyof Catalogue;
+
+/** Reads that return null for an id billwerk does not know. */
+export interface BillwerkReader {
+  customer(id: string): Promise<Customer | null>;
+  contract(id: string): Promise<Contract | null>;
+  invoice(id: string): Promise<Invoice | null>;
+  contractChange(id: string): Promise<ContractChange | null>;
+  catalogueList<K extends CatalogueList>(list: K): Promise<Catalogue[K]>;
+  /** One catalogue entity: from the cached list when it is there, else by id (hidden entries are not listed). */
+  catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null>;
+  readonly client: BillwerkClient;
+  readonly cache: SharedCache;
+}
+
+async function orNull<T>(load: Promise<T>): Promise<T | null> {
+  try {
+    return await load;
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+export function createReader(client: BillwerkClient, cache: SharedCache): BillwerkReader {
+  const c = client.catalogue;
+  const listLoaders: { [K in CatalogueList]: () => Promise<Catalogue[K]> } = {
+    planGroups: () => c.planGroups(),
+    plans: () => c.plans(),
+    planVariants: () => c.planVariants(),
+    components: () => c.components(),
+    discounts: () => c.discounts(),
+    coupons: () => c.coupons(),
+  };
+  const itemLoaders: { [K in CatalogueList]: (id: string) => Promise<Catalogue[K][number]> } = {
+    planGroups: (id) => c.planGroup(id),
+    plans: (id) => c.plan(id),
+    planVariants: (id) => c.planVariant(id),
+    components: (id) => c.component(id),
+    discounts: (id) => c.discount(id),
+    // billwerk has no GET /coupons/{id}; a coupon missing from the list does not exist for us.
+    coupons: (id) =>
+      Promise.reject(new NotFoundError('no such coupon', { method: 'GET', path: `/coupons/${id}` })),
+  };
+  const itemKind = {
+    planGroups: 'PlanGroup',
+    plans: 'Plan',
+    planVariants: 'PlanVariant',
+    components: 'Component',
+    discounts: 'Discount',
+    coupons: 'Coupon',
+  } as const;
+
+  const catalogueList = <K extends CatalogueList>(list: K): Promise<Catalogue[K]> =>
+    cache.read('Catalogue', list, listLoaders[list]);
+
+  return {
+    client,
+    cache,
+    customer: (id) => orNull(cache.read('Customer', id, () => client.customers.get(id))),
+    contract: (id) => orNull(cache.read('Contract', id, () => client.contracts.get(id))),
+    invoice: (id) => orNull(cache.read('Invoice', id, () => client.invoices.get(id))),
+    contractChange: (id) => orNull(cache.read('ContractChange', id, () => client.contractChanges.get(id))),
+    catalogueList,
+    async catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null> {
+      const all = (await catalogueList(list)) as Catalogue[K][number][];
+      const listed = all.find((item) => item.Id === id);
+      if (listed) return listed;
+      return orNull(cache.read(itemKind[list], id, () => itemLoaders[list](id)));
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('with nothing set, runs against the embedded emulator on the documented ports', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(4000);
+    expect(config.billwerk).toEqual({ kind: 'emulator', port: 4001 });
+    expect(config.production).toBe(false);
+    expect(config.introspection).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('with billwerk credentials, talks to the sandbox unless a base URL is given', () => {
+    expect(loadConfig({ BILLWERK_CLIENT_ID: 'id', BILLWERK_CLIENT_SECRET: 's3cret' }).billwerk).toEqual({
+      kind: 'remote',
+      baseUrl: 'https://sandbox.billwerk.com',
+      clientId: 'id',
+      clientSecret: 's3cret',
+    });
+    const prod = loadConfig({
+      BILLWERK_CLIENT_ID: 'id',
+      BILLWERK_CLIENT_SECRET: 's3cret',
+      BILLWERK_BASE_URL: 'https://app.billwerk.com',
+    });
+    expect(prod.billwerk).toMatchObject({ kind: 'remote', baseUrl: 'https://app.billwerk.com' });
+  });
+
+  it('names the variable that holds a bad value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() =>
+      loadConfig({ BILLWERK_BASE_URL: 'ftp://x', BILLWERK_CLIENT_ID: 'a', BILLWERK_CLIENT_SECRET: 'b' }),
+    ).toThrow(/BILLWERK_BASE_URL/);
+  });
+
+  it('refuses half a set of credentials without echoing the secret', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ BILLWERK_CLIENT_SECRET: 'very-secret-value' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toMatch(/BILLWERK_CLIENT_ID/);
+    expect((caught as Error).message).not.toContain('very-secret-value');
+  });
+
+  it('production mode turns introspection off unless asked for', () => {
+    expect(loadConfig({ GATEWAY_MODE: 'production' }).introspection).toBe(false);
+    expect(loadConfig({ GATEWAY_MODE: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(4000);
+  });
+});
