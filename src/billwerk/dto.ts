@@ -60,7 +60,14 @@ export interface Customer {
 export type CustomerInput = Partial<Omit<Customer, 'Id' | 'CreatedAt' | 'DeletedAt' | 'IsDeletable'>>;
 
 export type LifecycleStatus = Open<
-  'Undefined' | 'Draft' | 'InOrderProcess' | 'InTrial' | 'TrialExpired' | 'Active' | 'Ended' | 'TemporarilyInactive'
+  | 'Undefined'
+  | 'Draft'
+  | 'InOrderProcess'
+  | 'InTrial'
+  | 'TrialExpired'
+  | 'Active'
+  | 'Ended'
+  | 'TemporarilyInactive'
 >;
 
 export type PhaseType = Open<'Normal' | 'Trial' | 'Inactive'>;
@@ -110,6 +117,23 @@ export interface Contract {
   BillingSuspended?: boolean;
   RecurringPaymentsPaused?: boolean;
   IsDeletable?: boolean;
+}
+
+/** Data fields a caller may change with PUT/PATCH /contracts/{id} (fires ContractDataChanged). */
+export interface ContractPatch {
+  Notes?: string | null;
+  CustomFields?: CustomFields;
+  ExternalId?: string | null;
+  EndDate?: IsoDate | null;
+}
+
+/** GET /contracts/{id}/subscriptions: the active parts of a contract; exact shape [inferred]. */
+export interface ContractSubscriptions {
+  /** The current phase's plan variant; null once the contract has ended. */
+  PlanVariant?: ContractPhase | null;
+  ComponentSubscriptions?: ComponentSubscription[];
+  DiscountSubscriptions?: DiscountSubscription[];
+  [key: string]: unknown;
 }
 
 export interface InvoiceItem {
@@ -302,6 +326,13 @@ export interface Order {
   Coupon?: OrderCoupon | null;
 }
 
+/** Body of POST /orders/{id}/commit: `{}` reuses payment data on file; the field name is [inferred]. */
+export interface OrderCommitInput {
+  /** e.g. `None:None`, `InvoicePayment`, `OnAccount:PayOne`. */
+  PaymentMethod?: string;
+  [key: string]: unknown;
+}
+
 export interface OrderPreview {
   Order: Order;
 }
@@ -379,7 +410,11 @@ export interface Discount {
   PlanGroupId: Id;
   InternalName: string;
   Duration?: Period | null;
-  Effect: { Type: Open<'ReductionPercent' | 'ReductionAbsolute'>; ReductionPercent?: number; Reduction?: number };
+  Effect: {
+    Type: Open<'ReductionPercent' | 'ReductionAbsolute'>;
+    ReductionPercent?: number;
+    Reduction?: number;
+  };
   IncludeSetup?: boolean;
 }
 
@@ -433,9 +468,28 @@ export interface WebhookRegistration {
   Events: string[];
 }
 
+/**
+ * Outgoing auth for a webhook registration. billwerk sets this in its admin UI only; the emulator
+ * also accepts it as `Auth` in POST /webhooks (an emulator-only extension).
+ */
+export interface WebhookAuth {
+  Type: 'Basic';
+  User: string;
+  Password: string;
+}
+
 export interface WebhookRegistrationInput {
   Url: string;
   Events: string[];
+  /** Emulator-only; ignored by billwerk's API. */
+  Auth?: WebhookAuth;
+}
+
+/** Outgoing webhook authentication; the API documents no such field [inferred], the admin UI has it. */
+export interface WebhookAuth {
+  Type: 'Basic';
+  User: string;
+  Password: string;
 }
 
 /** The JSON body billwerk answers with on failure. */

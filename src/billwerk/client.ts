@@ -1,0 +1,262 @@
+// The billwerk REST API v1 client: options, the keep-alive dispatcher, and the request pipeline
+// (token → send → one replay on 401 → status mapping → retry table). Resource methods live in resources.ts.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { Agent, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { BillwerkError, errorFromResponse, redactPath, UpstreamError } from './errors.js';
+import { createTokenProvider } from './oauth.js';
+import { walkPages, fetchPageAfter, type PageSource } from './paging.js';
+import {
+  createResources,
+  type BillwerkCore,
+  type BillwerkResources,
+  type HttpMethod,
+  type PageRequest,
+  type RequestOptions,
+} from './resources.js';
+import { TOKEN_PATH, withRetries } from './retry.js';
+import { parseSuccessBody, queryString, sendOnce, type Query, type RawResponse } from './transport.js';
+
+export type { HttpMethod, PageRequest, RequestOptions } from './resources.js';
+
+/** What `onResponse` hears about each upstream call. */
+export interface UpstreamCallInfo {
+  method: string;
+  /** Path relative to /api/v1 (or `/oauth/token`), query secrets redacted. */
+  path: string;
+  /** HTTP status; 0 when no answer arrived (timeout, network error). */
+  status: number;
+  durationMs: number;
+  /** 1 for the first send of a request, counting retries and the replay after a 401. */
+  attempt: number;
+}
+
+export interface BillwerkClientOptions {
+  /** Host root, e.g. https://sandbox.billwerk.com; the client adds /api/v1 and /oauth/token. */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Per-request timeout (connect, headers and body). @default 10000 */
+  timeoutMs?: number;
+  /** Retries for idempotent requests and 429. @default 2 */
+  maxRetries?: number;
+  /** Base backoff; jittered, doubled per attempt, capped at 5 s. @default 200 */
+  retryBaseDelayMs?: number;
+  /** Longest Retry-After we honour before giving up with RateLimitedError. @default 30000 */
+  maxRetryAfterMs?: number;
+  /** Cache a token at most this long (billwerk documents no lifetime). @default 86400000 (24 h) */
+  tokenMaxAgeMs?: number;
+  /** Refresh this long before expires_in runs out (at most half the lifetime). @default 60000 */
+  tokenRefreshMarginMs?: number;
+  /** undici dispatcher. @default a keep-alive Agent owned (and closed) by the client */
+  dispatcher?: Dispatcher;
+  /** Clock in epoch milliseconds, for token expiry and Retry-After dates. @default Date.now */
+  now?: () => number;
+  /** Randomness in [0, 1) for backoff jitter. @default Math.random */
+  random?: () => number;
+  /** Waits between retries. @default a timer */
+  sleep?: (ms: number) => Promise<void>;
+  /** Gets one debug line per upstream call and a warning per retry; never headers or bodies. @default silent */
+  logger?: Logger;
+  /** Sent as X-SELECTED-LEGAL-ENTITY-ID on multi-entity accounts. @default none */
+  legalEntityId?: string;
+  /** Called after every upstream call, the token endpoint's included (metrics/tracing hooks). */
+  onResponse?: (info: UpstreamCallInfo) => void;
+}
+
+export interface BillwerkClient extends BillwerkCore, BillwerkResources {
+  /** Stops new requests and closes the dispatcher if the client created it. */
+  close(): Promise<void>;
+}
+
+const API_ROOT = '/api/v1';
+
+const optionsSchema = z.object({
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  timeoutMs: z.number().int().positive().default(10_000),
+  maxRetries: z.number().int().min(0).default(2),
+  retryBaseDelayMs: z.number().min(0).default(200),
+  maxRetryAfterMs: z.number().min(0).default(30_000),
+  tokenMaxAgeMs: z
+    .number()
+    .positive()
+    .default(24 * 60 * 60 * 1000),
+  tokenRefreshMarginMs: z.number().min(0).default(60_000),
+  legalEntityId: z.string().min(1).optional(),
+});
+
+/** Validates and defaults the options once; the message names the bad option, never a secret's value. */
+function resolveOptions(options: BillwerkClientOptions) {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new TypeError(`Invalid billwerk client options: ${problems.join('; ')}`);
+  }
+  return Object.freeze({
+    ...parsed.data,
+    baseUrl: parsed.data.baseUrl.replace(/\/+$/, ''),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? ((ms: number) => delay(ms)),
+  });
+}
+
+/** Lists must be arrays of objects with an Id: paging depends on it, so check before trusting it. */
+function asPage<T extends { Id: string }>(value: unknown, method: string, path: string): T[] {
+  const isPage =
+    Array.isArray(value) &&
+    value.every(
+      (item) =>
+        typeof item === 'object' && item !== null && typeof (item as { Id?: unknown }).Id === 'string',
+    );
+  if (!isPage) {
+    throw new UpstreamError('billwerk answered a list request with something else', { method, path });
+  }
+  return value as T[];
+}
+
+export function createBillwerkClient(options: BillwerkClientOptions): BillwerkClient {
+  const o = resolveOptions(options);
+  // undici keeps sockets alive by default (4 s idle, or the server's Keep-Alive hint). A longer idle time
+  // would raise the odds of a POST meeting a socket billwerk already closed, which we may not replay.
+  const ownedAgent = options.dispatcher ? undefined : new Agent({ connections: 32 });
+  const dispatcher: Dispatcher = options.dispatcher ?? ownedAgent!;
+  const log = options.logger;
+  let closed = false;
+
+  const report = (info: UpstreamCallInfo) => {
+    log?.debug(info, 'billwerk call');
+    options.onResponse?.(info);
+  };
+
+  const tokens = createTokenProvider({
+    baseUrl: o.baseUrl,
+    clientId: o.clientId,
+    clientSecret: o.clientSecret,
+    dispatcher,
+    timeoutMs: o.timeoutMs,
+    tokenMaxAgeMs: o.tokenMaxAgeMs,
+    tokenRefreshMarginMs: o.tokenRefreshMarginMs,
+    now: o.now,
+    onExchange: ({ status, durationMs }) =>
+      report({ method: 'POST', path: TOKEN_PATH, status, durationMs, attempt: 1 }),
+  });
+
+  async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+    if (closed) throw new Error('billwerk client is closed');
+    if (!path.startsWith('/'))
+      throw new TypeError(`billwerk path must start with "/", got ${redactPath(path)}`);
+    const reportPath = redactPath(`${path}${queryString(opts.query)}`);
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    let sends = 0;
+
+    const send = async (token: string): Promise<RawResponse> => {
+      const attempt = ++sends;
+      const startedAt = o.now();
+      try {
+        const res = await sendOnce(dispatcher, {
+          baseUrl: o.baseUrl,
+          serverPath: `${API_ROOT}${path}`,
+          query: opts.query,
+          reportPath,
+          method,
+          headers: buildHeaders(token, opts.headers, body !== undefined),
+          body,
+          timeoutMs: o.timeoutMs,
+          signal: opts.signal,
+        });
+        report({ method, path: reportPath, status: res.status, durationMs: o.now() - startedAt, attempt });
+        return res;
+      } catch (error) {
+        if (error instanceof BillwerkError) {
+          report({ method, path: reportPath, status: 0, durationMs: o.now() - startedAt, attempt });
+        }
+        throw error;
+      }
+    };
+
+    const attempt = async (): Promise<T> => {
+      const token = await tokens.get();
+      let res = await send(token);
+      if (res.status === 401) {
+        // The token was revoked or expired early. A 401 means nothing was processed, so one replay with a
+        // fresh token is safe for every method; concurrent 401s share that single refresh.
+        tokens.invalidate(token);
+        res = await send(await tokens.get());
+      }
+      if (res.status >= 300) {
+        throw errorFromResponse({
+          method,
+          path: reportPath,
+          status: res.status,
+          headers: res.headers,
+          bodyText: res.bodyText,
+          endpoint: 'api',
+          nowMs: o.now(),
+        });
+      }
+      const parsed = parseSuccessBody(res);
+      if (!parsed.ok) {
+        throw new UpstreamError('billwerk answered with a body that is not JSON', {
+          method,
+          path: reportPath,
+          status: res.status,
+        });
+      }
+      return parsed.value as T;
+    };
+
+    return withRetries(attempt, {
+      method,
+      idempotent: opts.idempotent,
+      maxRetries: o.maxRetries,
+      baseDelayMs: o.retryBaseDelayMs,
+      maxRetryAfterMs: o.maxRetryAfterMs,
+      random: o.random,
+      sleep: o.sleep,
+      signal: opts.signal,
+      onRetry: ({ error, rule, retry, delayMs }) =>
+        log?.warn(
+          { method, path: reportPath, code: error.code, status: error.status, rule, retry, delayMs },
+          'retrying billwerk call',
+        ),
+    });
+  }
+
+  function buildHeaders(token: string, extra: Record<string, string> | undefined, hasBody: boolean) {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
+    headers.accept = 'application/json';
+    // The client owns authentication; a caller's Authorization header would bypass the token cache.
+    headers.authorization = `Bearer ${token}`;
+    if (hasBody) headers['content-type'] = 'application/json';
+    if (o.legalEntityId !== undefined) headers['x-selected-legal-entity-id'] = o.legalEntityId;
+    return headers;
+  }
+
+  const pageSource =
+    <T extends { Id: string }>(path: string, query: Query | undefined): PageSource<T> =>
+    async ({ take, from }) =>
+      asPage<T>(await request<unknown>('GET', path, { query: { ...query, take, from } }), 'GET', path);
+
+  const core: BillwerkCore = {
+    request,
+    paginate: <T extends { Id: string }>(path: string, query?: Query, opts?: { pageSize?: number }) =>
+      walkPages(pageSource<T>(path, query), opts?.pageSize),
+    listPage: <T extends { Id: string }>(path: string, query: Query | undefined, page: PageRequest) =>
+      fetchPageAfter(pageSource<T>(path, query), page),
+  };
+
+  return {
+    ...core,
+    ...createResources(core),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await ownedAgent?.close();
+    },
+  };
+}
