@@ -469,8 +469,8 @@ export interface WebhookRegistration {
 }
 
 /**
- * Outgoing auth for a webhook registration. billwerk sets this in its admin UI only; the emulator
- * also accepts it as `Auth` in POST /webhooks (an emulator-only extension).
+ * Outgoing auth for a webhook registration. billwerk sets this in its admin UI only (the API documents
+ * no such field [inferred]); the emulator also accepts it as `Auth` in POST /webhooks.
  */
 export interface WebhookAuth {
   Type: 'Basic';
@@ -483,13 +483,6 @@ export interface WebhookRegistrationInput {
   Events: string[];
   /** Emulator-only; ignored by billwerk's API. */
   Auth?: WebhookAuth;
-}
-
-/** Outgoing webhook authentication; the API documents no such field [inferred], the admin UI has it. */
-export interface WebhookAuth {
-  Type: 'Basic';
-  User: string;
-  Password: string;
 }
 
 /** The JSON body billwerk answers with on failure. */

@@ -1,0 +1,153 @@
+// createEmulator(): an embedded billwerk (REST API v1, OAuth, webhooks, lifecycle on a movable clock).
+// Wires state, lifecycle, webhook sender and HTTP server together; every option is defaulted once here.
+import pino, { type Logger } from 'pino';
+import { clockCore, createClock, type EmulatorClock } from './clock.js';
+import { type Ctx } from './domain/context.js';
+import { nextDueAt, runDue } from './domain/schedule.js';
+import { createFaults, type FaultRule } from './http/faults.js';
+import { createRequestLog, type RequestRecord } from './http/requests.js';
+import { buildServer } from './http/server.js';
+import { createIdSource } from './ids.js';
+import { SEED_IDS, seed } from './seed.js';
+import { createState, storeView, type EmulatorStore } from './store.js';
+import { createTokenStore } from './tokens.js';
+import { createWebhookSender, type WebhookDeliveryOptions } from './webhooks.js';
+
+export type { FaultRule, RequestRecord, EmulatorClock, EmulatorStore };
+
+export interface EmulatorOptions {
+  /** @default 0 (a free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** OAuth client credentials accepted at /oauth/token. @default { clientId: 'emulator', clientSecret: 'emulator-secret' } */
+  credentials?: { clientId: string; clientSecret: string };
+  /** Seconds an issued token is valid, measured on the emulated clock; sent as expires_in. @default 3600 */
+  tokenTtlSeconds?: number;
+  /** The emulated clock; must come from createClock(). @default createClock({ mode: 'system' }) */
+  clock?: EmulatorClock;
+  /** Load the demo catalogue, customers and contracts (seed.ts). @default true */
+  seed?: boolean;
+  /** Fixed delay added to every REST and OAuth call, ms (for benchmarks). @default 0 */
+  latencyMs?: number;
+  /** Outgoing webhook delivery. @defaults baseDelayMs 40000, factor 2, maxRetries 12, timeoutMs 10000 */
+  webhooks?: Partial<WebhookDeliveryOptions>;
+  /** pino logger. @default silent */
+  logger?: Logger;
+}
+
+export interface Emulator {
+  /** http://host:port */
+  url: string;
+  /** url + '/api/v1' */
+  apiUrl: string;
+  credentials: { clientId: string; clientSecret: string };
+  clock: EmulatorClock;
+  /** Read access to entities (copies), for tests and tools. */
+  store: EmulatorStore;
+  faults: { inject(rule: FaultRule): void; clear(): void };
+  /** Every call under /api/v1 and /oauth the emulator answered. */
+  requests: {
+    list(): RequestRecord[];
+    count(filter?: { method?: string; path?: string | RegExp }): number;
+    reset(): void;
+  };
+  /** Every issued token becomes invalid: the next call with one answers 401. */
+  revokeTokens(): void;
+  webhooks: {
+    /** Resolves when no outgoing delivery is pending, in flight or waiting for a retry. */
+    idle(): Promise<void>;
+  };
+  close(): Promise<void>;
+}
+
+function resolveOptions(options: EmulatorOptions) {
+  return Object.freeze({
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    credentials: Object.freeze({
+      ...(options.credentials ?? { clientId: 'emulator', clientSecret: 'emulator-secret' }),
+    }),
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+    clock: options.clock ?? createClock({ mode: 'system' }),
+    seed: options.seed ?? true,
+    latencyMs: options.latencyMs ?? 0,
+    webhooks: Object.freeze({
+      baseDelayMs: options.webhooks?.baseDelayMs ?? 40_000,
+      factor: options.webhooks?.factor ?? 2,
+      maxRetries: options.webhooks?.maxRetries ?? 12,
+      timeoutMs: options.webhooks?.timeoutMs ?? 10_000,
+    }),
+    logger: options.logger ?? pino({ level: 'silent' }),
+  });
+}
+
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const config = resolveOptions(options);
+  const { clock, logger } = config;
+  const core = clockCore(clock);
+  const ids = createIdSource();
+  const state = createState(SEED_IDS.entity);
+  if (config.seed) seed(state, ids, clock.now().getTime());
+
+  const sender = createWebhookSender(state, config.webhooks, logger);
+  const run = <T>(operation: (ctx: Ctx) => T): T => {
+    const ctx: Ctx = { state, now: clock.now().getTime(), ids, outbox: [] };
+    try {
+      return operation(ctx);
+    } finally {
+      // Notices of work done before a failure still describe real changes.
+      sender.publish(ctx.outbox);
+    }
+  };
+  const detach = core.attach({
+    nextDueAt: () => nextDueAt(state),
+    runDue: (at) => run((ctx) => runDue({ ...ctx, now: at }, at)),
+  });
+
+  const faults = createFaults();
+  const requests = createRequestLog();
+  const tokens = createTokenStore(clock, config.tokenTtlSeconds);
+  const app = await buildServer({
+    api: { state, now: () => clock.now().getTime(), run },
+    clock,
+    credentials: config.credentials,
+    tokens,
+    faults,
+    requests,
+    latencyMs: config.latencyMs,
+    logger,
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    detach();
+    await sender.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  return {
+    url,
+    apiUrl: `${url}/api/v1`,
+    credentials: { ...config.credentials },
+    clock,
+    store: storeView(state),
+    faults: { inject: (rule) => faults.inject(rule), clear: () => faults.clear() },
+    requests: {
+      list: () => requests.list(),
+      count: (filter) => requests.count(filter),
+      reset: () => requests.reset(),
+    },
+    revokeTokens: () => tokens.revokeAll(),
+    webhooks: { idle: () => sender.idle() },
+    async close() {
+      detach();
+      await app.close();
+      await sender.close();
+    },
+  };
+}
