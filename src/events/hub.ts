@@ -1,0 +1,127 @@
+// In-process fan-out of published events, and the per-subscriber streams built on it: replay from the
+// log after a cursor, then live events, with no gap and no duplicate at the seam, and a bounded buffer.
+import { InvalidCursorError } from './cursor.js';
+import { type EventLog, type StoredEvent } from './event-log.js';
+
+export type EventFilter = (event: StoredEvent) => boolean;
+
+/** A subscriber that cannot keep up; its stream ends and it should resume from its last cursor. */
+export class SlowConsumerError extends Error {
+  constructor(readonly limit: number) {
+    super(`More than ${limit} events waited for this subscriber; resubscribe with the last cursor received.`);
+    this.name = 'SlowConsumerError';
+  }
+}
+
+export interface EventHub {
+  publish(event: StoredEvent): void;
+  /** Replays published events after `afterPublishedSeq` (when given), then follows live ones. */
+  stream(filter: EventFilter, options?: { afterPublishedSeq?: number }): AsyncIterableIterator<StoredEvent>;
+  /** Open streams, for metrics and leak tests. */
+  readonly size: number;
+  /** Streams opened and closed since start (monotonic counters, for metrics and tests). */
+  readonly opened: number;
+  readonly closed: number;
+}
+
+export interface EventHubOptions {
+  log: EventLog;
+  /** Events a subscriber may have waiting before it is dropped as a slow consumer. @default 1000 */
+  maxBuffered?: number;
+  /** Events read from the log per replay query. @default 500 */
+  replayPageSize?: number;
+}
+
+export function createEventHub(options: EventHubOptions): EventHub {
+  const { log } = options;
+  const maxBuffered = options.maxBuffered ?? 1000;
+  const pageSize = options.replayPageSize ?? 500;
+  const listeners = new Set<(event: StoredEvent) => void>();
+  let opened = 0;
+  let closed = 0;
+
+  function stream(filter: EventFilter, { afterPublishedSeq }: { afterPublishedSeq?: number } = {}) {
+    if (afterPublishedSeq !== undefined) {
+      const last = log.lastPublishedSeq();
+      const oldest = log.oldestPublishedSeq();
+      if (afterPublishedSeq > last) throw new InvalidCursorError('`after` is not a cursor of this gateway.');
+      // The next event after the cursor must still be in the log, or the subscriber would miss some.
+      const kept = oldest === undefined ? afterPublishedSeq === last : afterPublishedSeq >= oldest - 1;
+      if (!kept) throw new InvalidCursorError('`after` has expired: events after it are no longer kept.');
+    }
+    // Listen before reading the log, so nothing published during the replay is lost; the seam is
+    // deduplicated by publication sequence.
+    const queue: StoredEvent[] = [];
+    let wake: (() => void) | undefined;
+    let overflow = false;
+    let done = false;
+    const listener = (event: StoredEvent) => {
+      if (done || !filter(event)) return;
+      if (queue.length >= maxBuffered) overflow = true;
+      else queue.push(event);
+      wake?.();
+    };
+    listeners.add(listener);
+    opened += 1;
+    const stop = () => {
+      done = true;
+      if (listeners.delete(listener)) closed += 1;
+      wake?.();
+    };
+
+    async function* run(): AsyncGenerator<StoredEvent> {
+      try {
+        let delivered = afterPublishedSeq ?? Number.POSITIVE_INFINITY;
+        if (afterPublishedSeq !== undefined) {
+          for (;;) {
+            const page = log.readPublished(delivered, pageSize);
+            for (const event of page) {
+              delivered = event.publishedSeq!;
+              if (filter(event)) yield event;
+              if (done) return;
+            }
+            if (page.length < pageSize) break;
+          }
+        }
+        while (!done) {
+          const next = queue.shift();
+          if (next) {
+            if (afterPublishedSeq !== undefined && next.publishedSeq! <= delivered) continue;
+            yield next;
+            continue;
+          }
+          // What was buffered went out first, so the subscriber's last cursor is as late as it can be.
+          if (overflow) throw new SlowConsumerError(maxBuffered);
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      } finally {
+        stop();
+      }
+    }
+    const iterator = run();
+    // graphql-ws calls return() on complete or disconnect; end the generator even while it waits.
+    const originalReturn = iterator.return.bind(iterator);
+    iterator.return = (value?: unknown) => {
+      stop();
+      return originalReturn(value);
+    };
+    return iterator;
+  }
+
+  return {
+    publish(event) {
+      for (const listener of listeners) listener(event);
+    },
+    stream,
+    get size() {
+      return listeners.size;
+    },
+    get opened() {
+      return opened;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// POST /webhooks/billwerk[/<token>]: authenticate, validate, store durably, answer 2xx, then hand the
+// event to the pipeline. Nothing is stored for a refused call, and nothing is acknowledged unstored.
+import {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type HookHandlerDoneFunction,
+} from 'fastify';
+import { dedupeKey, mayRepeat, parseNotice } from '../events/notice.js';
+import { type EventLog } from '../events/event-log.js';
+import { type EventPipeline } from '../events/pipeline.js';
+import { type Logger } from '../logger.js';
+import { checkWebhookAuth, type WebhookCredentials } from './auth.js';
+
+export const WEBHOOK_PATH = '/webhooks/billwerk';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+interface Token {
+  token?: string;
+}
+
+export interface WebhookRouteOptions {
+  credentials: WebhookCredentials;
+  maxBodyBytes: number;
+  log: EventLog;
+  pipeline: EventPipeline;
+  logger: Logger;
+  now?: () => Date;
+  /** Called once per stored (not duplicate) event; for metrics. */
+  onReceived?: (outcome: 'stored' | 'duplicate' | 'rejected' | 'failed') => void;
+}
+
+/** billwerk's retry counter; absent on the first attempt (webhooks.md "Delivery"). */
+function retryCount(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  const n = value === undefined ? 0 : Number.parseInt(value, 10);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+export function registerWebhookRoute(app: FastifyInstance, options: WebhookRouteOptions): void {
+  const { log, pipeline, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const count = options.onReceived ?? (() => undefined);
+  if (!options.credentials.basicAuth && options.credentials.pathToken === undefined) {
+    throw new Error('The webhook endpoint needs WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN');
+  }
+
+  const handlerOptions = {
+    bodyLimit: options.maxBodyBytes,
+    // Authenticate before the body is read or parsed: an unauthenticated caller costs nothing.
+    onRequest: (
+      request: FastifyRequest<{ Params: Token }>,
+      reply: FastifyReply,
+      done: HookHandlerDoneFunction,
+    ) => {
+      const verdict = checkWebhookAuth(options.credentials, {
+        authorization: request.headers.authorization,
+        pathToken: request.params.token,
+      });
+      if (!verdict.ok) {
+        count('rejected');
+        reply.code(401).send({ error: 'Unauthorized', message: verdict.reason });
+        return;
+      }
+      // billwerk posts JSON only; refusing other types here keeps Fastify's text parser out of the way.
+      if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+        count('rejected');
+        reply
+          .code(415)
+          .send({ error: 'Unsupported Media Type', message: 'send Content-Type: application/json' });
+        return;
+      }
+      done();
+    },
+  };
+
+  const handler = async (request: FastifyRequest<{ Params: Token }>, reply: FastifyReply) => {
+    const parsed = parseNotice(request.body);
+    if (!parsed.ok) {
+      count('rejected');
+      return reply.code(400).send({ error: 'Bad Request', message: parsed.reason });
+    }
+    const { notice } = parsed;
+    const retries = retryCount(request.headers['x-retry-count']);
+    let result;
+    try {
+      // Synchronous and durable: the row is on disk when this returns (synchronous = FULL).
+      result = log.append(notice, {
+        dedupeKey: dedupeKey(notice),
+        mayRepeat: mayRepeat(notice, retries),
+        receivedAt: now(),
+      });
+    } catch (error) {
+      count('failed');
+      logger.error({ err: error, event: notice.event }, 'could not store a webhook; billwerk will retry');
+      return reply
+        .code(503)
+        .send({ error: 'Service Unavailable', message: 'the event could not be stored; retry later' });
+    }
+    if (!result.stored) {
+      count('duplicate');
+      logger.debug(
+        { event: notice.event, duplicateOf: result.duplicateOf, retries },
+        'duplicate webhook dropped',
+      );
+      return reply.code(200).send({ status: 'duplicate' });
+    }
+    count('stored');
+    pipeline.submit(result.seq, notice);
+    return reply.code(202).send({ status: 'stored' });
+  };
+
+  app.post<{ Params: Token }>(WEBHOOK_PATH, handlerOptions, handler);
+  app.post<{ Params: Token }>(`${WEBHOOK_PATH}/:token`, handlerOptions, handler);
+}

@@ -1,0 +1,99 @@
+// graphql-ws's own client against the gateway, and a collector that resolves when N events arrived.
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export function wsClient(graphqlUrl: string, options: { retryAttempts?: number } = {}): Client {
+  return createClient({
+    url: graphqlUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: options.retryAttempts ?? 0,
+    lazy: true,
+  });
+}
+
+export interface Collector<T> {
+  readonly items: T[];
+  /** Resolves when at least `count` items have arrived. */
+  waitFor(count: number): Promise<T[]>;
+  /** Resolves when the items received so far satisfy `done`. */
+  waitUntil(done: (items: T[]) => boolean): Promise<T[]>;
+  /** Resolves with the error that ended the subscription. */
+  readonly failed: Promise<unknown>;
+  /** Resolves when the server completed the subscription. */
+  readonly completed: Promise<void>;
+  dispose(): void;
+}
+
+export function collect<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Collector<T> {
+  const items: T[] = [];
+  const waiters: { done: (items: T[]) => boolean; resolve: (items: T[]) => void }[] = [];
+  let fail!: (error: unknown) => void;
+  let complete!: () => void;
+  const failed = new Promise<unknown>((resolve) => (fail = resolve));
+  const completed = new Promise<void>((resolve) => (complete = resolve));
+  const dispose = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) {
+          fail(result.errors);
+          return;
+        }
+        items.push(result.data as T);
+        for (const waiter of [...waiters]) {
+          if (waiter.done(items)) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(items.slice());
+          }
+        }
+      },
+      error: (error) => fail(error),
+      complete: () => complete(),
+    },
+  );
+  function waitUntil(done: (items: T[]) => boolean): Promise<T[]> {
+    return done(items)
+      ? Promise.resolve(items.slice())
+      : new Promise((resolve) => waiters.push({ done, resolve }));
+  }
+  return {
+    items,
+    failed,
+    completed,
+    dispose,
+    waitFor: (count) => waitUntil((all) => all.length >= count),
+    waitUntil,
+  };
+}
+
+/**
+ * Subscribes and resolves once the gateway's hub has the new listener, so events posted afterwards are
+ * certain to reach it (graphql-ws connects and subscribes asynchronously).
+ */
+export async function subscribeLive<T>(
+  graphqlUrl: string,
+  hub: { readonly opened: number },
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Collector<T> & { close(): Promise<void> }> {
+  const before = hub.opened;
+  const client = wsClient(graphqlUrl);
+  const sub = collect<T>(client, query, variables);
+  const failed = sub.failed.then((error) => {
+    throw new Error(`subscription failed: ${JSON.stringify(error)}`);
+  });
+  const live = (async () => {
+    while (hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
+  })();
+  await Promise.race([live, failed]);
+  return Object.assign(sub, {
+    async close() {
+      sub.dispose();
+      await client.dispose();
+    },
+  });
+}

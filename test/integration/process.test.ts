@@ -1,0 +1,188 @@
+// The gateway as a process, as users run it: `npm start` with no configuration (embedded emulator), and
+// a gateway killed with SIGKILL right after acknowledging webhooks, whose restart loses none of them.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GraphQLClient, gql } from 'graphql-request';
+import { createClock } from '../../src/emulator/clock.js';
+import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { collect, wsClient } from '../helpers/ws.js';
+
+interface Child {
+  process: ChildProcessWithoutNullStreams;
+  output: () => string;
+  /** Resolves with the first match of `pattern` in the child's output. */
+  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
+}
+
+const children: Child[] = [];
+
+function start(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(command, args, { env });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const handle: Child = {
+    process: child,
+    output: () => output,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = output.match(pattern);
+          if (match) {
+            child.stdout.off('data', check);
+            resolve(match);
+          }
+        };
+        child.stdout.on('data', check);
+        child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+        check();
+      }),
+  };
+  children.push(handle);
+  return handle;
+}
+
+/** The environment without any billwerk or webhook settings of the developer's own. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extra };
+  for (const name of Object.keys(env)) {
+    if (/^(BILLWERK_|WEBHOOK_|EMULATOR_)/.test(name) && !(name in extra)) delete env[name];
+  }
+  return env;
+}
+
+afterAll(() => {
+  for (const child of children) {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+  }
+});
+
+describe('the gateway process', () => {
+  it('npm start serves health and a query against the embedded emulator, then stops on SIGTERM', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-start-'));
+    // Port 0: any free port, so the test never collides with a gateway a developer is running.
+    const child = start(
+      'npm',
+      ['start', '--silent'],
+      cleanEnv({ PORT: '0', EMULATOR_PORT: '0', DATA_DIR: dataDir }),
+    );
+    const [, url] = await child.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+    expect(child.output()).toMatch(/embedded emulator at http:\/\/\S+\/api\/v1/);
+
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const client = new GraphQLClient(`${url}/graphql`);
+    const data = await client.request<{ planGroups: { name: string; currency: string }[] }>(gql`
+      {
+        planGroups {
+          name
+          currency
+        }
+      }
+    `);
+    expect(data.planGroups[0]).toEqual({ name: 'Demo SaaS', currency: 'EUR' });
+
+    // npm passes SIGTERM on to the gateway and ends by the signal itself; 'close' waits until the gateway,
+    // which shares npm's output pipes, has exited too. It must have stopped cleanly.
+    const closed = once(child.process, 'close');
+    child.process.kill('SIGTERM');
+    await closed;
+    expect(child.output()).toMatch(/billwerk-graphql-gateway stopped/);
+    expect(child.output()).not.toMatch(/shutdown (took too long|failed)/);
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 120_000);
+
+  describe('killed right after acknowledging webhooks', () => {
+    let emulator: Emulator;
+    let dataDir: string;
+    beforeAll(async () => {
+      emulator = await createEmulator({
+        clock: createClock({ mode: 'manual', start: new Date('2026-01-15T10:00:00Z') }),
+      });
+      dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-restart-'));
+    });
+    afterAll(async () => {
+      await emulator.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const auth = { user: 'billwerk', password: 'restart-test-secret' };
+    const gateway = () =>
+      start(
+        process.execPath,
+        ['dist/main.js'],
+        cleanEnv({
+          PORT: '0',
+          DATA_DIR: dataDir,
+          BILLWERK_BASE_URL: emulator.url,
+          BILLWERK_CLIENT_ID: emulator.credentials.clientId,
+          BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
+          WEBHOOK_BASIC_AUTH: `${auth.user}:${auth.password}`,
+        }),
+      );
+    const post = (url: string, body: unknown) =>
+      fetch(`${url}/webhooks/billwerk`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`,
+        },
+        body: JSON.stringify(body),
+      }).then((r) => r.status);
+
+    const PROBE = /* GraphQL */ `
+      subscription Probe($after: String) {
+        billwerkEvents(types: ["RestartProbe"], after: $after) {
+          cursor
+          payload
+        }
+      }
+    `;
+    interface Probe {
+      billwerkEvents: { cursor: string; payload: { N: number } };
+    }
+
+    it('loses no acknowledged event, and a client resuming with its cursor gets each once', async () => {
+      const first = gateway();
+      const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+      const client = wsClient(`${url!}/graphql`);
+      const sub = collect<Probe>(client, PROBE);
+      // The first event proves the subscription is live; its cursor is where the client resumes.
+      for (;;) {
+        expect(
+          await post(url!, { Event: 'RestartProbe', ContractId: '65f000000000000000000901', N: 0 }),
+        ).toBe(202);
+        const seen = await Promise.race([
+          sub.waitFor(1),
+          new Promise<null>((r) => setTimeout(() => r(null), 200)),
+        ]);
+        if (seen) break;
+      }
+      const cursor = sub.items[0]!.billwerkEvents.cursor;
+      await client.dispose();
+
+      const acknowledged: number[] = [];
+      for (let n = 1; n <= 20; n += 1) {
+        const contract = `65f00000000000000000090${(n % 6) + 1}`;
+        if ((await post(url!, { Event: 'RestartProbe', ContractId: contract, N: n })) === 202)
+          acknowledged.push(n);
+      }
+      first.process.kill('SIGKILL');
+      await once(first.process, 'exit');
+      expect(acknowledged).toHaveLength(20);
+
+      const second = gateway();
+      const [, url2] = await second.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+      const client2 = wsClient(`${url2!}/graphql`);
+      const resumed = collect<Probe>(client2, PROBE, { after: cursor });
+      const items = await resumed.waitFor(acknowledged.length);
+      const received = items.map((i) => i.billwerkEvents.payload.N).sort((a, b) => a - b);
+      expect(received).toEqual(acknowledged);
+      await client2.dispose();
+      second.process.kill('SIGTERM');
+      await once(second.process, 'exit');
+    }, 60_000);
+  });
+});

@@ -1,0 +1,224 @@
+// billwerk's documented flows driven through the emulator, seen by graphql-ws subscribers of the gateway:
+// webhook → stored → enriched → published in order, resumable by cursor.
+import WebSocket from 'ws';
+import { SEED_IDS } from '../../src/emulator/seed.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
+
+const CONTRACT_CHANGED = /* GraphQL */ `
+  subscription Changed($contractId: ID, $customerId: ID, $changeTypes: [String!], $after: String) {
+    contractChanged(
+      contractId: $contractId
+      customerId: $customerId
+      changeTypes: $changeTypes
+      after: $after
+    ) {
+      cursor
+      event
+      contractId
+      customerId
+      changeType
+      knownChangeType
+      delivery
+      contract {
+        billwerkId
+        status
+        endDate
+        planVariant {
+          billwerkId
+          name
+        }
+        customer {
+          billwerkId
+        }
+      }
+      change {
+        type
+      }
+    }
+  }
+`;
+
+const ALL_EVENTS = /* GraphQL */ `
+  subscription All($after: String, $types: [String!]) {
+    billwerkEvents(after: $after, types: $types) {
+      cursor
+      event
+      contractId
+      customerId
+      payload
+      invoice {
+        invoiceNumber
+      }
+      customer {
+        billwerkId
+      }
+    }
+  }
+`;
+
+interface Changed {
+  contractChanged: {
+    cursor: string;
+    event: string;
+    contractId: string;
+    customerId: string | null;
+    changeType: string | null;
+    knownChangeType: string | null;
+    delivery: string;
+    contract: {
+      billwerkId: string;
+      status: string;
+      endDate: string | null;
+      planVariant: { billwerkId: string; name: string } | null;
+      customer: { billwerkId: string } | null;
+    } | null;
+    change: { type: string } | null;
+  };
+}
+
+interface Any {
+  billwerkEvents: {
+    cursor: string;
+    event: string;
+    contractId: string | null;
+    customerId: string | null;
+    payload: Record<string, unknown>;
+    invoice: { invoiceNumber: string } | null;
+    customer: { billwerkId: string } | null;
+  };
+}
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.close());
+
+const listening = <T>(query: string, variables: Record<string, unknown> = {}) =>
+  subscribeLive<T>(stack.graphqlUrl, stack.gateway.events.hub, query, variables);
+
+describe('flows through the emulator', () => {
+  it('a signup for a new customer arrives as CustomerCreated, ContractCreated … with enriched data', async () => {
+    const sub = await listening<Any>(ALL_EVENTS);
+    const order = await stack.billwerk.orders.create({
+      Customer: { FirstName: 'Live', LastName: 'Signup', EmailAddress: 'live@example.com' },
+      Cart: { PlanVariantId: SEED_IDS.planVariants.basicMonthly },
+    });
+    const contract = await stack.billwerk.orders.commit(order.Id, { PaymentMethod: 'InvoicePayment' });
+    const wanted = ['CustomerCreated', 'ContractCreated', 'OrderSucceeded', 'InvoiceCreated'];
+    const items = await sub.waitUntil((all) =>
+      wanted.every((name) => all.some((i) => i.billwerkEvents.event === name)),
+    );
+    const events = items.map((i) => i.billwerkEvents);
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(
+      expect.arrayContaining(['CustomerCreated', 'ContractCreated', 'OrderSucceeded', 'InvoiceCreated']),
+    );
+    expect(names.indexOf('CustomerCreated')).toBeLessThan(names.indexOf('ContractCreated'));
+    const created = events.find((e) => e.event === 'ContractCreated')!;
+    expect(created).toMatchObject({ contractId: contract.Id, customer: { billwerkId: contract.CustomerId } });
+    expect(events.find((e) => e.event === 'InvoiceCreated')!.invoice?.invoiceNumber).toBeTruthy();
+    await sub.close();
+  });
+
+  it('a plan change reaches the contract subscriber as ContractChanged (Upgrade) with the new variant', async () => {
+    const contractId = SEED_IDS.contracts.adaBasicMonthly;
+    const sub = await listening<Changed>(CONTRACT_CHANGED, {
+      contractId,
+      changeTypes: ['Upgrade'],
+    });
+    const order = await stack.billwerk.orders.create({
+      ContractId: contractId,
+      Cart: { PlanVariantId: SEED_IDS.planVariants.proMonthly },
+    });
+    await stack.billwerk.orders.commit(order.Id);
+    const [event] = await sub.waitFor(1);
+    expect(event!.contractChanged).toMatchObject({
+      event: 'ContractChanged',
+      contractId,
+      changeType: 'Upgrade',
+      knownChangeType: 'UPGRADE',
+      delivery: 'PUBLISHED',
+      contract: {
+        planVariant: { billwerkId: SEED_IDS.planVariants.proMonthly },
+        customer: { billwerkId: SEED_IDS.customers.ada },
+      },
+      change: { type: 'Upgrade' },
+    });
+    await sub.close();
+  });
+
+  it('a termination arrives as ContractCancelled now and as the end when the clock reaches it', async () => {
+    const contractId = SEED_IDS.contracts.graceProYearly;
+    const sub = await listening<Changed>(CONTRACT_CHANGED, { contractId });
+    const preview = await stack.billwerk.contracts.cancellationPreview(contractId);
+    await stack.billwerk.contracts.end(contractId, preview.EndDate);
+    const [cancelled] = await sub.waitFor(1);
+    expect(cancelled!.contractChanged.event).toBe('ContractCancelled');
+    expect(Date.parse(cancelled!.contractChanged.contract!.endDate!)).toBe(Date.parse(preview.EndDate));
+    await stack.emulator.clock.advanceTo(new Date(new Date(preview.EndDate).getTime() + 1000));
+    const items = await sub.waitUntil((all) =>
+      all.some((i) => i.contractChanged.event === 'ContractChanged'),
+    );
+    const ended = items.map((i) => i.contractChanged).find((e) => e.event === 'ContractChanged');
+    expect(ended).toMatchObject({ changeType: 'EndContract', contract: { status: 'ENDED' } });
+    await sub.close();
+  });
+});
+
+describe('resuming', () => {
+  it('a client that reconnects with its last cursor gets exactly what it missed, then live events', async () => {
+    const contractId = SEED_IDS.contracts.katherineFree;
+    const first = await listening<Any>(ALL_EVENTS, { types: ['ResumeProbe'] });
+    await stack.postWebhook({ Event: 'ResumeProbe', ContractId: contractId, N: 1 });
+    const [one] = await first.waitFor(1);
+    await first.close();
+
+    // Missed while away.
+    await stack.postWebhook({ Event: 'ResumeProbe', ContractId: contractId, N: 2 });
+    await stack.postWebhook({ Event: 'ResumeProbe', ContractId: contractId, N: 3 });
+    await stack.gateway.events.pipeline.idle();
+
+    const again = await listening<Any>(ALL_EVENTS, {
+      types: ['ResumeProbe'],
+      after: one!.billwerkEvents.cursor,
+    });
+    await again.waitFor(2);
+    await stack.postWebhook({ Event: 'ResumeProbe', ContractId: contractId, N: 4 });
+    const items = await again.waitFor(3);
+    expect(items.map((i) => i.billwerkEvents.payload.N)).toEqual([2, 3, 4]);
+    const cursors = items.map((i) => i.billwerkEvents.cursor);
+    expect(new Set(cursors).size).toBe(3);
+    await again.close();
+  });
+
+  it('an unknown cursor is refused with BAD_USER_INPUT', async () => {
+    const client = wsClient(stack.graphqlUrl);
+    const sub = collect<Any>(client, ALL_EVENTS, { after: 'bm90LWEtY3Vyc29y' });
+    const errors = (await sub.failed) as { message: string; extensions?: { code?: string } }[];
+    expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await client.dispose();
+  });
+
+  it('abrupt disconnects leave no listener behind', async () => {
+    const { hub } = stack.gateway.events;
+    const [openedBefore, closedBefore] = [hub.opened, hub.closed];
+    // Raw graphql-transport-ws sockets, cut without a goodbye.
+    const sockets = await Promise.all(
+      Array.from({ length: 5 }, async (_, n) => {
+        const socket = new WebSocket(stack.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send(JSON.stringify({ type: 'connection_init' }));
+        await new Promise((resolve) => socket.once('message', resolve));
+        socket.send(JSON.stringify({ id: String(n), type: 'subscribe', payload: { query: ALL_EVENTS } }));
+        return socket;
+      }),
+    );
+    while (hub.opened < openedBefore + 5) await new Promise((resolve) => setImmediate(resolve));
+    for (const socket of sockets) socket.terminate();
+    // Every stream those sockets opened is closed by the server, with no goodbye from the client.
+    while (hub.closed < closedBefore + 5) await new Promise((resolve) => setImmediate(resolve));
+    expect(hub.closed - closedBefore).toBe(5);
+  });
+});
