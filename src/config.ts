@@ -28,10 +28,28 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   INTROSPECTION: flag,
+  WEBHOOK_BASIC_AUTH: z
+    .string()
+    .regex(/^[^:]+:.+$/, 'expected user:password')
+    .optional(),
+  WEBHOOK_PATH_TOKEN: z
+    .string()
+    .regex(/^[\w-]{16,128}$/, 'expected 16 to 128 letters, digits, - or _')
+    .optional(),
+  WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WEBHOOK_EVENTS: z.string().min(1).optional(),
+  WEBHOOK_MAX_BODY_BYTES: positiveInt(65_536),
+  EVENT_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  GATEWAY_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
 });
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
-const SECRET_VARIABLES = new Set(['BILLWERK_CLIENT_SECRET']);
+const SECRET_VARIABLES = new Set([
+  'BILLWERK_CLIENT_SECRET',
+  'WEBHOOK_BASIC_AUTH',
+  'WEBHOOK_PATH_TOKEN',
+  'GATEWAY_ADMIN_KEY',
+]);
 
 export type BillwerkTarget =
   | { kind: 'remote'; baseUrl: string; clientId: string; clientSecret: string }
@@ -51,6 +69,23 @@ export interface Config {
   readonly dataDir: string;
   readonly shutdownTimeoutMs: number;
   readonly introspection: boolean;
+  readonly webhooks: Readonly<WebhookConfig>;
+  /** How long the event log keeps events (and so how far back a cursor can resume). */
+  readonly eventRetentionMs: number;
+  /** A request with `Authorization: Bearer <adminKey>` runs as admin (until real auth lands); unset = nobody. */
+  readonly adminKey: string | undefined;
+}
+
+export interface WebhookConfig {
+  /** HTTP Basic credentials billwerk must send; unset = not checked (then a path token is required). */
+  basicAuth?: { user: string; password: string };
+  /** Secret path segment: billwerk posts to /webhooks/billwerk/<token>. */
+  pathToken?: string;
+  /** Public URL of this gateway as billwerk reaches it; when set, the webhook is registered with billwerk at start. */
+  publicUrl?: string;
+  /** Events to register; default: all. */
+  events?: string[];
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +93,11 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
+}
+
+function splitCredentials(value: string): { user: string; password: string } {
+  const at = value.indexOf(':');
+  return { user: value.slice(0, at), password: value.slice(at + 1) };
 }
 
 /** Reads and validates the environment once. Throws ConfigError naming each bad variable. */
@@ -113,5 +153,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dataDir: e.DATA_DIR,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     introspection: e.INTROSPECTION ?? !production,
+    webhooks: Object.freeze({
+      basicAuth: e.WEBHOOK_BASIC_AUTH ? splitCredentials(e.WEBHOOK_BASIC_AUTH) : undefined,
+      pathToken: e.WEBHOOK_PATH_TOKEN,
+      publicUrl: e.WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ''),
+      events: e.WEBHOOK_EVENTS?.split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+      maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    }),
+    eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    adminKey: e.GATEWAY_ADMIN_KEY,
   });
 }

@@ -1,11 +1,15 @@
 // `npm start`: reads the configuration, starts the embedded billwerk emulator when no billwerk
 // credentials are set, then the gateway; stops both cleanly on SIGINT/SIGTERM.
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { createBillwerkClient } from './billwerk/client.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createEmulator, type Emulator } from './emulator/emulator.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server/gateway.js';
+import { type WebhookCredentials } from './webhooks/auth.js';
+import { ensureWebhookRegistered } from './webhooks/registration.js';
+import { WEBHOOK_PATH } from './webhooks/route.js';
 
 async function main(config: Config): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
@@ -29,9 +33,36 @@ async function main(config: Config): Promise<void> {
     maxRetries: config.billwerkMaxRetries,
     logger: logger.child({ component: 'billwerk' }),
   });
-  const gateway = await createGateway({ config, billwerk, logger });
+  // With the emulator and no webhook credentials configured, invent them: the gateway registers itself
+  // with the emulator below, so `npm start` shows live events with nothing to set up.
+  const configured = config.webhooks.basicAuth !== undefined || config.webhooks.pathToken !== undefined;
+  const webhookCredentials: WebhookCredentials =
+    emulator && !configured
+      ? { basicAuth: { user: 'billwerk', password: randomBytes(18).toString('base64url') } }
+      : config.webhooks;
+  const gateway = await createGateway({ config, billwerk, logger, webhookCredentials });
 
-  const lines = [`GraphQL   ${gateway.url}/graphql`, `Health    ${gateway.url}/healthz`];
+  const tokenPath = webhookCredentials.pathToken === undefined ? '' : `/${webhookCredentials.pathToken}`;
+  const publicUrl = emulator ? gateway.url : config.webhooks.publicUrl;
+  if (publicUrl) {
+    const basic = webhookCredentials.basicAuth;
+    await ensureWebhookRegistered(
+      billwerk,
+      {
+        url: `${publicUrl}${WEBHOOK_PATH}${tokenPath}`,
+        events: config.webhooks.events ?? [],
+        // Only the emulator takes outgoing credentials over the API; billwerk sets them in its admin UI.
+        auth: emulator && basic ? { Type: 'Basic', User: basic.user, Password: basic.password } : undefined,
+      },
+      logger.child({ component: 'webhooks' }),
+    );
+  }
+
+  const lines = [
+    `GraphQL   ${gateway.url}/graphql  (subscriptions: ws://${gateway.url.slice('http://'.length)}/graphql)`,
+    `Health    ${gateway.url}/healthz`,
+    `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,
+  ];
   lines.push(
     emulator
       ? `billwerk  embedded emulator at ${emulator.apiUrl} (client id ${emulator.credentials.clientId})`
@@ -41,7 +72,12 @@ async function main(config: Config): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // A repeated SIGTERM (process managers and npm may send more than one) must not cut the shutdown
+    // short; a second Ctrl-C is a person insisting, so it exits at once.
+    if (stopping) {
+      if (signal === 'SIGINT') process.exit(130);
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
@@ -54,14 +90,15 @@ async function main(config: Config): Promise<void> {
       await billwerk.close();
       await emulator?.close();
       logger.info('stopped');
+      process.stdout.write('billwerk-graphql-gateway stopped\n');
       process.exitCode = 0;
     })().catch((error: unknown) => {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
     });
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 let config: Config;

@@ -1,12 +1,30 @@
-// What every resolver receives: the request's loaders (over the shared reader), identity and logger.
-// Built once per HTTP request (and, later, per subscription event) by server/.
+// What every resolver receives: the request's loaders (over the shared reader), identity and logger,
+// and for mutations the billwerk client, the idempotency store and the clock. Built per request by server/.
+import { type Principal } from '../auth/principal.js';
+import { type BillwerkClient } from '../billwerk/client.js';
+import { type EventHub } from '../events/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
 import { type Pages } from '../loaders/pages.js';
 import { type Logger } from '../logger.js';
+import { type IdempotencyStore } from '../store/idempotency-store.js';
 
 export interface GraphQLContext {
   readonly loaders: Loaders;
   readonly pages: Pages;
   readonly requestId: string;
   readonly logger: Logger;
+  /** Live billwerk events (subscriptions). */
+  readonly events: EventHub;
+  /** Who is calling; until real auth lands, 'anonymous' without roles, or the GATEWAY_ADMIN_KEY holder. */
+  readonly principal: Principal;
+  /** `principal.id`: the scope of idempotency keys. */
+  readonly principalId: string;
+  /** For writes; reads go through the loaders. */
+  readonly billwerk: BillwerkClient;
+  /** Where mutation outcomes are kept for idempotent replays. */
+  readonly idempotency: IdempotencyStore;
+  /** The request's `Idempotency-Key` header, if it sent one. */
+  readonly idempotencyKeyHeader: string | undefined;
+  /** The gateway's clock (dates in inputs are checked against it). */
+  now(): Date;
 }

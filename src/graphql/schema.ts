@@ -1,6 +1,7 @@
 // Builds the executable schema from the type-graphql classes; also what `npm run schema` prints.
 import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import {
   ComponentResolver,
@@ -9,9 +10,14 @@ import {
   PlanVariantResolver,
 } from './catalogue.resolver.js';
 import { ContractPhaseResolver, ContractResolver } from './contract.resolver.js';
+import { authChecker } from './auth.checker.js';
+import { ComponentChangeResolver } from './component-change.resolver.js';
+import { CouponRedemptionResolver } from './coupon.resolver.js';
 import { CustomerResolver } from './customer.resolver.js';
+import { EventResolver } from './event.resolver.js';
 import { InvoiceResolver } from './invoice.resolver.js';
 import { NodeResolver } from './node.resolver.js';
+import { PlanChangeResolver } from './plan-change.resolver.js';
 import {
   ComponentSubscriptionResolver,
   ContractChangeResolver,
@@ -20,6 +26,9 @@ import {
   UsageRecordResolver,
 } from './relations.resolver.js';
 import { DateTime, JSONObject } from './scalars.js';
+import { SignupResolver } from './signup.resolver.js';
+import { TerminationResolver } from './termination.resolver.js';
+import { UsageResolver } from './usage.resolver.js';
 
 export const RESOLVERS = [
   CustomerResolver,
@@ -36,6 +45,13 @@ export const RESOLVERS = [
   CouponResolver,
   ContractChangeResolver,
   NodeResolver,
+  EventResolver,
+  SignupResolver,
+  PlanChangeResolver,
+  ComponentChangeResolver,
+  TerminationResolver,
+  UsageResolver,
+  CouponRedemptionResolver,
 ] as const;
 
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -46,10 +62,20 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
       { type: Object, scalar: JSONObject },
     ],
     validate: false,
+    authChecker,
+    // Required by type-graphql for any subscription; ours bring their own `subscribe`, so it stays unused.
+    pubSub: createPubSub(),
   });
   // type-graphql offers no option for the root types' descriptions.
   const query = schema.getQueryType();
   if (query) query.description = 'Reads of billwerk customers, contracts, catalogue and invoices.';
+  const mutation = schema.getMutationType();
+  if (mutation) {
+    mutation.description =
+      'Changes in billwerk, each idempotent (idempotencyKey or the Idempotency-Key header); their preview… twins are queries.';
+  }
+  const subscription = schema.getSubscriptionType();
+  if (subscription) subscription.description = 'Live billwerk events over graphql-ws, resumable by cursor.';
   return schema;
 }
 

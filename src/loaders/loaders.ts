@@ -53,6 +53,11 @@ export interface Loaders {
   usageOfContract: DataLoader<string, MeteredUsage[]>;
   /** Keyed by `cancellationKey(contractId, at)`. */
   cancellationPreview: DataLoader<string, CancellationPreview>;
+  /**
+   * After a write: drops a contract (with its components, discounts, changes, usage and previews) or a
+   * customer (with its contract list) from this request's loaders and from the shared cache.
+   */
+  forget(kind: 'Contract' | 'Customer', id: string): void;
 }
 
 /** Key of the cancellation preview loader: the contract and the moment of cancellation (empty = now). */
@@ -101,7 +106,24 @@ export function createLoaders(reader: BillwerkReader): Loaders {
         client.contracts.cancellationPreview(contractId, at || undefined),
       );
     }),
+    forget: (kind, id) => forget(kind, id),
   };
+
+  function forget(kind: 'Contract' | 'Customer', id: string): void {
+    if (kind === 'Customer') {
+      loaders.customer.clear(id);
+      loaders.contractsOfCustomer.clear(id);
+    } else {
+      loaders.contract.clear(id);
+      loaders.componentSubscriptionsOfContract.clear(id);
+      loaders.discountSubscriptionsOfContract.clear(id);
+      loaders.changesOfContract.clear(id);
+      loaders.usageOfContract.clear(id);
+      // Keyed by contract and moment; few per request, so dropping all is simpler than matching keys.
+      loaders.cancellationPreview.clearAll();
+    }
+    cache.invalidate(kind, id);
+  }
 
   /** A contract read as part of a list is as fresh as one read by id: later lookups need no call. */
   function primeContract(contract: Contract): void {
@@ -122,5 +144,15 @@ export function primeAll<T extends { Id: string }>(
   for (const item of items) {
     loader.prime(item.Id, item);
     reader.cache.prime(kind, item.Id, item);
+  }
+}
+
+/**
+ * Empties every per-request cache. A subscription keeps one context for all its events; clearing before
+ * each event makes each event's relations as fresh as a new request's.
+ */
+export function clearLoaders(loaders: Loaders): void {
+  for (const value of Object.values(loaders)) {
+    if (value instanceof DataLoader) value.clearAll();
   }
 }

@@ -1,5 +1,5 @@
 // Cached reads of billwerk entities shared by every request: single entities by id through the shared
-// cache, catalogue lists whole (a catalogue is small; one list call beats one call per variant).
+// cache, the catalogue whole (it is small: one productInfo call beats one call per variant or list).
 import { type BillwerkClient } from '../billwerk/client.js';
 import type {
   Component,
@@ -34,7 +34,7 @@ export interface BillwerkReader {
   invoice(id: string): Promise<Invoice | null>;
   contractChange(id: string): Promise<ContractChange | null>;
   catalogueList<K extends CatalogueList>(list: K): Promise<Catalogue[K]>;
-  /** One catalogue entity: from the cached list when it is there, else by id (hidden entries are not listed). */
+  /** One catalogue entity: from the cached catalogue when it is there, else by id (it may be newer). */
   catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null>;
   readonly client: BillwerkClient;
   readonly cache: SharedCache;
@@ -51,14 +51,20 @@ async function orNull<T>(load: Promise<T>): Promise<T | null> {
 
 export function createReader(client: BillwerkClient, cache: SharedCache): BillwerkReader {
   const c = client.catalogue;
-  const listLoaders: { [K in CatalogueList]: () => Promise<Catalogue[K]> } = {
-    planGroups: () => c.planGroups(),
-    plans: () => c.plans(),
-    planVariants: () => c.planVariants(),
-    components: () => c.components(),
-    discounts: () => c.discounts(),
-    coupons: () => c.coupons(),
-  };
+  // One GET /productInfo answers every catalogue list at once: a catalogue is small, and a query that
+  // touches variants, plans and components then costs one call instead of one per list.
+  const whole = (): Promise<Catalogue> =>
+    cache.read('Catalogue', 'productInfo', async () => {
+      const info = await c.productInfo();
+      return {
+        planGroups: info.PlanGroups ?? [],
+        plans: info.Plans ?? [],
+        planVariants: info.PlanVariants ?? [],
+        components: info.Components ?? [],
+        discounts: info.Discounts ?? [],
+        coupons: info.Coupons ?? [],
+      };
+    });
   const itemLoaders: { [K in CatalogueList]: (id: string) => Promise<Catalogue[K][number]> } = {
     planGroups: (id) => c.planGroup(id),
     plans: (id) => c.plan(id),
@@ -78,8 +84,8 @@ export function createReader(client: BillwerkClient, cache: SharedCache): Billwe
     coupons: 'Coupon',
   } as const;
 
-  const catalogueList = <K extends CatalogueList>(list: K): Promise<Catalogue[K]> =>
-    cache.read('Catalogue', list, listLoaders[list]);
+  const catalogueList = async <K extends CatalogueList>(list: K): Promise<Catalogue[K]> =>
+    (await whole())[list];
 
   return {
     client,

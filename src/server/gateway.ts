@@ -1,21 +1,34 @@
-// The gateway's HTTP server: Fastify hosting Apollo Server at /graphql and the health endpoint.
-// `createGateway` starts listening and returns `{ url, close }`; nothing happens at import time.
+// The gateway process: Fastify hosting Apollo Server and graphql-ws at /graphql, the webhook endpoint,
+// health, and the event log and pipeline behind them. `createGateway` listens and returns `{ url, close }`.
 import { randomUUID } from 'node:crypto';
+import { type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Config } from '../config.js';
+import { type EventLog } from '../events/event-log.js';
+import { createEventHub, type EventHub } from '../events/hub.js';
+import { createEventPipeline, type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
+import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
+import { buildGatewaySchema } from '../graphql/schema.js';
 import { createLoaders } from '../loaders/loaders.js';
 import { createPages } from '../loaders/pages.js';
 import { createReader } from '../loaders/reader.js';
 import { createSharedCache, type SharedCache, type SharedCacheOptions } from '../loaders/shared-cache.js';
-import { buildGatewaySchema } from '../graphql/schema.js';
 import { type Logger } from '../logger.js';
+import { openDatabase } from '../store/database.js';
+import { type IdempotencyStore } from '../store/idempotency-store.js';
+import { createSqliteIdempotencyStore } from '../store/sqlite-idempotency-store.js';
+import { type WebhookCredentials } from '../webhooks/auth.js';
+import { registerWebhookRoute } from '../webhooks/route.js';
 import { registerHealth } from './health.js';
+import { createMutationContext } from './mutation-context.js';
+import { attachSubscriptions } from './subscriptions.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -23,6 +36,14 @@ export interface GatewayOptions {
   logger: Logger;
   /** TTLs and size of the shared entity cache. @default createSharedCache's defaults */
   cacheOptions?: SharedCacheOptions;
+  /** Credentials the webhook endpoint requires. @default those of the configuration (WEBHOOK_*) */
+  webhookCredentials?: WebhookCredentials;
+  /** Enrichment retry tuning. @default createEventPipeline's defaults */
+  pipelineOptions?: Pick<PipelineOptions, 'maxAttempts' | 'retryBaseDelayMs'>;
+  /** Where mutation outcomes are kept for idempotent replays. @default a SQLite store in the gateway database */
+  idempotency?: IdempotencyStore;
+  /** Clock for dates in mutation inputs and idempotency expiry, epoch ms (the emulator's in tests). @default Date.now */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -30,15 +51,16 @@ export interface Gateway {
   readonly url: string;
   /** The shared entity cache (webhook ingestion invalidates through it). */
   readonly cache: SharedCache;
+  /** The event log, fan-out and pipeline. */
+  readonly events: { log: EventLog; hub: EventHub; pipeline: EventPipeline };
   close(): Promise<void>;
 }
 
-export async function createGateway({
-  config,
-  billwerk,
-  logger,
-  cacheOptions,
-}: GatewayOptions): Promise<Gateway> {
+/** How often retention pruning runs. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, billwerk, logger } = options;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; without the cast Fastify infers Logger<never> as its logger
     // generic and the Apollo plugin no longer type-checks (the lint rule cannot see that).
@@ -51,11 +73,75 @@ export async function createGateway({
     },
   });
   registerHealth(app);
-  const cache = createSharedCache(cacheOptions);
+
+  const cache = createSharedCache(options.cacheOptions);
   const reader = createReader(billwerk, cache);
 
+  const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
+  const log = createSqliteEventLog(db);
+  const hub = createEventHub({ log });
+  const pipeline = createEventPipeline({
+    log,
+    hub,
+    reader,
+    logger: logger.child({ component: 'events' }),
+    ...options.pipelineOptions,
+  });
+  // Events stored before a restart but not yet published go out first, in billwerk's order.
+  pipeline.resume();
+  const prune = () => log.prune(new Date(Date.now() - config.eventRetentionMs));
+  prune();
+  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
+  const credentials = options.webhookCredentials ?? config.webhooks;
+  if (credentials.basicAuth || credentials.pathToken !== undefined) {
+    registerWebhookRoute(app, {
+      credentials,
+      maxBodyBytes: config.webhooks.maxBodyBytes,
+      log,
+      pipeline,
+      logger: logger.child({ component: 'webhooks' }),
+    });
+  } else {
+    logger.warn('no WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN configured: the webhook endpoint is off');
+  }
+
+  const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
+  const mutationContext = createMutationContext({
+    billwerk,
+    idempotency,
+    adminKey: config.adminKey,
+    now: options.now,
+  });
+
+  /** A fresh context: per-request loaders over the shared reader. */
+  const contextFor = (
+    requestId: string,
+    requestLogger: Logger,
+    headers?: IncomingHttpHeaders,
+  ): GraphQLContext => {
+    const loaders = createLoaders(reader);
+    return {
+      loaders,
+      pages: createPages(reader, loaders),
+      events: hub,
+      requestId,
+      logger: requestLogger,
+      ...mutationContext(headers),
+    };
+  };
+
+  const schema = await buildGatewaySchema();
+  const subscriptions = attachSubscriptions({
+    server: app.server,
+    schema,
+    context: () => contextFor(randomUUID(), logger.child({ component: 'subscriptions' })),
+    logger: logger.child({ component: 'subscriptions' }),
+  });
+
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await buildGatewaySchema(),
+    schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
@@ -64,15 +150,8 @@ export async function createGateway({
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: (request) => {
-      const loaders = createLoaders(reader);
-      return Promise.resolve({
-        loaders,
-        pages: createPages(reader, loaders),
-        requestId: request.id,
-        logger: request.log as unknown as Logger,
-      });
-    },
+    context: (request) =>
+      Promise.resolve(contextFor(request.id, request.log as unknown as Logger, request.headers)),
   });
 
   await app.listen({ port: config.port, host: config.host });
@@ -80,11 +159,17 @@ export async function createGateway({
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     cache,
+    events: { log, hub, pipeline },
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     async close() {
-      // Apollo's drain plugin waits for in-flight operations before Fastify closes the listener.
+      clearInterval(pruneTimer);
+      // Sockets first (clients are told to reconnect), then in-flight HTTP operations drain.
+      await subscriptions.close();
       await apollo.stop();
       await app.close();
+      await pipeline.close();
+      if (!options.idempotency) await idempotency.close();
+      db.close();
     },
   };
 }

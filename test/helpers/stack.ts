@@ -1,5 +1,8 @@
 // Starts the real parts on free ports for integration tests: the emulator, a billwerk client pointed at it
 // over HTTP, and the gateway; `close()` stops all of them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   createBillwerkClient,
   type BillwerkClient,
@@ -13,6 +16,9 @@ import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
 
+/** The webhook credentials test stacks use; the emulator is registered to send with them. */
+export const TEST_WEBHOOK_AUTH = { user: 'billwerk', password: 'webhook-test-secret' };
+
 export interface Stack {
   emulator: Emulator;
   billwerk: BillwerkClient;
@@ -20,6 +26,12 @@ export interface Stack {
   /** The generated SDK pointed at the gateway. */
   sdk: GatewayClient;
   graphqlUrl: string;
+  /** Where billwerk's webhooks go (authenticated with TEST_WEBHOOK_AUTH). */
+  webhookUrl: string;
+  /** The gateway's data folder (a fresh temp dir). */
+  dataDir: string;
+  /** POSTs a notice to the webhook endpoint with valid credentials; resolves with the HTTP status. */
+  postWebhook(body: unknown, headers?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -28,6 +40,8 @@ export interface StackOptions {
   client?: Partial<BillwerkClientOptions>;
   cache?: SharedCacheOptions;
   env?: Record<string, string>;
+  /** Register the gateway's webhook with the emulator. @default true */
+  registerWebhook?: boolean;
 }
 
 /** A fixed start for the emulated clock, so dates in assertions are stable. */
@@ -45,24 +59,50 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     retryBaseDelayMs: 5,
     ...options.client,
   });
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...options.env });
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-test-'));
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...options.env });
   const gateway = await createGateway({
     config,
     billwerk,
     logger: createLogger({ level: 'silent' }),
     cacheOptions: options.cache,
+    webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH },
+    pipelineOptions: { retryBaseDelayMs: 20 },
+    // Dates in mutation inputs are checked against billwerk's clock: here, the emulator's.
+    now: () => emulator.clock.now().getTime(),
   });
   const graphqlUrl = `${gateway.url}/graphql`;
+  const webhookUrl = `${gateway.url}/webhooks/billwerk`;
+  if (options.registerWebhook ?? true) {
+    await billwerk.webhooks.register({
+      Url: webhookUrl,
+      Events: [],
+      Auth: { Type: 'Basic', User: TEST_WEBHOOK_AUTH.user, Password: TEST_WEBHOOK_AUTH.password },
+    });
+  }
+  const basic = `Basic ${Buffer.from(`${TEST_WEBHOOK_AUTH.user}:${TEST_WEBHOOK_AUTH.password}`).toString('base64')}`;
   return {
     emulator,
     billwerk,
     gateway,
     graphqlUrl,
+    webhookUrl,
+    dataDir,
     sdk: createGatewayClient({ url: graphqlUrl }),
+    async postWebhook(body, headers = {}) {
+      const response = await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basic, ...headers },
+        body: JSON.stringify(body),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    },
     async close() {
       await gateway.close();
       await billwerk.close();
       await emulator.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,164 @@
+// Mutation signup and query previewSignup: a new contract for a new or an existing customer through
+// POST /orders (/preview) and POST /orders/{id}/commit (flows.md §1–3).
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { CustomerInput, OrderCommitInput, OrderInput, PlanVariant } from '../billwerk/dto.js';
+import { type GraphQLContext } from './context.js';
+import { idempotent } from './idempotency.js';
+import { SignupPayload } from './mutation.payload.js';
+import { placeOrder, previewOrder } from './order.flow.js';
+import { OrderPreview } from './order.type.js';
+import { NewCustomerInput, PreviewSignupInput, SignupInput } from './signup.input.js';
+import {
+  componentOf,
+  couponCode,
+  distinct,
+  existingVariant,
+  idOf,
+  invalid,
+  notPast,
+  paymentMethod,
+  positive,
+  text,
+} from './validate.js';
+
+/**
+ * API signups have no browser to collect payment data (SubscriptionJS), so a variant that needs it is
+ * committed as paid by invoice unless the caller names another method (resources.md "Commit").
+ */
+export const DEFAULT_PAYMENT_METHOD = 'InvoicePayment';
+
+function customerOf(input: NewCustomerInput): CustomerInput {
+  const field = (name: Exclude<keyof NewCustomerInput, 'address'>, max = 200) =>
+    text(input[name], `customer.${name}`, max);
+  const email = field('emailAddress', 254);
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email)) {
+    throw invalid('customer.emailAddress', 'customer.emailAddress is not an email address.');
+  }
+  const country = text(input.address?.country, 'customer.address.country', 2)?.toUpperCase();
+  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
+    throw invalid('customer.address.country', 'customer.address.country must be an ISO 3166-1 alpha-2 code.');
+  }
+  const customer: CustomerInput = {
+    FirstName: field('firstName'),
+    LastName: field('lastName'),
+    CompanyName: field('companyName'),
+    EmailAddress: email,
+    PhoneNumber: field('phoneNumber', 50),
+    ExternalCustomerId: field('externalCustomerId'),
+    VatId: field('vatId', 50),
+    Language: field('language', 20),
+  };
+  if (!customer.FirstName && !customer.LastName && !customer.CompanyName && !customer.EmailAddress) {
+    throw invalid('customer', 'customer needs a name, a company name or an email address.');
+  }
+  if (input.address) {
+    const a = input.address;
+    customer.Address = {
+      Street: text(a.street, 'customer.address.street'),
+      HouseNumber: text(a.houseNumber, 'customer.address.houseNumber', 20),
+      PostalCode: text(a.postalCode, 'customer.address.postalCode', 20),
+      City: text(a.city, 'customer.address.city'),
+      Country: country,
+    };
+  }
+  return customer;
+}
+
+/** The order body, from the input's shape alone (no billwerk call). */
+function signupOrder(ctx: GraphQLContext, input: PreviewSignupInput): OrderInput {
+  if (input.customer && input.customerId) {
+    throw invalid('customerId', 'Give customer (a new customer) or customerId (an existing one), not both.');
+  }
+  if (!input.customer && !input.customerId) {
+    throw invalid('customer', 'Give customer (a new customer) or customerId (an existing one).');
+  }
+  const components = (input.components ?? []).map((item, index) => ({
+    ComponentId: idOf('Component', item.componentId, `components[${index}].componentId`),
+    Quantity: positive(item.quantity, `components[${index}].quantity`),
+  }));
+  distinct(
+    components.map((item) => item.ComponentId),
+    'components',
+  );
+  const code = couponCode(input.couponCode);
+  return {
+    ...(input.customer
+      ? { Customer: customerOf(input.customer) }
+      : { CustomerId: idOf('Customer', input.customerId ?? '', 'customerId') }),
+    ...(input.startDate ? { StartDate: notPast(ctx, input.startDate, 'startDate').toISOString() } : {}),
+    Cart: {
+      PlanVariantId: idOf('PlanVariant', input.planVariantId, 'planVariantId'),
+      ...(components.length > 0 ? { ComponentSubscriptions: components } : {}),
+      ...(code !== undefined ? { CouponCode: code } : {}),
+    },
+  };
+}
+
+/** The references of the order: plan variant, existing customer, components of the variant's plan group. */
+async function checkReferences(ctx: GraphQLContext, order: OrderInput): Promise<PlanVariant> {
+  const variant = await existingVariant(ctx, order.Cart.PlanVariantId ?? '');
+  if (order.CustomerId !== undefined && !(await ctx.loaders.customer.load(order.CustomerId))) {
+    throw invalid('customerId', `No customer ${order.CustomerId} exists.`);
+  }
+  await Promise.all(
+    (order.Cart.ComponentSubscriptions ?? []).map((item, index) =>
+      componentOf(
+        ctx,
+        item.ComponentId,
+        variant.PlanGroupId,
+        'subscription',
+        `components[${index}].componentId`,
+      ),
+    ),
+  );
+  return variant;
+}
+
+@Resolver()
+export class SignupResolver {
+  @Query(() => OrderPreview, {
+    description:
+      'Prices a signup without making it (billwerk POST /orders/preview); needs no idempotency key.',
+  })
+  async previewSignup(
+    @Arg('input', () => PreviewSignupInput, { description: 'The signup to price.' })
+    input: PreviewSignupInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<OrderPreview> {
+    const order = signupOrder(ctx, input);
+    await checkReferences(ctx, order);
+    return previewOrder(ctx, order);
+  }
+
+  @Mutation(() => SignupPayload, {
+    description:
+      'Signs a customer up to a plan variant: a new customer (customer) or an existing one (customerId), optionally starting later, with components and a coupon. Creates and commits a billwerk order.',
+  })
+  async signup(
+    @Arg('input', () => SignupInput, { description: 'The signup.' }) input: SignupInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SignupPayload> {
+    const order = signupOrder(ctx, input);
+    const method = paymentMethod(input.paymentMethod);
+    const { value, replayed } = await idempotent(ctx, {
+      operation: 'signup',
+      input: { order, paymentMethod: method },
+      key: input.idempotencyKey,
+      run: async (steps) => {
+        const outcome = await placeOrder(ctx, steps, async () => {
+          const variant = await checkReferences(ctx, order);
+          const commit: OrderCommitInput =
+            method !== undefined
+              ? { PaymentMethod: method }
+              : variant.AllowWithoutPaymentData
+                ? {}
+                : { PaymentMethod: DEFAULT_PAYMENT_METHOD };
+          return { body: order, commit };
+        });
+        const customer = await ctx.billwerk.customers.get(outcome.contract.CustomerId);
+        return { ...outcome, customer };
+      },
+    });
+    return SignupPayload.from(value, replayed);
+  }
+}

@@ -1,0 +1,157 @@
+// Ending contracts: previewTermination (GET cancellationPreview), terminateContract (with notice: POST /end
+// at the earliest allowed date or later), and, admin only, terminateContractWithoutNotice and annulContract.
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type {
+  CancellationPreview as CancellationPreviewDto,
+  Contract as ContractDto,
+} from '../billwerk/dto.js';
+import { CancellationPreview } from './cancellation-preview.type.js';
+import { type GraphQLContext } from './context.js';
+import { idempotent, type Steps } from './idempotency.js';
+import { AnnulContractPayload, TerminationPayload } from './mutation.payload.js';
+import { forgetTouched } from './order.flow.js';
+import {
+  AnnulContractInput,
+  PreviewTerminationInput,
+  TerminateContractInput,
+  TerminateContractWithoutNoticeInput,
+} from './termination.input.js';
+import { idOf, invalid, runningContract } from './validate.js';
+
+const isoOf = (date: string) => new Date(date).toISOString();
+
+/** POST /contracts/{id}/end as a recorded step, the caches of contract and customer dropped after it. */
+async function endAt(
+  ctx: GraphQLContext,
+  steps: Steps,
+  plan: { contractId: string; customerId: string; endDate: string },
+): Promise<CancellationPreviewDto> {
+  try {
+    return await steps.step('end', () => ctx.billwerk.contracts.end(plan.contractId, plan.endDate));
+  } finally {
+    forgetTouched(ctx, plan);
+  }
+}
+
+@Resolver()
+export class TerminationResolver {
+  @Query(() => CancellationPreview, {
+    description:
+      'What terminateContract would do now: the earliest end under the notice period, the next possible cancellation date, the final invoice and the contract after. Changes nothing.',
+  })
+  async previewTermination(
+    @Arg('input', () => PreviewTerminationInput, { description: 'The contract.' })
+    input: PreviewTerminationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<CancellationPreview> {
+    const contract = await runningContract(ctx, idOf('Contract', input.contractId, 'contractId'));
+    return CancellationPreview.from(await ctx.billwerk.contracts.cancellationPreview(contract.Id));
+  }
+
+  @Mutation(() => TerminationPayload, {
+    description:
+      'Terminates a contract with notice: it ends at endDate, by default the earliest end the notice period allows; an earlier endDate is refused with BAD_USER_INPUT.',
+  })
+  async terminateContract(
+    @Arg('input', () => TerminateContractInput, { description: 'The termination.' })
+    input: TerminateContractInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TerminationPayload> {
+    const contractId = idOf('Contract', input.contractId, 'contractId');
+    const requested = input.endDate?.toISOString();
+    const { value, replayed } = await idempotent(ctx, {
+      operation: 'terminateContract',
+      input: { contractId, endDate: requested },
+      key: input.idempotencyKey,
+      run: async (steps) => {
+        const plan = await steps.step('plan', async () => {
+          const contract = await runningContract(ctx, contractId);
+          // Fresh, not from a loader: the notice deadline moves with the clock.
+          const preview = await ctx.billwerk.contracts.cancellationPreview(contractId);
+          const earliest = isoOf(preview.EndDate);
+          if (requested !== undefined && Date.parse(requested) < Date.parse(earliest)) {
+            const nextPossible = isoOf(preview.NextPossibleCancellationDate);
+            throw invalid(
+              'endDate',
+              `endDate ${requested} is before the earliest end with notice, ${earliest} (for a cancellation by the next possible cancellation date, ${nextPossible}). Choose ${earliest} or later, or leave endDate out.`,
+              { earliestEndDate: earliest, nextPossibleCancellationDate: nextPossible },
+            );
+          }
+          return { contractId, customerId: contract.CustomerId, endDate: requested ?? earliest };
+        });
+        return endAt(ctx, steps, plan);
+      },
+    });
+    return TerminationPayload.from(value, replayed);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => TerminationPayload, {
+    description:
+      'Admin only. Ends a contract on any date after its start without regard to notice (billwerk POST /contracts/{id}/end); a past date ends it at once.',
+  })
+  async terminateContractWithoutNotice(
+    @Arg('input', () => TerminateContractWithoutNoticeInput, { description: 'The termination.' })
+    input: TerminateContractWithoutNoticeInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<TerminationPayload> {
+    const contractId = idOf('Contract', input.contractId, 'contractId');
+    const endDate = (input.endDate ?? ctx.now()).toISOString();
+    const { value, replayed } = await idempotent(ctx, {
+      operation: 'terminateContractWithoutNotice',
+      // Without endDate the key stands for "now" as of the first request, not of each repeat.
+      input: { contractId, endDate: input.endDate?.toISOString() },
+      key: input.idempotencyKey,
+      run: async (steps) => {
+        const plan = await steps.step('plan', async () => {
+          const contract = await runningContract(ctx, contractId);
+          if (Date.parse(endDate) <= Date.parse(contract.StartDate)) {
+            throw invalid(
+              'endDate',
+              `endDate ${endDate} is not after the contract's start, ${isoOf(contract.StartDate)}; annul the contract to end it at its start.`,
+            );
+          }
+          return { contractId, customerId: contract.CustomerId, endDate };
+        });
+        return endAt(ctx, steps, plan);
+      },
+    });
+    return TerminationPayload.from(value, replayed);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => AnnulContractPayload, {
+    description:
+      'Admin only. Annuls a contract: it ends at its own start, as if it never ran, and what was billed is credited (billwerk POST /contracts/{id}/annulate).',
+  })
+  async annulContract(
+    @Arg('input', () => AnnulContractInput, { description: 'The annulation.' }) input: AnnulContractInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<AnnulContractPayload> {
+    const contractId = idOf('Contract', input.contractId, 'contractId');
+    const { value, replayed } = await idempotent(ctx, {
+      operation: 'annulContract',
+      input: { contractId },
+      key: input.idempotencyKey,
+      run: async (steps) => {
+        const plan = await steps.step('plan', async () => {
+          const contract = await runningContract(ctx, contractId);
+          return { contractId, customerId: contract.CustomerId };
+        });
+        try {
+          return await steps.step('annul', async (): Promise<ContractDto> => {
+            // An earlier attempt's annulation may have gone through with its answer lost.
+            if (steps.resumed) {
+              const current = await ctx.billwerk.contracts.get(contractId);
+              if (current.LifecycleStatus === 'Ended') return current;
+            }
+            return ctx.billwerk.contracts.annulate(contractId);
+          });
+        } finally {
+          forgetTouched(ctx, plan);
+        }
+      },
+    });
+    return AnnulContractPayload.from(value, replayed);
+  }
+}

@@ -1,0 +1,261 @@
+// The IdempotencyStore on the embedded SQLite database (one table beside the event log). Claims run in
+// IMMEDIATE transactions, so two processes sharing the file cannot both take a key.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { type SqliteDatabase } from './database.js';
+import {
+  LostKeyError,
+  type Checkpoints,
+  type Claim,
+  type ClaimRequest,
+  type IdempotencyStore,
+  type StoredOutcome,
+} from './idempotency-store.js';
+
+export interface SqliteIdempotencyStoreOptions {
+  /** An open database (see database.ts); the store creates its table, and never closes the database. */
+  db: SqliteDatabase;
+  /** How long a finished key is kept, counted from its outcome (at least 24 h, as Stripe and the IETF draft keep them). @default 86400000 */
+  ttlMs?: number;
+  /**
+   * How long an attempt may hold a key without writing a checkpoint before another attempt may take it
+   * over (its process is presumed dead). Longer than the slowest billwerk step. @default 120000
+   */
+  leaseMs?: number;
+  /** How often a waiter looks for an outcome written by another process. @default 250 */
+  pollMs?: number;
+  /** Expired keys are deleted at most this often, during a claim. @default 3600000 */
+  purgeIntervalMs?: number;
+  /** Clock in epoch ms (expiry and leases). @default Date.now */
+  now?: () => number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type State = 'running' | 'interrupted' | 'done';
+
+interface Row {
+  fingerprint: string;
+  operation: string;
+  state: State;
+  owner: string | null;
+  lease_until: number;
+  checkpoints: string;
+  outcome: string | null;
+  expires_at: number;
+}
+
+const outcomeSchema: z.ZodType<StoredOutcome> = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      extensions: z.record(z.string(), z.unknown()),
+    }),
+  }),
+]);
+const checkpointsSchema = z.record(z.string(), z.unknown());
+
+export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOptions): IdempotencyStore {
+  const { db } = options;
+  const ttlMs = Math.max(options.ttlMs ?? DAY_MS, 1);
+  const leaseMs = options.leaseMs ?? 120_000;
+  const pollMs = options.pollMs ?? 250;
+  const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60 * 1000;
+  const now = options.now ?? Date.now;
+
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+      scope       TEXT    NOT NULL,
+      key         TEXT    NOT NULL,
+      operation   TEXT    NOT NULL,
+      fingerprint TEXT    NOT NULL,
+      state       TEXT    NOT NULL CHECK (state IN ('running', 'interrupted', 'done')),
+      owner       TEXT,
+      lease_until INTEGER NOT NULL,
+      checkpoints TEXT    NOT NULL DEFAULT '{}',
+      outcome     TEXT,
+      created_at  INTEGER NOT NULL,
+      expires_at  INTEGER NOT NULL,
+      PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at);
+  `);
+
+  const select = db.prepare<[string, string], Row>(
+    `SELECT fingerprint, operation, state, owner, lease_until, checkpoints, outcome, expires_at
+       FROM idempotency_keys WHERE scope = ? AND key = ?`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO idempotency_keys
+       (scope, key, operation, fingerprint, state, owner, lease_until, checkpoints, created_at, expires_at)
+     VALUES (@scope, @key, @operation, @fingerprint, 'running', @owner, @leaseUntil, '{}', @now, @expiresAt)`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?');
+  const takeOver = db.prepare(
+    `UPDATE idempotency_keys SET state = 'running', owner = @owner, lease_until = @leaseUntil
+      WHERE scope = @scope AND key = @key`,
+  );
+  const saveCheckpoints = db.prepare(
+    `UPDATE idempotency_keys SET checkpoints = @checkpoints, lease_until = @leaseUntil
+      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+  );
+  const finish = db.prepare(
+    `UPDATE idempotency_keys
+        SET state = 'done', owner = NULL, outcome = @outcome, expires_at = MAX(expires_at, @expiresAt)
+      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+  );
+  const interrupt = db.prepare(
+    `UPDATE idempotency_keys SET state = 'interrupted', owner = NULL
+      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+  );
+  const forget = db.prepare(
+    `DELETE FROM idempotency_keys WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+  );
+  const purge = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+
+  /** In-process waiters by key; waiters on other processes poll. */
+  const waiters = new Map<string, Set<() => void>>();
+  const waitKey = (scope: string, key: string) => `${scope}\u0000${key}`;
+  const wake = (scope: string, key: string) => {
+    const set = waiters.get(waitKey(scope, key));
+    if (!set) return;
+    waiters.delete(waitKey(scope, key));
+    for (const resolve of set) resolve();
+  };
+  let lastPurge = Number.NEGATIVE_INFINITY;
+
+  const claimTx = db.transaction((request: ClaimRequest): Claim => {
+    const at = now();
+    const { scope, key } = request;
+    let row = select.get(scope, key);
+    if (row && row.expires_at <= at) {
+      remove.run(scope, key);
+      row = undefined;
+    }
+    const token = randomUUID();
+    if (!row) {
+      insert.run({
+        ...request,
+        owner: token,
+        leaseUntil: at + leaseMs,
+        now: at,
+        expiresAt: at + ttlMs,
+      });
+      return { kind: 'acquired', token, checkpoints: {}, resumed: false };
+    }
+    if (row.fingerprint !== request.fingerprint) return { kind: 'mismatch', operation: row.operation };
+    if (row.state === 'done') {
+      return { kind: 'done', outcome: outcomeSchema.parse(JSON.parse(row.outcome ?? 'null')) };
+    }
+    if (row.state === 'running' && row.lease_until > at) return { kind: 'running' };
+    takeOver.run({ scope, key, owner: token, leaseUntil: at + leaseMs });
+    const checkpoints: Checkpoints = checkpointsSchema.parse(JSON.parse(row.checkpoints));
+    return { kind: 'acquired', token, checkpoints, resumed: true };
+  });
+
+  const checkpointTx = db.transaction(
+    (scope: string, key: string, token: string, step: string, value: unknown) => {
+      const row = select.get(scope, key);
+      if (!row || row.owner !== token || row.state !== 'running') throw new LostKeyError(key);
+      const checkpoints = { ...checkpointsSchema.parse(JSON.parse(row.checkpoints)), [step]: value };
+      saveCheckpoints.run({
+        scope,
+        key,
+        owner: token,
+        checkpoints: JSON.stringify(checkpoints),
+        leaseUntil: now() + leaseMs,
+      });
+    },
+  );
+
+  /** better-sqlite3 is synchronous; the interface is not (Redis will not be), so errors become rejections. */
+  const settle = <T>(work: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  const settled = (scope: string, key: string): boolean => {
+    const row = select.get(scope, key);
+    return !row || row.state !== 'running' || row.lease_until <= now();
+  };
+
+  return {
+    claim(request) {
+      return settle(() => {
+        if (now() - lastPurge >= purgeIntervalMs) {
+          lastPurge = now();
+          purge.run(lastPurge);
+        }
+        return claimTx.immediate(request);
+      });
+    },
+    checkpoint(scope, key, token, step, value) {
+      return settle(() => checkpointTx.immediate(scope, key, token, step, value));
+    },
+    complete(scope, key, token, outcome) {
+      return settle(() => {
+        const { changes } = finish.run({
+          scope,
+          key,
+          owner: token,
+          outcome: JSON.stringify(outcome),
+          expiresAt: now() + ttlMs,
+        });
+        wake(scope, key);
+        if (changes !== 1) throw new LostKeyError(key);
+      });
+    },
+    release(scope, key, token) {
+      return settle(() => {
+        interrupt.run({ scope, key, owner: token });
+        wake(scope, key);
+      });
+    },
+    discard(scope, key, token) {
+      return settle(() => {
+        forget.run({ scope, key, owner: token });
+        wake(scope, key);
+      });
+    },
+    waitForSettle(scope, key, timeoutMs) {
+      if (settled(scope, key)) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const id = waitKey(scope, key);
+        const set = waiters.get(id) ?? new Set<() => void>();
+        waiters.set(id, set);
+        const done = (result: boolean) => {
+          clearTimeout(timer);
+          clearInterval(poll);
+          set.delete(onWake);
+          if (set.size === 0 && waiters.get(id) === set) waiters.delete(id);
+          resolve(result);
+        };
+        const onWake = () => done(true);
+        set.add(onWake);
+        const timer = setTimeout(() => done(false), timeoutMs);
+        const poll = setInterval(() => {
+          if (settled(scope, key)) done(true);
+        }, pollMs);
+        timer.unref();
+        poll.unref();
+      });
+    },
+    purgeExpired() {
+      return settle(() => {
+        lastPurge = now();
+        return purge.run(lastPurge).changes;
+      });
+    },
+    close() {
+      for (const set of waiters.values()) for (const resolve of set) resolve();
+      waiters.clear();
+      return Promise.resolve();
+    },
+  };
+}
