@@ -28,6 +28,8 @@ import { type WebhookCredentials } from '../webhooks/auth.js';
 import { registerWebhookRoute } from '../webhooks/route.js';
 import { registerHealth } from './health.js';
 import { createMutationContext } from './mutation-context.js';
+import { type FanoutStats } from './fanout.js';
+import { landingPage } from './landing-page.js';
 import { attachSubscriptions } from './subscriptions.js';
 
 export interface GatewayOptions {
@@ -53,6 +55,8 @@ export interface Gateway {
   readonly cache: SharedCache;
   /** The event log, fan-out and pipeline. */
   readonly events: { log: EventLog; hub: EventHub; pipeline: EventPipeline };
+  /** Subscription executions: run once per group of identical subscriptions, shared by the rest. */
+  readonly fanout: Readonly<FanoutStats>;
   close(): Promise<void>;
 }
 
@@ -145,7 +149,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
-    plugins: [fastifyApolloDrainPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), landingPage(config.production)],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
@@ -160,6 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     cache,
     events: { log, hub, pipeline },
+    fanout: subscriptions.fanout,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     async close() {
       clearInterval(pruneTimer);

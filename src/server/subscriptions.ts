@@ -4,10 +4,12 @@ import { type Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { type StoredEvent } from '../events/event-log.js';
 import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, formatError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
+import { createFanout, type FanoutStats } from './fanout.js';
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -30,13 +32,27 @@ export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 const formatAll = (errors: readonly GraphQLError[]) =>
   errors.map((error) => formatError(error.toJSON(), error));
 
-export function attachSubscriptions(options: SubscriptionServerOptions): { close(): Promise<void> } {
+export interface SubscriptionServer {
+  /** Executions run versus served from a group (executions per event = groups, not subscribers). */
+  readonly fanout: Readonly<FanoutStats>;
+  close(): Promise<void>;
+}
+
+export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const limit = options.maxSubscriptionsPerConnection ?? 100;
+  const fanout = createFanout({
+    scopeOf: (context) => (context as GraphQLContext).principal.id,
+    eventKey: (payload) => {
+      const seq = (payload as Partial<StoredEvent>).publishedSeq;
+      return seq === undefined ? undefined : String(seq);
+    },
+  });
   const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
   const disposable = useServer(
     {
       schema: options.schema,
       context: () => options.context(),
+      subscribe: (args) => fanout.subscribe(args),
       onSubscribe: (ctx) => {
         if (Object.keys(ctx.subscriptions).length >= limit) {
           return [
@@ -65,6 +81,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): { close
     options.keepAliveMs ?? 12_000,
   );
   return {
+    fanout: fanout.stats,
     async close() {
       // graphql-ws closes every socket with 1001 (going away), which its clients retry.
       await disposable.dispose();

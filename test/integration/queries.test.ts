@@ -199,3 +199,12 @@ describe('invoices and nodes', () => {
     expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('the browser IDE', () => {
+  it('GET /graphql from a browser serves the explorer, opened on an example operation', async () => {
+    const response = await fetch(stack.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await response.text()).toContain('ContractsPage');
+  });
+});

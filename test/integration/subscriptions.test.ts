@@ -2,6 +2,7 @@
 // webhook → stored → enriched → published in order, resumable by cursor.
 import WebSocket from 'ws';
 import { SEED_IDS } from '../../src/emulator/seed.js';
+import { encodeEventCursor } from '../../src/events/cursor.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
@@ -164,6 +165,28 @@ describe('flows through the emulator', () => {
     const ended = items.map((i) => i.contractChanged).find((e) => e.event === 'ContractChanged');
     expect(ended).toMatchObject({ changeType: 'EndContract', contract: { status: 'ENDED' } });
     await sub.close();
+  });
+});
+
+describe('fan-out', () => {
+  it('executes each event once per group of identical subscriptions, not once per subscriber', async () => {
+    const probe = { types: ['FanoutProbe'] };
+    const same = await Promise.all(Array.from({ length: 20 }, () => listening<Any>(ALL_EVENTS, probe)));
+    // Same operation and variables but resuming from a cursor: still the same group.
+    const resumed = await listening<Any>(ALL_EVENTS, {
+      ...probe,
+      after: encodeEventCursor(stack.gateway.events.log.lastPublishedSeq()),
+    });
+    const other = await listening<Changed>(CONTRACT_CHANGED, { changeTypes: ['FanoutProbe'] });
+    const before = { ...stack.gateway.fanout };
+    await stack.postWebhook({ Event: 'FanoutProbe', ContractId: SEED_IDS.contracts.katherineFree });
+    await Promise.all([...same, resumed].map((s) => s.waitFor(1)));
+    const executions = stack.gateway.fanout.executions - before.executions;
+    const shared = stack.gateway.fanout.shared - before.shared;
+    // One group for the 21 billwerkEvents subscribers; the contractChanged one filters the event out.
+    expect(executions).toBe(1);
+    expect(shared).toBe(20);
+    for (const s of [...same, resumed, other]) await s.close();
   });
 });
 
