@@ -3,6 +3,7 @@
 import {
   createSourceEventStream,
   execute,
+  Kind,
   print,
   type ExecutionArgs,
   type ExecutionResult,
@@ -42,9 +43,9 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 function groupKey(args: ExecutionArgs, scope: string): string {
   const operation = args.document.definitions.find(
     (d): d is OperationDefinitionNode =>
-      d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
+      d.kind === Kind.OPERATION_DEFINITION && (!args.operationName || d.name?.value === args.operationName),
   );
-  // The `after` argument (inline or as a variable) only positions the subscriber in the stream.
+  // An `after` variable only positions the subscriber in the stream (an inline cursor makes its own group).
   const variables = Object.entries(args.variableValues ?? {})
     .filter(([name]) => !POSITION_VARIABLES.has(name))
     .sort(([a], [b]) => (a < b ? -1 : 1));
