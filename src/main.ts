@@ -40,7 +40,14 @@ async function main(config: Config): Promise<void> {
     emulator && !configured
       ? { basicAuth: { user: 'billwerk', password: randomBytes(18).toString('base64url') } }
       : config.webhooks;
-  const gateway = await createGateway({ config, billwerk, logger, webhookCredentials });
+  const gateway = await createGateway({
+    config,
+    billwerk,
+    logger,
+    webhookCredentials,
+    // Dates in mutation inputs are checked against billwerk's time: the emulator's clock can be advanced.
+    now: emulator ? () => emulator.clock.now().getTime() : undefined,
+  });
 
   const tokenPath = webhookCredentials.pathToken === undefined ? '' : `/${webhookCredentials.pathToken}`;
   const publicUrl = emulator ? gateway.url : config.webhooks.publicUrl;
