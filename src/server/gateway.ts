@@ -5,6 +5,7 @@ import { type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { type BillwerkClient } from '../billwerk/client.js';
@@ -149,7 +150,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
-    plugins: [fastifyApolloDrainPlugin(app), landingPage(config.production)],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      landingPage(config.production),
+      // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
