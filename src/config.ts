@@ -1,6 +1,35 @@
 // The one place environment variables are read: parsed with zod, defaulted, validated and frozen.
 // A bad value stops start-up with a message naming the variable (never echoing a secret's value).
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+
+/**
+ * What an end customer holding a token may change on its own contracts: switch plan and add-ons, redeem a
+ * coupon, cancel with notice. Not signup (a customer exists already), not usage (metering is the vendor's
+ * job), never the admin-only terminations.
+ */
+export const DEFAULT_CUSTOMER_MUTATIONS = [
+  'changePlan',
+  'changeComponentSubscriptions',
+  'applyCoupon',
+  'terminateContract',
+] as const;
+
+/** One configured API key: `sha256` is the hex digest of the key; the key itself is never stored. */
+const apiKeySchema = z
+  .object({
+    id: z.string().regex(/^[\w.:-]{1,64}$/, 'expected 1 to 64 letters, digits, . : - or _'),
+    role: z.enum(['admin', 'partner', 'readonly']),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')
+      .transform((hex) => hex.toLowerCase()),
+    customers: z.array(z.string().min(1)).optional(),
+    externalIdPrefix: z.string().min(1).optional(),
+  })
+  .strict();
+const apiKeysSchema = z.array(apiKeySchema);
+export type ApiKeyEntry = z.infer<typeof apiKeySchema>;
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -41,6 +70,16 @@ const envSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: positiveInt(65_536),
   EVENT_RETENTION_DAYS: z.coerce.number().positive().default(7),
   GATEWAY_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
+  API_KEYS: z.string().min(1).optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  ALLOW_ANONYMOUS: flag,
+  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CUSTOMER_CLAIM: z.string().min(1).default('sub'),
+  CUSTOMER_MUTATIONS: z.string().default(DEFAULT_CUSTOMER_MUTATIONS.join(',')),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
 });
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
@@ -49,6 +88,8 @@ const SECRET_VARIABLES = new Set([
   'WEBHOOK_BASIC_AUTH',
   'WEBHOOK_PATH_TOKEN',
   'GATEWAY_ADMIN_KEY',
+  'JWT_SECRET',
+  'API_KEYS',
 ]);
 
 export type BillwerkTarget =
@@ -72,8 +113,69 @@ export interface Config {
   readonly webhooks: Readonly<WebhookConfig>;
   /** How long the event log keeps events (and so how far back a cursor can resume). */
   readonly eventRetentionMs: number;
-  /** A request with `Authorization: Bearer <adminKey>` runs as admin (until real auth lands); unset = nobody. */
+  /** GATEWAY_ADMIN_KEY: an admin API key given in clear (for `npm start` and tests); unset = none. */
   readonly adminKey: string | undefined;
+  readonly auth: Readonly<AuthConfig>;
+  /** graphql-ws has no limit of its own. */
+  readonly maxSubscriptionsPerConnection: number;
+}
+
+export interface AuthConfig {
+  /** API_KEYS / API_KEYS_FILE: hashed API keys with their role and scope. */
+  apiKeys: readonly ApiKeyEntry[];
+  /** ALLOW_ANONYMOUS: requests without credentials run as an anonymous caller that sees the catalogue only. @default false */
+  allowAnonymous: boolean;
+  /** Customer tokens (JWT); undefined when neither JWT_SECRET nor JWT_JWKS_URL is set. */
+  jwt?: JwtConfig;
+  /** CUSTOMER_MUTATIONS: mutations a customer token may call. @default DEFAULT_CUSTOMER_MUTATIONS */
+  customerMutations: readonly string[];
+}
+
+export interface JwtConfig {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** RS256/ES256 keys from this JWKS. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** The claim holding the billwerk customer id. @default 'sub' */
+  customerClaim: string;
+}
+
+function readApiKeys(e: { API_KEYS?: string; API_KEYS_FILE?: string }, problems: string[]): ApiKeyEntry[] {
+  const sources: [string, () => string][] = [];
+  if (e.API_KEYS !== undefined) sources.push(['API_KEYS', () => e.API_KEYS!]);
+  if (e.API_KEYS_FILE !== undefined) {
+    const file = e.API_KEYS_FILE;
+    sources.push(['API_KEYS_FILE', () => readFileSync(file, 'utf8')]);
+  }
+  const keys: ApiKeyEntry[] = [];
+  for (const [name, read] of sources) {
+    let json: unknown;
+    try {
+      json = JSON.parse(read());
+    } catch (error) {
+      problems.push(
+        `${name}: ${error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'} (expected a JSON array of { id, role, sha256, customers?, externalIdPrefix? })`,
+      );
+      continue;
+    }
+    const parsed = apiKeysSchema.safeParse(json);
+    if (!parsed.success) {
+      problems.push(...parsed.error.issues.map((i) => `${name}[${i.path.join('.')}]: ${i.message}`));
+      continue;
+    }
+    keys.push(...parsed.data);
+  }
+  const ids = new Set<string>();
+  for (const key of keys) {
+    if (ids.has(key.id)) problems.push(`API_KEYS: the id ${key.id} is used twice`);
+    ids.add(key.id);
+    if (key.role !== 'partner' && (key.customers || key.externalIdPrefix)) {
+      problems.push(`API_KEYS: ${key.id}: customers and externalIdPrefix are for partner keys only`);
+    }
+  }
+  return keys;
 }
 
 export interface WebhookConfig {
@@ -129,6 +231,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!e.BILLWERK_CLIENT_ID && e.EMULATOR_PORT !== 0 && e.EMULATOR_PORT === e.PORT) {
     problems.push('EMULATOR_PORT: must differ from PORT');
   }
+  if (e.JWT_SECRET && e.JWT_JWKS_URL) {
+    problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
+  }
+  const apiKeys = readApiKeys(e, problems);
+  const customerMutations = e.CUSTOMER_MUTATIONS.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = e.GATEWAY_MODE === 'production';
@@ -164,5 +273,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }),
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     adminKey: e.GATEWAY_ADMIN_KEY,
+    auth: Object.freeze({
+      apiKeys: Object.freeze(apiKeys),
+      allowAnonymous: e.ALLOW_ANONYMOUS ?? false,
+      jwt:
+        e.JWT_SECRET || e.JWT_JWKS_URL
+          ? Object.freeze({
+              secret: e.JWT_SECRET,
+              jwksUrl: e.JWT_JWKS_URL,
+              issuer: e.JWT_ISSUER,
+              audience: e.JWT_AUDIENCE,
+              customerClaim: e.JWT_CUSTOMER_CLAIM,
+            })
+          : undefined,
+      customerMutations: Object.freeze(customerMutations),
+    }),
+    maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
   });
 }

@@ -40,8 +40,14 @@ async function main(config: Config): Promise<void> {
     emulator && !configured
       ? { basicAuth: { user: 'billwerk', password: randomBytes(18).toString('base64url') } }
       : config.webhooks;
+  // With the emulator and no key of any kind configured, invent an admin key and print it, so trying the
+  // gateway stays two commands; it lives only as long as this process.
+  const generatedAdminKey =
+    emulator && config.adminKey === undefined && config.auth.apiKeys.length === 0 && !config.auth.jwt
+      ? randomBytes(24).toString('base64url')
+      : undefined;
   const gateway = await createGateway({
-    config,
+    config: generatedAdminKey ? { ...config, adminKey: generatedAdminKey } : config,
     billwerk,
     logger,
     webhookCredentials,
@@ -70,6 +76,11 @@ async function main(config: Config): Promise<void> {
     `Health    ${gateway.url}/healthz`,
     `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,
   ];
+  lines.push(
+    generatedAdminKey
+      ? `Admin key ${generatedAdminKey}  (generated; send Authorization: Bearer <key>)`
+      : `Auth      ${config.adminKey ? 'admin key from GATEWAY_ADMIN_KEY; ' : ''}${config.auth.apiKeys.length} API key(s)${config.auth.jwt ? ', customer tokens (JWT)' : ''}`,
+  );
   lines.push(
     emulator
       ? `billwerk  embedded emulator at ${emulator.apiUrl} (client id ${emulator.credentials.clientId})`

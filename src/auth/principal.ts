@@ -1,39 +1,49 @@
-// Who is calling: the principal every request runs as, and the one role check resolvers rely on.
-// A placeholder until real auth (API keys, JWT) lands: anonymous, or admin with GATEWAY_ADMIN_KEY.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Who is calling: the principal every request and every graphql-ws connection runs as, with its roles
+// and the scope of customers it may see. Built by auth/authenticate.ts; enforced by auth/scope.ts.
 
 export type Role = 'admin' | 'partner' | 'readonly' | 'customer';
 
+/**
+ * Which customers a principal may see. `all` for admin and readonly keys; `partner` for a partner key
+ * (its configured ids, its external-id prefix, and the customers it signed up); `customer` for a
+ * customer token; `none` for an anonymous caller (the catalogue only).
+ */
+export type Scope =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'partner';
+      readonly partnerId: string;
+      readonly customers: ReadonlySet<string>;
+      readonly externalIdPrefix?: string;
+    }
+  | { readonly kind: 'customer'; readonly customerId: string };
+
 export interface Principal {
-  /** Stable id of the caller; scopes idempotency keys, so two callers never share one. */
+  /**
+   * Stable id of the caller (`key:<id>`, `customer:<id>`, `anonymous`); scopes idempotency keys and
+   * subscription groups, so two callers never share either.
+   */
   readonly id: string;
   readonly roles: readonly Role[];
+  readonly scope: Scope;
+  /** When the credentials stop being valid (a token's `exp`), epoch ms; undefined = never. */
+  readonly expiresAt?: number;
 }
 
-/** Every caller until real auth exists: no roles. */
-export const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', roles: Object.freeze([]) });
+/** Every caller without credentials when ALLOW_ANONYMOUS=true: no roles, no customers. */
+export const ANONYMOUS: Principal = Object.freeze({
+  id: 'anonymous',
+  roles: Object.freeze([]),
+  scope: Object.freeze({ kind: 'none' as const }),
+});
 
 /** The holder of GATEWAY_ADMIN_KEY. */
 export const ADMIN_KEY_HOLDER: Principal = Object.freeze({
   id: 'admin-key',
   roles: Object.freeze(['admin'] as const),
+  scope: Object.freeze({ kind: 'all' as const }),
 });
-
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
-/**
- * The principal behind an `Authorization` header. Comparing equal-length digests in constant time keeps
- * both the key's content and its length out of the response timing.
- */
-export function principalFromAuthorization(
-  authorization: string | undefined,
-  adminKey: string | undefined,
-): Principal {
-  if (adminKey === undefined || authorization === undefined) return ANONYMOUS;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match?.[1]) return ANONYMOUS;
-  return timingSafeEqual(digest(match[1]), digest(adminKey)) ? ADMIN_KEY_HOLDER : ANONYMOUS;
-}
 
 export function hasRole(principal: Principal, role: Role): boolean {
   return principal.roles.includes(role);

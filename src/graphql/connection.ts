@@ -98,7 +98,7 @@ export async function connectionPage<D extends { Id: string }, T>(
   source: PageSource<D>,
   args: PageArgs,
   toNode: (dto: D) => T,
-  keep?: (dto: D) => boolean,
+  keep?: (dto: D) => boolean | Promise<boolean>,
 ): Promise<ConnectionShape<T>> {
   const first = pageSize(args.first);
   const after = args.after ? decodeCursor(args.after) : undefined;
@@ -111,8 +111,10 @@ export async function connectionPage<D extends { Id: string }, T>(
     const page = await source(take, from);
     scanned += 1;
     exhausted = page.length < take;
-    for (const item of page) {
-      if (!keep || keep(item)) kept.push(item);
+    // Checked together, so checks that load (a partner's external-id rule) batch in one loader tick.
+    const flags = keep ? await Promise.all(page.map(async (item) => keep(item))) : undefined;
+    for (const [index, item] of page.entries()) {
+      if (!flags || flags[index]) kept.push(item);
       if (kept.length > first) break;
     }
     from = page.at(-1)?.Id ?? from;

@@ -1,6 +1,7 @@
 // What every resolver receives: the request's loaders (over the shared reader), identity and logger,
 // and for mutations the billwerk client, the idempotency store and the clock. Built per request by server/.
 import { type Principal } from '../auth/principal.js';
+import { type Access } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type EventHub } from '../events/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
@@ -15,8 +16,10 @@ export interface GraphQLContext {
   readonly logger: Logger;
   /** Live billwerk events (subscriptions). */
   readonly events: EventHub;
-  /** Who is calling; until real auth lands, 'anonymous' without roles, or the GATEWAY_ADMIN_KEY holder. */
+  /** Who is calling (auth/authenticate.ts). */
   readonly principal: Principal;
+  /** What the caller may see and do: every scope check goes through it (auth/scope.ts). */
+  readonly access: Access;
   /** `principal.id`: the scope of idempotency keys. */
   readonly principalId: string;
   /** For writes; reads go through the loaders. */

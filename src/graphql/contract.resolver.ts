@@ -1,6 +1,7 @@
 // Root fields contract/contracts and the Contract relations: customer, plan variant, components,
 // discounts, cancellation preview, change history, invoices and usage.
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { Contract as ContractDto } from '../billwerk/dto.js';
 import { cancellationKey } from '../loaders/loaders.js';
 import { CancellationPreview } from './cancellation-preview.type.js';
 import { ComponentSubscription } from './component-subscription.type.js';
@@ -27,7 +28,9 @@ export class ContractResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Contract> {
     const billwerkId = billwerkIdOf('Contract', id);
-    return Contract.from(found(await ctx.loaders.contract.load(billwerkId), 'Contract', billwerkId));
+    const dto = found(await ctx.loaders.contract.load(billwerkId), 'Contract', billwerkId);
+    await ctx.access.assertOwner(dto.CustomerId, 'Contract', billwerkId);
+    return Contract.from(dto);
   }
 
   @Query(() => ContractConnection, {
@@ -43,15 +46,16 @@ export class ContractResolver {
     @Arg('status', () => ContractStatus, { nullable: true, description: 'Only contracts in this status.' })
     status?: ContractStatus,
   ): Promise<ConnectionShape<Contract>> {
-    const source = customerId
-      ? ctx.pages.contractsOfCustomer(billwerkIdOf('Customer', customerId, 'customerId'))
-      : ctx.pages.contracts();
+    const { source, keep } = ctx.access.contracts(
+      customerId ? billwerkIdOf('Customer', customerId, 'customerId') : undefined,
+    );
     // billwerk has no status filter, so the status is matched here while walking its pages.
+    const byStatus = status ? (dto: ContractDto) => Contract.from(dto).status === status : undefined;
     return connectionPage(
       source,
       { first, after },
       (dto) => Contract.from(dto),
-      status ? (dto) => Contract.from(dto).status === status : undefined,
+      keep && byStatus ? async (dto) => byStatus(dto) && (await keep(dto)) : (keep ?? byStatus),
     );
   }
 

@@ -17,11 +17,14 @@ export class CustomerResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Customer> {
     const billwerkId = billwerkIdOf('Customer', id);
-    return Customer.from(found(await ctx.loaders.customer.load(billwerkId), 'Customer', billwerkId));
+    const dto = found(await ctx.loaders.customer.load(billwerkId), 'Customer', billwerkId);
+    await ctx.access.assertOwner(dto.Id, 'Customer', billwerkId);
+    return Customer.from(dto);
   }
 
   @Query(() => CustomerConnection, {
-    description: 'Customers, newest first, optionally matching a search text.',
+    description:
+      "Customers, newest first, optionally matching a search text; only those in the caller's scope.",
   })
   customers(
     @Ctx() ctx: GraphQLContext,
@@ -31,9 +34,8 @@ export class CustomerResolver {
     @Arg('search', () => String, { nullable: true, description: "billwerk's full-text customer search." })
     search?: string,
   ): Promise<ConnectionShape<Customer>> {
-    return connectionPage(ctx.pages.customers({ search: search ?? undefined }), { first, after }, (dto) =>
-      Customer.from(dto),
-    );
+    const { source, keep } = ctx.access.customers(search ?? undefined);
+    return connectionPage(source, { first, after }, (dto) => Customer.from(dto), keep);
   }
 
   @FieldResolver(() => [Contract], {

@@ -1,7 +1,8 @@
 // The public error codes and the one place `extensions.code` is set (Apollo's formatError hook).
 // billwerk errors and gateway errors map to codes here; anything unknown becomes INTERNAL_SERVER_ERROR.
 import { unwrapResolverError } from '@apollo/server/errors';
-import { type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { AuthenticationError, ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import { BillwerkError, RateLimitedError, ValidationError } from '../billwerk/errors.js';
 
 /** Every code a client may see in `errors[].extensions.code`. */
@@ -14,6 +15,8 @@ export enum ErrorCode {
   UPSTREAM_ERROR = 'UPSTREAM_ERROR',
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The document is over a query limit (size, tokens, depth, aliases, directives or cost). */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -93,19 +96,54 @@ export function mapError(error: unknown): Mapped {
     return { code: error.code, message: error.message, extensions: { ...error.extensions } };
   }
   if (error instanceof BillwerkError) return fromBillwerk(error);
+  if (error instanceof AuthenticationError)
+    return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
+  if (error instanceof ForbiddenError) {
+    return {
+      code: ErrorCode.FORBIDDEN,
+      message: error.message,
+      extensions: error.requiredRoles ? { requiredRoles: error.requiredRoles } : undefined,
+    };
+  }
+  if (error instanceof OutOfScopeError) {
+    // Worded and shaped exactly as `found()` reports a missing entity.
+    return {
+      code: ErrorCode.NOT_FOUND,
+      message: error.message,
+      extensions: { type: error.type, id: error.id },
+    };
+  }
   return { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error.' };
+}
+
+const isOurs = (error: unknown): boolean =>
+  error instanceof GatewayError ||
+  error instanceof BillwerkError ||
+  error instanceof AuthenticationError ||
+  error instanceof ForbiddenError ||
+  error instanceof OutOfScopeError;
+
+/** For errors thrown outside resolvers (context creation, query limits): our error with its HTTP status. */
+export function toGraphQLError(error: Error): GraphQLError {
+  const { code } = mapError(error);
+  const status =
+    code === ErrorCode.UNAUTHENTICATED
+      ? 401
+      : code === ErrorCode.FORBIDDEN
+        ? 403
+        : code === ErrorCode.INTERNAL_SERVER_ERROR
+          ? 500
+          : 400;
+  return new GraphQLError(error.message, { originalError: error, extensions: { http: { status } } });
 }
 
 /** Apollo Server's `formatError`: sets `extensions.code` and keeps `path` and `locations`. */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
-  const original = unwrapResolverError(error);
-  if (
-    typeof code === 'string' &&
-    APOLLO_CODES.has(code) &&
-    !(original instanceof GatewayError) &&
-    !(original instanceof BillwerkError)
-  ) {
+  let original = unwrapResolverError(error);
+  // Errors raised outside resolvers (context creation, query limits) arrive wrapped without a path.
+  if (original instanceof GraphQLError && original.originalError) original = original.originalError;
+  if (typeof code === 'string' && APOLLO_CODES.has(code) && !isOurs(original)) {
     return formatted;
   }
   const mapped = mapError(original);

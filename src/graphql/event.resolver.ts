@@ -38,7 +38,9 @@ function open(
   let afterPublishedSeq: number | undefined;
   try {
     afterPublishedSeq = args.after ? decodeEventCursor(args.after) : undefined;
-    return context.events.stream(filter, { afterPublishedSeq });
+    // The caller's scope first: a partner or customer never sees another's events, whatever it asks.
+    const { access } = context;
+    return context.events.stream((e) => access.eventVisible(e) && filter(e), { afterPublishedSeq });
   } catch (error) {
     if (error instanceof InvalidCursorError) {
       throw new GatewayError(ErrorCode.BAD_USER_INPUT, error.message, { argument: 'after' });

@@ -17,13 +17,15 @@ export class InvoiceResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Invoice> {
     const billwerkId = billwerkIdOf('Invoice', id);
-    return Invoice.from(found(await ctx.loaders.invoice.load(billwerkId), 'Invoice', billwerkId));
+    const dto = found(await ctx.loaders.invoice.load(billwerkId), 'Invoice', billwerkId);
+    await ctx.access.assertOwner(dto.CustomerId, 'Invoice', billwerkId);
+    return Invoice.from(dto);
   }
 
   @Query(() => InvoiceConnection, {
     description: 'Invoices and credit notes, newest first; of one customer or contract.',
   })
-  invoices(
+  async invoices(
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
     first?: number,
@@ -37,7 +39,8 @@ export class InvoiceResolver {
       customerId: customerId ? billwerkIdOf('Customer', customerId, 'customerId') : undefined,
       contractId: contractId ? billwerkIdOf('Contract', contractId, 'contractId') : undefined,
     };
-    return connectionPage(ctx.pages.invoices(filter), { first, after }, (dto) => Invoice.from(dto));
+    const { source, keep } = await ctx.access.invoices(filter);
+    return connectionPage(source, { first, after }, (dto) => Invoice.from(dto), keep);
   }
 
   @FieldResolver(() => Customer, { nullable: true, description: 'The invoiced customer.' })

@@ -21,14 +21,27 @@ function assertNever(value: never): never {
 async function load(ctx: GraphQLContext, type: NodeType, id: string): Promise<Node> {
   const l = ctx.loaders;
   switch (type) {
-    case 'Customer':
-      return Customer.from(found(await l.customer.load(id), type, id));
-    case 'Contract':
-      return Contract.from(found(await l.contract.load(id), type, id));
-    case 'ContractChange':
-      return ContractChange.from(found(await l.contractChange.load(id), type, id));
-    case 'Invoice':
-      return Invoice.from(found(await l.invoice.load(id), type, id));
+    case 'Customer': {
+      const dto = found(await l.customer.load(id), type, id);
+      await ctx.access.assertOwner(dto.Id, type, id);
+      return Customer.from(dto);
+    }
+    case 'Contract': {
+      const dto = found(await l.contract.load(id), type, id);
+      await ctx.access.assertOwner(dto.CustomerId, type, id);
+      return Contract.from(dto);
+    }
+    case 'ContractChange': {
+      const dto = found(await l.contractChange.load(id), type, id);
+      const contract = found(await l.contract.load(dto.ContractId), type, id);
+      await ctx.access.assertOwner(contract.CustomerId, type, id);
+      return ContractChange.from(dto);
+    }
+    case 'Invoice': {
+      const dto = found(await l.invoice.load(id), type, id);
+      await ctx.access.assertOwner(dto.CustomerId, type, id);
+      return Invoice.from(dto);
+    }
     case 'PlanGroup':
       return PlanGroup.from(found(await l.planGroup.load(id), type, id));
     case 'Plan':

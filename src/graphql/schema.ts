@@ -10,7 +10,7 @@ import {
   PlanVariantResolver,
 } from './catalogue.resolver.js';
 import { ContractPhaseResolver, ContractResolver } from './contract.resolver.js';
-import { authChecker } from './auth.checker.js';
+import { authChecker, guardMutations } from './auth.checker.js';
 import { ComponentChangeResolver } from './component-change.resolver.js';
 import { CouponRedemptionResolver } from './coupon.resolver.js';
 import { CustomerResolver } from './customer.resolver.js';
@@ -74,6 +74,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
     mutation.description =
       'Changes in billwerk, each idempotent (idempotencyKey or the Idempotency-Key header); their preview… twins are queries.';
   }
+  guardMutations(schema);
   const subscription = schema.getSubscriptionType();
   if (subscription) subscription.description = 'Live billwerk events over graphql-ws, resumable by cursor.';
   return schema;

@@ -1,6 +1,7 @@
 // Mutation signup and query previewSignup: a new contract for a new or an existing customer through
 // POST /orders (/preview) and POST /orders/{id}/commit (flows.md §1–3).
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import type { CustomerInput, OrderCommitInput, OrderInput, PlanVariant } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent } from './idempotency.js';
@@ -97,8 +98,15 @@ function signupOrder(ctx: GraphQLContext, input: PreviewSignupInput): OrderInput
 /** The references of the order: plan variant, existing customer, components of the variant's plan group. */
 async function checkReferences(ctx: GraphQLContext, order: OrderInput): Promise<PlanVariant> {
   const variant = await existingVariant(ctx, order.Cart.PlanVariantId ?? '');
-  if (order.CustomerId !== undefined && !(await ctx.loaders.customer.load(order.CustomerId))) {
-    throw invalid('customerId', `No customer ${order.CustomerId} exists.`);
+  if (order.CustomerId !== undefined) {
+    const customer = await ctx.loaders.customer.load(order.CustomerId);
+    // A scoped caller gets NOT_FOUND alike for a foreign customer and a missing one.
+    if (ctx.access.scoped && !(customer && (await ctx.access.customerVisible(order.CustomerId)))) {
+      throw new OutOfScopeError('Customer', order.CustomerId);
+    }
+    if (!customer) throw invalid('customerId', `No customer ${order.CustomerId} exists.`);
+  } else if (ctx.principal.scope.kind === 'customer') {
+    throw new ForbiddenError('A customer token signs up its own customer only: give customerId.');
   }
   await Promise.all(
     (order.Cart.ComponentSubscriptions ?? []).map((item, index) =>
@@ -159,6 +167,8 @@ export class SignupResolver {
         return { ...outcome, customer };
       },
     });
+    // Also on a replay: the scope must hold the customer even if the first answer was lost mid-way.
+    ctx.access.recordSignup(value.contract.CustomerId);
     return SignupPayload.from(value, replayed);
   }
 }

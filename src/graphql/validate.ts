@@ -1,5 +1,6 @@
 // Input checks mutations make before any billwerk write: id shapes, dates, quantities, texts, and the
 // catalogue references they name. Every refusal is BAD_USER_INPUT naming the field (`extensions.field`).
+import { OutOfScopeError } from '../auth/errors.js';
 import type { Component, Contract, PlanVariant } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
@@ -85,6 +86,10 @@ export async function existingContract(
   field = 'contractId',
 ): Promise<Contract> {
   const contract = await ctx.loaders.contract.load(id);
+  // A scoped caller gets NOT_FOUND alike for a foreign contract and a missing one, so nothing leaks.
+  if (ctx.access.scoped && !(contract && (await ctx.access.customerVisible(contract.CustomerId)))) {
+    throw new OutOfScopeError('Contract', id);
+  }
   if (!contract) throw invalid(field, `No contract ${id} exists.`);
   return contract;
 }

@@ -8,6 +8,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { createAuthenticator } from '../auth/authenticate.js';
+import { createPartnerStore } from '../auth/partner-store.js';
+import { type Principal } from '../auth/principal.js';
+import { createAccess } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Config } from '../config.js';
 import { type EventLog } from '../events/event-log.js';
@@ -15,7 +19,7 @@ import { createEventHub, type EventHub } from '../events/hub.js';
 import { createEventPipeline, type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
 import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { formatError } from '../graphql/errors.js';
+import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createLoaders } from '../loaders/loaders.js';
 import { createPages } from '../loaders/pages.js';
@@ -31,6 +35,7 @@ import { registerHealth } from './health.js';
 import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { landingPage } from './landing-page.js';
+import { checkDocumentSize, limitRules } from './query-limits.js';
 import { attachSubscriptions } from './subscriptions.js';
 
 export interface GatewayOptions {
@@ -60,6 +65,13 @@ export interface Gateway {
   readonly fanout: Readonly<FanoutStats>;
   close(): Promise<void>;
 }
+
+/** The `query` of a GraphQL POST body or GET query string, when there is one. */
+const documentOf = (value: unknown): string | undefined => {
+  const query =
+    typeof value === 'object' && value !== null ? (value as { query?: unknown }).query : undefined;
+  return typeof query === 'string' ? query : undefined;
+};
 
 /** How often retention pruning runs. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -113,27 +125,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
-  const mutationContext = createMutationContext({
-    billwerk,
-    idempotency,
-    adminKey: config.adminKey,
-    now: options.now,
-  });
+  const mutationContext = createMutationContext({ billwerk, idempotency, now: options.now });
+  // Credentials expire by the wall clock, not by billwerk's (the emulator's can be moved).
+  const authenticate = createAuthenticator({ auth: config.auth, adminKey: config.adminKey });
+  const partners = createPartnerStore(db);
+  const customerMutations = new Set(config.auth.customerMutations);
 
-  /** A fresh context: per-request loaders over the shared reader. */
+  /** A fresh context: per-request loaders over the shared reader, and the caller's access. */
   const contextFor = (
+    principal: Principal,
     requestId: string,
     requestLogger: Logger,
     headers?: IncomingHttpHeaders,
   ): GraphQLContext => {
     const loaders = createLoaders(reader);
+    const pages = createPages(reader, loaders);
     return {
       loaders,
-      pages: createPages(reader, loaders),
+      pages,
       events: hub,
       requestId,
       logger: requestLogger,
-      ...mutationContext(headers),
+      access: createAccess({ principal, partners, loaders, pages, customerMutations }),
+      ...mutationContext(principal, headers),
     };
   };
 
@@ -141,8 +155,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const subscriptions = attachSubscriptions({
     server: app.server,
     schema,
-    context: () => contextFor(randomUUID(), logger.child({ component: 'subscriptions' })),
+    authenticate,
+    context: (principal) => contextFor(principal, randomUUID(), logger.child({ component: 'subscriptions' })),
     logger: logger.child({ component: 'subscriptions' }),
+    maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+    validationRules: limitRules,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -150,6 +167,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
+    validationRules: [...limitRules],
     plugins: [
       fastifyApolloDrainPlugin(app),
       landingPage(config.production),
@@ -160,8 +178,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: (request) =>
-      Promise.resolve(contextFor(request.id, request.log as unknown as Logger, request.headers)),
+    context: async (request) => {
+      let principal: Principal;
+      try {
+        principal = await authenticate(request.headers.authorization);
+      } catch (error) {
+        // Answered 401 with the GraphQL error shape; the credentials presented are never logged.
+        throw toGraphQLError(error as Error);
+      }
+      // Size and tokens before Apollo parses (context is built first); validation adds the other limits.
+      const tooLarge = checkDocumentSize(documentOf(request.body) ?? documentOf(request.query) ?? '');
+      if (tooLarge) throw toGraphQLError(tooLarge);
+      return contextFor(principal, request.id, request.log as unknown as Logger, request.headers);
+    },
   });
 
   await app.listen({ port: config.port, host: config.host });

@@ -1,23 +1,34 @@
-// graphql-ws on the gateway's HTTP server at /graphql: context per subscription, errors formatted as on
-// HTTP, a cap on subscriptions per connection, and slow consumers disconnected so they resume by cursor.
+// graphql-ws on the gateway's HTTP server at /graphql: the caller authenticated at `connection_init`,
+// context per subscription, query limits and errors as on HTTP, a cap on subscriptions per connection,
+// sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, specifiedRules, validate, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { type Authenticate } from '../auth/authenticate.js';
+import { type Principal } from '../auth/principal.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, formatError } from '../graphql/errors.js';
+import { ErrorCode, formatError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { createFanout, type FanoutStats } from './fanout.js';
+import { checkDocumentSize } from './query-limits.js';
 
 export interface SubscriptionServerOptions {
   server: Server;
   schema: GraphQLSchema;
-  /** A fresh context for each subscription. */
-  context: () => GraphQLContext;
+  /** Resolves `connectionParams.authorization` at `connection_init`; a throw refuses the connection. */
+  authenticate: Authenticate;
+  /** A fresh context for each subscription, as the connection's principal. */
+  context: (principal: Principal) => GraphQLContext;
+  /** Validation rules added to graphql's own (the query limits). @default none */
+  validationRules?: readonly ValidationRule[];
+  /** The clock credentials expire by, epoch ms. @default Date.now */
+  now?: () => number;
   logger: Logger;
-  /** graphql-ws has no limit of its own. @default 100 */
+  /** graphql-ws has no limit of its own (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default 100 */
   maxSubscriptionsPerConnection?: number;
   /** Ping interval; dead peers are dropped after one missed pong. @default 12000 */
   keepAliveMs?: number;
@@ -28,6 +39,34 @@ export interface SubscriptionServerOptions {
  * clients treat as fatal, so they reconnect, and resubscribing with the last cursor loses nothing.
  */
 export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+
+/**
+ * Close code for a socket whose credentials expired (a customer token's `exp`): graphql-ws's Forbidden,
+ * the code it also uses when `connection_init` is refused, and one its clients do not retry blindly.
+ * The client reconnects with fresh credentials and resumes by cursor.
+ */
+export const CREDENTIALS_EXPIRED_CLOSE_CODE = CloseCode.Forbidden;
+
+/** setTimeout's longest delay (about 24.8 days); later expiries are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What the gateway keeps on each graphql-ws connection. */
+interface ConnectionState {
+  principal?: Principal;
+  expiry?: NodeJS.Timeout;
+}
+
+const stateOf = (extra: Extra): ConnectionState => {
+  const holder = extra as Extra & { gateway?: ConnectionState };
+  return (holder.gateway ??= {});
+};
+
+/** connectionParams is the client's JSON: only a string `authorization` is taken from it. */
+function authorizationOf(params: unknown): string | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  const value = (params as Record<string, unknown>).authorization;
+  return typeof value === 'string' ? value : undefined;
+}
 
 const formatAll = (errors: readonly GraphQLError[]) =>
   errors.map((error) => formatError(error.toJSON(), error));
@@ -40,6 +79,19 @@ export interface SubscriptionServer {
 
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const limit = options.maxSubscriptionsPerConnection ?? 100;
+  const clock = options.now ?? Date.now;
+  const rules = [...specifiedRules, ...(options.validationRules ?? [])];
+
+  function closeAtExpiry(extra: Extra, state: ConnectionState, expiresAt: number): void {
+    const delay = expiresAt - clock();
+    if (delay <= 0) {
+      extra.socket.close(CREDENTIALS_EXPIRED_CLOSE_CODE, 'Forbidden: credentials expired');
+      return;
+    }
+    state.expiry = setTimeout(() => closeAtExpiry(extra, state, expiresAt), Math.min(delay, MAX_TIMER_MS));
+    state.expiry.unref();
+  }
+
   const fanout = createFanout({
     scopeOf: (context) => (context as GraphQLContext).principal.id,
     eventKey: (payload) => {
@@ -51,9 +103,30 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const disposable = useServer(
     {
       schema: options.schema,
-      context: () => options.context(),
+      validate: (schema, document) => validate(schema, document, rules),
+      onConnect: async (ctx) => {
+        try {
+          const principal = await options.authenticate(authorizationOf(ctx.connectionParams));
+          const state = stateOf(ctx.extra);
+          state.principal = principal;
+          if (principal.expiresAt !== undefined) closeAtExpiry(ctx.extra, state, principal.expiresAt);
+          return true;
+        } catch {
+          // graphql-ws closes with 4403 Forbidden; nothing of the credentials is logged.
+          return false;
+        }
+      },
+      onClose: (ctx) => clearTimeout(stateOf(ctx.extra).expiry),
+      context: (ctx) => {
+        const { principal } = stateOf(ctx.extra);
+        // onConnect ran and succeeded before any subscribe message is accepted.
+        if (!principal) throw new Error('subscription context without an authenticated connection');
+        return options.context(principal);
+      },
       subscribe: (args) => fanout.subscribe(args),
-      onSubscribe: (ctx) => {
+      onSubscribe: (ctx, _id, payload) => {
+        const tooLarge = checkDocumentSize(payload.query);
+        if (tooLarge) return [toGraphQLError(tooLarge)];
         if (Object.keys(ctx.subscriptions).length >= limit) {
           return [
             new GraphQLError(`At most ${limit} subscriptions per connection.`, {

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/logger.js';
 import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
+import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
 /** The webhook credentials test stacks use; the emulator is registered to send with them. */
 export const TEST_WEBHOOK_AUTH = { user: 'billwerk', password: 'webhook-test-secret' };
@@ -23,8 +24,12 @@ export interface Stack {
   emulator: Emulator;
   billwerk: BillwerkClient;
   gateway: Gateway;
-  /** The generated SDK pointed at the gateway. */
+  /** The generated SDK pointed at the gateway, as admin (GATEWAY_ADMIN_KEY). */
   sdk: GatewayClient;
+  /** The SDK sending these credentials (a key or token; none when undefined). */
+  sdkAs(credential: string | undefined): GatewayClient;
+  /** The admin key the stack runs with (TEST_ADMIN_KEY unless env overrides it). */
+  adminKey: string;
   graphqlUrl: string;
   /** Where billwerk's webhooks go (authenticated with TEST_WEBHOOK_AUTH). */
   webhookUrl: string;
@@ -60,7 +65,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.client,
   });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-test-'));
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...options.env });
+  const env = { GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY, ...options.env };
+  const adminKey = env.GATEWAY_ADMIN_KEY;
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, ...env });
   const gateway = await createGateway({
     config,
     billwerk,
@@ -88,7 +95,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     graphqlUrl,
     webhookUrl,
     dataDir,
-    sdk: createGatewayClient({ url: graphqlUrl }),
+    adminKey,
+    sdk: createGatewayClient({ url: graphqlUrl, headers: { authorization: bearer(adminKey) } }),
+    sdkAs: (credential) =>
+      createGatewayClient({
+        url: graphqlUrl,
+        headers: credential === undefined ? {} : { authorization: bearer(credential) },
+      }),
     async postWebhook(body, headers = {}) {
       const response = await fetch(webhookUrl, {
         method: 'POST',

@@ -1,13 +1,25 @@
 // graphql-ws's own client against the gateway, and a collector that resolves when N events arrived.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
-export function wsClient(graphqlUrl: string, options: { retryAttempts?: number } = {}): Client {
+export interface WsClientOptions {
+  retryAttempts?: number;
+  /** Sent as `connectionParams.authorization`; null sends none. @default the test admin key */
+  credential?: string | null;
+  /** graphql-ws client options passed through (e.g. `on` listeners). */
+  on?: Parameters<typeof createClient>[0]['on'];
+}
+
+export function wsClient(graphqlUrl: string, options: WsClientOptions = {}): Client {
+  const credential = options.credential === undefined ? TEST_ADMIN_KEY : options.credential;
   return createClient({
     url: graphqlUrl.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     retryAttempts: options.retryAttempts ?? 0,
     lazy: true,
+    connectionParams: credential === null ? undefined : { authorization: bearer(credential) },
+    on: options.on,
   });
 }
 
@@ -79,9 +91,10 @@ export async function subscribeLive<T>(
   hub: { readonly opened: number },
   query: string,
   variables: Record<string, unknown> = {},
+  options: WsClientOptions = {},
 ): Promise<Collector<T> & { close(): Promise<void> }> {
   const before = hub.opened;
-  const client = wsClient(graphqlUrl);
+  const client = wsClient(graphqlUrl, options);
   const sub = collect<T>(client, query, variables);
   const failed = sub.failed.then((error) => {
     throw new Error(`subscription failed: ${JSON.stringify(error)}`);

@@ -20,16 +20,27 @@ import {
   type GatewayClient,
 } from '../../sdk/client.js';
 import { DAY, errorOf, newKey, signupNew } from '../helpers/mutations.js';
+import { apiKey } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+const READONLY_KEY = 'test-readonly-key-0123456789abcdef';
+const PARTNER_KEY = 'test-partner-key-0123456789abcdef';
 const pv = SEED_IDS.planVariants;
 const comp = SEED_IDS.components;
 
 let stack: Stack;
 let admin: GatewayClient;
 beforeAll(async () => {
-  stack = await startStack({ env: { GATEWAY_ADMIN_KEY: ADMIN_KEY } });
+  stack = await startStack({
+    env: {
+      GATEWAY_ADMIN_KEY: ADMIN_KEY,
+      API_KEYS: JSON.stringify([
+        apiKey(READONLY_KEY, { id: 'readonly', role: 'readonly' }),
+        apiKey(PARTNER_KEY, { id: 'partner', role: 'partner' }),
+      ]),
+    },
+  });
   admin = createGatewayClient({ url: stack.graphqlUrl, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
 });
 afterAll(() => stack.close());
@@ -272,15 +283,14 @@ describe('6. terminate without notice, and annulation (admin only)', () => {
     const writes = stack.emulator.requests.count({ method: 'POST' });
     const input = { contractId: contract.billwerkId, idempotencyKey: newKey() };
     for (const call of [
-      stack.sdk.request(TerminateContractWithoutNoticeDocument, { input }),
-      stack.sdk.request(AnnulContractDocument, { input }),
-      createGatewayClient({
-        url: stack.graphqlUrl,
-        headers: { authorization: 'Bearer wrong-key-0123456789abcdef' },
-      }).request(AnnulContractDocument, { input }),
+      stack.sdkAs(PARTNER_KEY).request(TerminateContractWithoutNoticeDocument, { input }),
+      stack.sdkAs(PARTNER_KEY).request(AnnulContractDocument, { input }),
+      stack.sdkAs(READONLY_KEY).request(AnnulContractDocument, { input }),
     ]) {
       expect((await errorOf(call)).extensions).toMatchObject({ code: 'FORBIDDEN' });
     }
+    const unknownKey = stack.sdkAs('wrong-key-0123456789abcdef').request(AnnulContractDocument, { input });
+    expect((await errorOf(unknownKey)).extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(stack.emulator.requests.count({ method: 'POST' })).toBe(writes);
   });
 

@@ -12,13 +12,21 @@ import {
   type SignupInput,
 } from '../../sdk/client.js';
 import { errorOf, newKey, signupNew } from '../helpers/mutations.js';
+import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+const PARTNER_KEY = 'test-partner-key-0123456789abcdef';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ registerWebhook: false, env: { GATEWAY_ADMIN_KEY: ADMIN_KEY } });
+  stack = await startStack({
+    registerWebhook: false,
+    env: {
+      GATEWAY_ADMIN_KEY: ADMIN_KEY,
+      API_KEYS: JSON.stringify([apiKey(PARTNER_KEY, { id: 'partner', role: 'partner' })]),
+    },
+  });
 });
 afterAll(() => stack.close());
 
@@ -73,7 +81,10 @@ describe('idempotency keys', () => {
 
   it('takes the key from the Idempotency-Key header too', async () => {
     const key = newKey();
-    const client = createGatewayClient({ url: stack.graphqlUrl, headers: { 'idempotency-key': key } });
+    const client = createGatewayClient({
+      url: stack.graphqlUrl,
+      headers: { 'idempotency-key': key, authorization: bearer(ADMIN_KEY) },
+    });
     const { idempotencyKey: _omitted, ...input } = signupInput(key);
     const first = (await client.request(SignupDocument, { input })).signup;
     const second = (await stack.sdk.request(SignupDocument, { input: { ...input, idempotencyKey: key } }))
@@ -96,10 +107,10 @@ describe('idempotency keys', () => {
       url: stack.graphqlUrl,
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
     });
-    const anonymous = await signupNew(stack.sdk, { idempotencyKey: key });
+    const byPartner = await signupNew(stack.sdkAs(PARTNER_KEY), { idempotencyKey: key });
     const byAdmin = await signupNew(admin, { idempotencyKey: key });
     expect(byAdmin.replayed).toBe(false);
-    expect(byAdmin.contract.billwerkId).not.toBe(anonymous.contract.billwerkId);
+    expect(byAdmin.contract.billwerkId).not.toBe(byPartner.contract.billwerkId);
   });
 
   it('requires a key of at most 255 characters', async () => {

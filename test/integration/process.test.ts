@@ -8,6 +8,7 @@ import path from 'node:path';
 import { GraphQLClient, gql } from 'graphql-request';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { collect, wsClient } from '../helpers/ws.js';
 
 interface Child {
@@ -49,7 +50,8 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extra };
   for (const name of Object.keys(env)) {
-    if (/^(BILLWERK_|WEBHOOK_|EMULATOR_)/.test(name) && !(name in extra)) delete env[name];
+    if (/^(BILLWERK_|WEBHOOK_|EMULATOR_|GATEWAY_ADMIN_KEY|API_KEYS|JWT_)/.test(name) && !(name in extra))
+      delete env[name];
   }
   return env;
 }
@@ -71,9 +73,17 @@ describe('the gateway process', () => {
     );
     const [, url] = await child.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
     expect(child.output()).toMatch(/embedded emulator at http:\/\/\S+\/api\/v1/);
+    // No key configured: one is generated and printed, so trying the gateway stays two commands.
+    const [, adminKey] = await child.waitFor(/Admin key (\S+)/);
 
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const client = new GraphQLClient(`${url}/graphql`);
+    const anonymous = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ planGroups { name } }' }),
+    });
+    expect(anonymous.status).toBe(401);
+    const client = new GraphQLClient(`${url}/graphql`, { headers: { authorization: `Bearer ${adminKey}` } });
     const data = await client.request<{ planGroups: { name: string; currency: string }[] }>(gql`
       {
         planGroups {
@@ -116,6 +126,7 @@ describe('the gateway process', () => {
         cleanEnv({
           PORT: '0',
           DATA_DIR: dataDir,
+          GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY,
           BILLWERK_BASE_URL: emulator.url,
           BILLWERK_CLIENT_ID: emulator.credentials.clientId,
           BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { encodeEventCursor } from '../../src/events/cursor.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { bearer } from '../helpers/auth.js';
 import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
 const CONTRACT_CHANGED = /* GraphQL */ `
@@ -232,7 +233,9 @@ describe('resuming', () => {
       Array.from({ length: 5 }, async (_, n) => {
         const socket = new WebSocket(stack.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
         await new Promise((resolve) => socket.once('open', resolve));
-        socket.send(JSON.stringify({ type: 'connection_init' }));
+        socket.send(
+          JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(stack.adminKey) } }),
+        );
         await new Promise((resolve) => socket.once('message', resolve));
         socket.send(JSON.stringify({ id: String(n), type: 'subscribe', payload: { query: ALL_EVENTS } }));
         return socket;

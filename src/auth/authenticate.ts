@@ -1,0 +1,96 @@
+// Credentials → principal: `Authorization: Bearer <api key | customer token>` on HTTP, the same value in
+// graphql-ws `connectionParams.authorization`. API keys are matched by their SHA-256 digest (the
+// configuration holds digests only); customer tokens are JWTs verified with jose.
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { type ApiKeyEntry, type AuthConfig } from '../config.js';
+import { AuthenticationError } from './errors.js';
+import { ADMIN_KEY_HOLDER, ANONYMOUS, type Principal } from './principal.js';
+
+export interface AuthenticatorOptions {
+  auth: AuthConfig;
+  /** GATEWAY_ADMIN_KEY, an admin key given in clear. @default none */
+  adminKey?: string;
+  /** The gateway's clock for token expiry, epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+/** Resolves the `authorization` value of a request or connection to its principal, or throws AuthenticationError. */
+export type Authenticate = (authorization: unknown) => Promise<Principal>;
+
+/** Hex SHA-256 of a key: what API_KEYS stores (`npm run hash-key`). */
+export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Three base64url segments: the compact JWS form a customer token has. API keys are never shaped so. */
+const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+function apiKeyPrincipal(entry: ApiKeyEntry): Principal {
+  const scope: Principal['scope'] =
+    entry.role === 'partner'
+      ? {
+          kind: 'partner',
+          partnerId: entry.id,
+          customers: new Set(entry.customers ?? []),
+          externalIdPrefix: entry.externalIdPrefix,
+        }
+      : { kind: 'all' };
+  return Object.freeze({ id: `key:${entry.id}`, roles: Object.freeze([entry.role]), scope });
+}
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
+  const { auth } = options;
+  const clock = options.now ?? Date.now;
+  // Looking up the digest, not the key, keeps lookup timing independent of the key's content: an
+  // attacker cannot steer a SHA-256 digest towards a stored one.
+  const byDigest = new Map<string, Principal>();
+  for (const entry of auth.apiKeys) byDigest.set(entry.sha256, apiKeyPrincipal(entry));
+  if (options.adminKey !== undefined) byDigest.set(hashKey(options.adminKey), ADMIN_KEY_HOLDER);
+
+  const jwt = auth.jwt;
+  let key: Uint8Array | JWTVerifyGetKey | undefined;
+  if (jwt?.secret !== undefined) key = new TextEncoder().encode(jwt.secret);
+  else if (jwt?.jwksUrl !== undefined) key = createRemoteJWKSet(new URL(jwt.jwksUrl));
+  const algorithms = jwt?.secret !== undefined ? ['HS256'] : ['RS256', 'ES256'];
+
+  async function customerPrincipal(token: string): Promise<Principal> {
+    if (!jwt || key === undefined) throw new AuthenticationError('The credentials are not valid.');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, key as Uint8Array, {
+        algorithms,
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        requiredClaims: ['exp'],
+        currentDate: new Date(clock()),
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('The token has expired.');
+      throw new AuthenticationError('The token is not valid.');
+    }
+    const customerId = payload[jwt.customerClaim];
+    if (typeof customerId !== 'string' || customerId === '') {
+      throw new AuthenticationError(`The token has no ${jwt.customerClaim} claim naming a customer.`);
+    }
+    return Object.freeze({
+      id: `customer:${customerId}`,
+      roles: Object.freeze(['customer'] as const),
+      scope: Object.freeze({ kind: 'customer' as const, customerId }),
+      expiresAt: payload.exp! * 1000,
+    });
+  }
+
+  return async (authorization) => {
+    if (authorization === undefined || authorization === null || authorization === '') {
+      if (auth.allowAnonymous) return ANONYMOUS;
+      throw new AuthenticationError('Credentials are required: send Authorization: Bearer <key or token>.');
+    }
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+    if (!match?.[1]) throw new AuthenticationError('Expected Authorization: Bearer <key or token>.');
+    const credential = match[1];
+    const apiKey = byDigest.get(hashKey(credential));
+    if (apiKey) return apiKey;
+    if (JWT_SHAPE.test(credential)) return customerPrincipal(credential);
+    throw new AuthenticationError('The credentials are not valid.');
+  };
+}

@@ -1,0 +1,42 @@
+// Customers that partners signed up through the gateway: their scope grows by them. A table in the
+// gateway's SQLite database, mirrored in memory because event fan-out asks on every event.
+import { type SqliteDatabase } from '../store/database.js';
+
+export interface PartnerStore {
+  /** Adds a customer to a partner's scope (idempotent, durable before it returns). */
+  add(partnerId: string, customerId: string): void;
+  has(partnerId: string, customerId: string): boolean;
+  /** The customers a partner signed up, oldest first. */
+  customersOf(partnerId: string): readonly string[];
+}
+
+export function createPartnerStore(db: SqliteDatabase): PartnerStore {
+  db.exec(`CREATE TABLE IF NOT EXISTS partner_customers (
+    partner_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (partner_id, customer_id)
+  )`);
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO partner_customers (partner_id, customer_id, added_at) VALUES (?, ?, ?)',
+  );
+  const all = db.prepare('SELECT partner_id, customer_id FROM partner_customers ORDER BY rowid');
+  const byPartner = new Map<string, Set<string>>();
+  const remember = (partnerId: string, customerId: string) => {
+    let set = byPartner.get(partnerId);
+    if (!set) byPartner.set(partnerId, (set = new Set()));
+    set.add(customerId);
+  };
+  for (const row of all.all() as { partner_id: string; customer_id: string }[]) {
+    remember(row.partner_id, row.customer_id);
+  }
+  return {
+    add(partnerId, customerId) {
+      if (byPartner.get(partnerId)?.has(customerId)) return;
+      insert.run(partnerId, customerId, new Date().toISOString());
+      remember(partnerId, customerId);
+    },
+    has: (partnerId, customerId) => byPartner.get(partnerId)?.has(customerId) ?? false,
+    customersOf: (partnerId) => [...(byPartner.get(partnerId) ?? [])],
+  };
+}
