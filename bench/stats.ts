@@ -1,0 +1,34 @@
+// Latency summaries computed from the raw samples (sorted once, nearest-rank percentiles): with at most a
+// few tens of thousands of samples per phase there is no need for a histogram's approximation.
+
+export interface LatencySummary {
+  count: number;
+  meanMs: number;
+  minMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Nearest-rank percentile of ascending `sorted` samples, `q` in (0, 1]. */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[rank - 1]!;
+}
+
+export function summarize(samples: readonly number[]): LatencySummary {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const sum = sorted.reduce((total, value) => total + value, 0);
+  const round = (value: number) => Math.round(value * 100) / 100;
+  return {
+    count: sorted.length,
+    meanMs: round(sorted.length ? sum / sorted.length : Number.NaN),
+    minMs: round(sorted[0] ?? Number.NaN),
+    p50Ms: round(percentile(sorted, 0.5)),
+    p90Ms: round(percentile(sorted, 0.9)),
+    p99Ms: round(percentile(sorted, 0.99)),
+    maxMs: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
