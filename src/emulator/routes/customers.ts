@@ -63,27 +63,26 @@ export function customerRoutes(app: FastifyInstance, api: Api): void {
     sendJson(request, reply, customerOf(state, request.params.id)),
   );
 
-  app.put<{ Params: IdParams }>('/customers/:id', (request, reply) => {
-    const customer = customerOf(state, request.params.id);
-    checkIfMatch(request, customer);
-    const fields = parseBody(customerFields, request.body);
-    return sendJson(
-      request,
-      reply,
-      api.run((ctx) => replaceCustomer(ctx, customer, fields)),
-    );
-  });
-
-  app.patch<{ Params: IdParams }>('/customers/:id', (request, reply) => {
-    const customer = customerOf(state, request.params.id);
-    checkIfMatch(request, customer);
-    const fields = parseBody(customerFields, request.body);
-    return sendJson(
-      request,
-      reply,
-      api.run((ctx) => patchCustomer(ctx, customer, fields)),
-    );
-  });
+  // PUT replaces and PATCH merges (resources.md); both honour If-Match the same way.
+  for (const [method, update] of [
+    ['PUT', replaceCustomer],
+    ['PATCH', patchCustomer],
+  ] as const) {
+    app.route<{ Params: IdParams }>({
+      method,
+      url: '/customers/:id',
+      handler: (request, reply) => {
+        const customer = customerOf(state, request.params.id);
+        checkIfMatch(request, customer);
+        const fields = parseBody(customerFields, request.body);
+        return sendJson(
+          request,
+          reply,
+          api.run((ctx) => update(ctx, customer, fields)),
+        );
+      },
+    });
+  }
 
   app.delete<{ Params: IdParams }>('/customers/:id', (request, reply) => {
     const customer = customerOf(state, request.params.id);
