@@ -13,10 +13,21 @@ export class SlowConsumerError extends Error {
   }
 }
 
+export interface StreamOptions {
+  /** Replay published events after this publication sequence first. */
+  afterPublishedSeq?: number;
+  /**
+   * Called once when the subscriber falls more than `maxBuffered` events behind. A consumer stuck on a
+   * full socket never asks for its next event, so the stream cannot end itself: the owner of the socket
+   * must close it.
+   */
+  onOverflow?: () => void;
+}
+
 export interface EventHub {
   publish(event: StoredEvent): void;
   /** Replays published events after `afterPublishedSeq` (when given), then follows live ones. */
-  stream(filter: EventFilter, options?: { afterPublishedSeq?: number }): AsyncIterableIterator<StoredEvent>;
+  stream(filter: EventFilter, options?: StreamOptions): AsyncIterableIterator<StoredEvent>;
   /** Open streams, for metrics and leak tests. */
   readonly size: number;
   /** Streams opened and closed since start (monotonic counters, for metrics and tests). */
@@ -40,7 +51,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
   let opened = 0;
   let closed = 0;
 
-  function stream(filter: EventFilter, { afterPublishedSeq }: { afterPublishedSeq?: number } = {}) {
+  function stream(filter: EventFilter, { afterPublishedSeq, onOverflow }: StreamOptions = {}) {
     if (afterPublishedSeq !== undefined) {
       const last = log.lastPublishedSeq();
       const oldest = log.oldestPublishedSeq();
@@ -57,8 +68,11 @@ export function createEventHub(options: EventHubOptions): EventHub {
     let done = false;
     const listener = (event: StoredEvent) => {
       if (done || !filter(event)) return;
-      if (queue.length >= maxBuffered) overflow = true;
-      else queue.push(event);
+      if (queue.length < maxBuffered) queue.push(event);
+      else if (!overflow) {
+        overflow = true;
+        if (onOverflow) queueMicrotask(onOverflow);
+      }
       wake?.();
     };
     listeners.add(listener);

@@ -16,6 +16,8 @@ export interface GraphQLContext {
   readonly logger: Logger;
   /** Live billwerk events (subscriptions). */
   readonly events: EventHub;
+  /** Set on subscriptions: disconnects this subscriber when it falls too far behind. */
+  readonly onSlowConsumer?: () => void;
   /** Who is calling (auth/authenticate.ts). */
   readonly principal: Principal;
   /** What the caller may see and do: every scope check goes through it (auth/scope.ts). */

@@ -40,7 +40,10 @@ function open(
     afterPublishedSeq = args.after ? decodeEventCursor(args.after) : undefined;
     // The caller's scope first: a partner or customer never sees another's events, whatever it asks.
     const { access } = context;
-    return context.events.stream((e) => access.eventVisible(e) && filter(e), { afterPublishedSeq });
+    return context.events.stream((e) => access.eventVisible(e) && filter(e), {
+      afterPublishedSeq,
+      onOverflow: context.onSlowConsumer,
+    });
   } catch (error) {
     if (error instanceof InvalidCursorError) {
       throw new GatewayError(ErrorCode.BAD_USER_INPUT, error.message, { argument: 'after' });

@@ -225,6 +225,34 @@ describe('resuming', () => {
     await client.dispose();
   });
 
+  it('a connection may hold 100 subscriptions; the 101st is refused with RATE_LIMITED', async () => {
+    const { hub } = stack.gateway.events;
+    const openedBefore = hub.opened;
+    const socket = new WebSocket(stack.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(stack.adminKey) } }),
+    );
+    await new Promise((resolve) => socket.once('message', resolve));
+    const refused = new Promise<{ id: string; payload: { extensions?: { code?: string } }[] }>((resolve) =>
+      socket.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as { type: string; id: string; payload: never };
+        if (message.type === 'error') resolve(message);
+      }),
+    );
+    for (let n = 1; n <= 101; n += 1) {
+      socket.send(JSON.stringify({ id: String(n), type: 'subscribe', payload: { query: ALL_EVENTS } }));
+    }
+    const error = await refused;
+    expect(error.id).toBe('101');
+    expect(error.payload[0]?.extensions?.code).toBe('RATE_LIMITED');
+    while (hub.opened < openedBefore + 100) await new Promise((resolve) => setImmediate(resolve));
+    expect(hub.opened - openedBefore).toBe(100);
+    const closedBefore = hub.closed;
+    socket.terminate();
+    while (hub.closed < closedBefore + 100) await new Promise((resolve) => setImmediate(resolve));
+  });
+
   it('abrupt disconnects leave no listener behind', async () => {
     const { hub } = stack.gateway.events;
     const [openedBefore, closedBefore] = [hub.opened, hub.closed];

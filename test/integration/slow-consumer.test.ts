@@ -1,0 +1,46 @@
+// A subscriber that stops reading cannot make the gateway buffer without bound: once it is more than the
+// limit behind, its socket is closed with 1013 ("try again later"), and it can resume from its cursor.
+import WebSocket from 'ws';
+import { bearer } from '../helpers/auth.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  // Large notices fill the loopback buffers (tens of MB here) after a few dozen events.
+  stack = await startStack({
+    registerWebhook: false,
+    hub: { maxBuffered: 5 },
+    env: { WEBHOOK_MAX_BODY_BYTES: String(2_000_000) },
+  });
+});
+afterAll(() => stack.close());
+
+it('closes a subscriber that stopped reading with 1013 once it is too far behind', async () => {
+  const { hub } = stack.gateway.events;
+  const opened = hub.opened;
+  const socket = new WebSocket(stack.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  await new Promise((resolve) => socket.once('open', resolve));
+  socket.send(
+    JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(stack.adminKey) } }),
+  );
+  await new Promise((resolve) => socket.once('message', resolve));
+  const query = 'subscription { billwerkEvents(types: ["Bulky"]) { cursor payload } }';
+  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+  while (hub.opened === opened) await new Promise((resolve) => setImmediate(resolve));
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+
+  // Stop reading: the kernel buffers fill, the gateway's sends stall, and its per-subscriber queue grows.
+  (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+  const pad = 'x'.repeat(1_000_000);
+  const posted = 80;
+  for (let n = 0; n < posted; n += 1) {
+    expect(await stack.postWebhook({ Event: 'Bulky', N: n, Pad: pad })).toBe(202);
+  }
+  await stack.gateway.events.pipeline.idle();
+  let received = 0;
+  socket.on('message', () => (received += 1));
+  (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+  // It gets what was already on its way, then the close: not all 80 events.
+  await expect(closed).resolves.toBe(1013);
+  expect(received).toBeLessThan(posted);
+}, 60_000);
