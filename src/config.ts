@@ -80,6 +80,7 @@ const envSchema = z.object({
   JWT_CUSTOMER_CLAIM: z.string().min(1).default('sub'),
   CUSTOMER_MUTATIONS: z.string().default(DEFAULT_CUSTOMER_MUTATIONS.join(',')),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
+  METRICS_ENABLED: flag,
 });
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
@@ -118,6 +119,8 @@ export interface Config {
   readonly auth: Readonly<AuthConfig>;
   /** graphql-ws has no limit of its own. */
   readonly maxSubscriptionsPerConnection: number;
+  /** METRICS_ENABLED: serve Prometheus metrics at /metrics (unauthenticated). @default true */
+  readonly metricsEnabled: boolean;
 }
 
 export interface AuthConfig {
@@ -289,5 +292,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       customerMutations: Object.freeze(customerMutations),
     }),
     maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    metricsEnabled: e.METRICS_ENABLED ?? true,
   });
 }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createEmulator, type Emulator } from './emulator/emulator.js';
 import { createLogger } from './logger.js';
 import { createGateway } from './server/gateway.js';
+import { createMetrics } from './server/metrics.js';
 import { type WebhookCredentials } from './webhooks/auth.js';
 import { ensureWebhookRegistered } from './webhooks/registration.js';
 import { WEBHOOK_PATH } from './webhooks/route.js';
@@ -27,8 +28,11 @@ async function main(config: Config): Promise<void> {
     billwerkTarget = config.billwerk;
   }
 
+  // Created before the client so billwerk calls are counted in the gateway's registry.
+  const metrics = createMetrics({ defaultMetrics: config.metricsEnabled });
   const billwerk = createBillwerkClient({
     ...billwerkTarget,
+    onResponse: metrics.upstreamCall,
     timeoutMs: config.billwerkTimeoutMs,
     maxRetries: config.billwerkMaxRetries,
     logger: logger.child({ component: 'billwerk' }),
@@ -50,6 +54,7 @@ async function main(config: Config): Promise<void> {
     config: generatedAdminKey ? { ...config, adminKey: generatedAdminKey } : config,
     billwerk,
     logger,
+    metrics,
     webhookCredentials,
     // Dates in mutation inputs are checked against billwerk's time: the emulator's clock can be advanced.
     now: emulator ? () => emulator.clock.now().getTime() : undefined,
@@ -73,7 +78,7 @@ async function main(config: Config): Promise<void> {
 
   const lines = [
     `GraphQL   ${gateway.url}/graphql  (subscriptions: ws://${gateway.url.slice('http://'.length)}/graphql)`,
-    `Health    ${gateway.url}/healthz`,
+    `Health    ${gateway.url}/healthz  (readiness: /readyz${config.metricsEnabled ? ', metrics: /metrics' : ''})`,
     `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,
   ];
   lines.push(

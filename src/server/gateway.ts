@@ -15,7 +15,7 @@ import { createAccess } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Config } from '../config.js';
 import { type EventLog } from '../events/event-log.js';
-import { createEventHub, type EventHub } from '../events/hub.js';
+import { createEventHub, type EventHub, type EventHubOptions } from '../events/hub.js';
 import { createEventPipeline, type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
 import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
@@ -31,7 +31,8 @@ import { type IdempotencyStore } from '../store/idempotency-store.js';
 import { createSqliteIdempotencyStore } from '../store/sqlite-idempotency-store.js';
 import { type WebhookCredentials } from '../webhooks/auth.js';
 import { registerWebhookRoute } from '../webhooks/route.js';
-import { registerHealth } from './health.js';
+import { createReadiness, registerHealth } from './health.js';
+import { createMetrics, registerMetricsRoute, type GatewayMetrics } from './metrics.js';
 import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { landingPage } from './landing-page.js';
@@ -48,10 +49,17 @@ export interface GatewayOptions {
   webhookCredentials?: WebhookCredentials;
   /** Enrichment retry tuning. @default createEventPipeline's defaults */
   pipelineOptions?: Pick<PipelineOptions, 'maxAttempts' | 'retryBaseDelayMs'>;
+  /** How many events a subscriber may fall behind before it is disconnected. @default createEventHub's */
+  hubOptions?: Pick<EventHubOptions, 'maxBuffered'>;
   /** Where mutation outcomes are kept for idempotent replays. @default a SQLite store in the gateway database */
   idempotency?: IdempotencyStore;
   /** Clock for dates in mutation inputs and idempotency expiry, epoch ms (the emulator's in tests). @default Date.now */
   now?: () => number;
+  /**
+   * Where the gateway's metrics go. Pass one created beforehand to count billwerk calls too (its
+   * `upstreamCall` is the client's `onResponse`). @default fresh metrics without upstream calls
+   */
+  metrics?: GatewayMetrics;
 }
 
 export interface Gateway {
@@ -63,6 +71,8 @@ export interface Gateway {
   readonly events: { log: EventLog; hub: EventHub; pipeline: EventPipeline };
   /** Subscription executions: run once per group of identical subscriptions, shared by the rest. */
   readonly fanout: Readonly<FanoutStats>;
+  /** The gateway's own Prometheus registry (served at /metrics unless METRICS_ENABLED=false). */
+  readonly metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -90,14 +100,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     },
   });
-  registerHealth(app);
+  const metrics = options.metrics ?? createMetrics();
+  if (config.metricsEnabled) registerMetricsRoute(app, metrics);
 
   const cache = createSharedCache(options.cacheOptions);
   const reader = createReader(billwerk, cache);
 
   const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
   const log = createSqliteEventLog(db);
-  const hub = createEventHub({ log });
+  // The readiness cache runs on the wall clock, not `options.now` (the emulator's can stand still).
+  registerHealth(app, createReadiness({ billwerk, db, logger: logger.child({ component: 'health' }) }));
+  const hub = createEventHub({ log, ...options.hubOptions });
   const pipeline = createEventPipeline({
     log,
     hub,
@@ -120,6 +133,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       log,
       pipeline,
       logger: logger.child({ component: 'webhooks' }),
+      onReceived: metrics.webhookReceived,
     });
   } else {
     logger.warn('no WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN configured: the webhook endpoint is off');
@@ -153,15 +167,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const schema = await buildGatewaySchema();
+  // One child logger for every subscription: a pino child per subscription costs memory per socket.
+  const subscriptionLogger = logger.child({ component: 'subscriptions' });
   const subscriptions = attachSubscriptions({
     server: app.server,
     schema,
     authenticate,
-    context: (principal) => contextFor(principal, randomUUID(), logger.child({ component: 'subscriptions' })),
-    logger: logger.child({ component: 'subscriptions' }),
+    context: (principal) => contextFor(principal, randomUUID(), subscriptionLogger),
+    logger: subscriptionLogger,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     validationRules: limitRules,
   });
+  metrics.bind({ cache, log, hub, fanout: subscriptions.fanout, sockets: () => subscriptions.sockets });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -171,6 +188,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: [...limitRules],
     plugins: [
       fastifyApolloDrainPlugin(app),
+      metrics.apolloPlugin,
       landingPage(config.production),
       // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.
       ApolloServerPluginCacheControlDisabled(),
@@ -201,6 +219,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     cache,
     events: { log, hub, pipeline },
     fanout: subscriptions.fanout,
+    metrics,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     async close() {
       clearInterval(pruneTimer);

@@ -2,16 +2,25 @@
 // context per subscription, query limits and errors as on HTTP, a cap on subscriptions per connection,
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
-import { GraphQLError, specifiedRules, validate, type GraphQLSchema, type ValidationRule } from 'graphql';
+import {
+  type GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { type Authenticate } from '../auth/authenticate.js';
 import { type Principal } from '../auth/principal.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, formatError, toGraphQLError } from '../graphql/errors.js';
+import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { createFanout, type FanoutStats } from './fanout.js';
 import { checkDocumentSize } from './query-limits.js';
@@ -74,6 +83,8 @@ const formatAll = (errors: readonly GraphQLError[]) =>
 export interface SubscriptionServer {
   /** Executions run versus served from a group (executions per event = groups, not subscribers). */
   readonly fanout: Readonly<FanoutStats>;
+  /** graphql-ws sockets open now (acknowledged or not). */
+  readonly sockets: number;
   close(): Promise<void>;
 }
 
@@ -81,6 +92,13 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const limit = options.maxSubscriptionsPerConnection ?? 100;
   const clock = options.now ?? Date.now;
   const rules = [...specifiedRules, ...(options.validationRules ?? [])];
+  const documents = new LRUCache<string, DocumentNode>({ max: 500 });
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+
+  function closeSlow(extra: Extra): void {
+    options.logger.warn('closing a slow subscriber');
+    extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: resubscribe with your last cursor');
+  }
 
   function closeAtExpiry(extra: Extra, state: ConnectionState, expiresAt: number): void {
     const delay = expiresAt - clock();
@@ -103,7 +121,25 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const disposable = useServer(
     {
       schema: options.schema,
-      validate: (schema, document) => validate(schema, document, rules),
+      // Subscribers mostly send the same few documents: parse and validate each once, and share the
+      // syntax tree (thousands of subscriptions would otherwise each keep a copy).
+      parse: (source) => {
+        const text = typeof source === 'string' ? source : source.body;
+        let document = documents.get(text);
+        if (!document) {
+          document = parse(text);
+          documents.set(text, document);
+        }
+        return document;
+      },
+      validate: (schema, document) => {
+        let errors = validated.get(document);
+        if (!errors) {
+          errors = validate(schema, document, rules);
+          validated.set(document, errors);
+        }
+        return errors;
+      },
       onConnect: async (ctx) => {
         try {
           const principal = await options.authenticate(authorizationOf(ctx.connectionParams));
@@ -121,17 +157,21 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         const { principal } = stateOf(ctx.extra);
         // onConnect ran and succeeded before any subscribe message is accepted.
         if (!principal) throw new Error('subscription context without an authenticated connection');
-        return options.context(principal);
+        return {
+          ...options.context(principal),
+          onSlowConsumer: () => closeSlow(ctx.extra),
+        };
       },
       subscribe: (args) => fanout.subscribe(args),
       onSubscribe: (ctx, _id, payload) => {
         const tooLarge = checkDocumentSize(payload.query);
         if (tooLarge) return [toGraphQLError(tooLarge)];
-        if (Object.keys(ctx.subscriptions).length >= limit) {
+        // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
+        if (Object.keys(ctx.subscriptions).length > limit) {
           return [
-            new GraphQLError(`At most ${limit} subscriptions per connection.`, {
-              extensions: { code: ErrorCode.RATE_LIMITED },
-            }),
+            toGraphQLError(
+              new GatewayError(ErrorCode.RATE_LIMITED, `At most ${limit} subscriptions per connection.`),
+            ),
           ];
         }
         return undefined;
@@ -140,13 +180,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
       onError: (ctx, _id, _payload, errors) => {
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);
-        if (slow) {
-          options.logger.warn('closing a slow subscriber');
-          ctx.extra.socket.close(
-            SLOW_CONSUMER_CLOSE_CODE,
-            'Slow consumer: resubscribe with your last cursor',
-          );
-        }
+        if (slow) closeSlow(ctx.extra);
         return formatAll(errors);
       },
     },
@@ -155,6 +189,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   );
   return {
     fanout: fanout.stats,
+    get sockets() {
+      return wss.clients.size;
+    },
     async close() {
       // graphql-ws closes every socket with 1001 (going away), which its clients retry.
       await disposable.dispose();

@@ -14,6 +14,7 @@ import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/e
 import { createLogger } from '../../src/logger.js';
 import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
@@ -45,6 +46,8 @@ export interface StackOptions {
   client?: Partial<BillwerkClientOptions>;
   cache?: SharedCacheOptions;
   env?: Record<string, string>;
+  /** Event hub tuning, e.g. a small slow-consumer limit. */
+  hub?: { maxBuffered?: number };
   /** Register the gateway's webhook with the emulator. @default true */
   registerWebhook?: boolean;
 }
@@ -58,7 +61,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhooks: { baseDelayMs: 20 },
     ...options.emulator,
   });
+  // Many stacks share a test process: Node's default metrics are left out.
+  const metrics = createMetrics({ defaultMetrics: false });
   const billwerk = createBillwerkClient({
+    onResponse: metrics.upstreamCall,
     baseUrl: emulator.url,
     ...emulator.credentials,
     retryBaseDelayMs: 5,
@@ -72,9 +78,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     config,
     billwerk,
     logger: createLogger({ level: 'silent' }),
+    metrics,
     cacheOptions: options.cache,
     webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH },
     pipelineOptions: { retryBaseDelayMs: 20 },
+    hubOptions: options.hub,
     // Dates in mutation inputs are checked against billwerk's clock: here, the emulator's.
     now: () => emulator.clock.now().getTime(),
   });

@@ -1,5 +1,6 @@
 // The gateway as a process, as users run it: `npm start` with no configuration (embedded emulator), and
-// a gateway killed with SIGKILL right after acknowledging webhooks, whose restart loses none of them.
+// a gateway killed with SIGKILL right after acknowledging webhooks, or stopped with SIGTERM while they are
+// in flight, whose restart loses none of them.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { GraphQLClient, gql } from 'graphql-request';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { TEST_ADMIN_KEY } from '../helpers/auth.js';
-import { collect, wsClient } from '../helpers/ws.js';
+import { collect, wsClient, type Collector } from '../helpers/ws.js';
 
 interface Child {
   process: ChildProcessWithoutNullStreams;
@@ -62,6 +63,61 @@ afterAll(() => {
   }
 });
 
+const auth = { user: 'billwerk', password: 'restart-test-secret' };
+
+/** `node dist/main.js` against an in-test emulator, as deployments run it. */
+const gatewayProcess = (emulator: Emulator, dataDir: string, extra: Record<string, string> = {}) =>
+  start(
+    process.execPath,
+    ['dist/main.js'],
+    cleanEnv({
+      PORT: '0',
+      DATA_DIR: dataDir,
+      GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY,
+      BILLWERK_BASE_URL: emulator.url,
+      BILLWERK_CLIENT_ID: emulator.credentials.clientId,
+      BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
+      WEBHOOK_BASIC_AUTH: `${auth.user}:${auth.password}`,
+      ...extra,
+    }),
+  );
+
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/webhooks/billwerk`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`,
+    },
+    body: JSON.stringify(body),
+  }).then((r) => r.status);
+
+const PROBE = /* GraphQL */ `
+  subscription Probe($after: String) {
+    billwerkEvents(types: ["RestartProbe"], after: $after) {
+      cursor
+      payload
+    }
+  }
+`;
+interface Probe {
+  billwerkEvents: { cursor: string; payload: { N: number } };
+}
+
+/** Posts N = 0 until the subscriber sees it: then the subscription is live, and its cursor is known. */
+async function firstProbe(url: string, sub: Collector<Probe>): Promise<string> {
+  for (;;) {
+    expect(await post(url, { Event: 'RestartProbe', ContractId: '65f000000000000000000901', N: 0 })).toBe(
+      202,
+    );
+    const seen = await Promise.race([
+      sub.waitFor(1),
+      new Promise<null>((r) => setTimeout(() => r(null), 200)),
+    ]);
+    if (seen) return sub.items[0]!.billwerkEvents.cursor;
+  }
+}
+
 describe('the gateway process', () => {
   it('npm start serves health and a query against the embedded emulator, then stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-start-'));
@@ -93,6 +149,14 @@ describe('the gateway process', () => {
       }
     `);
     expect(data.planGroups[0]).toEqual({ name: 'Demo SaaS', currency: 'EUR' });
+    // main.ts wires the billwerk client's calls and Node's process metrics into the gateway's registry.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^gateway_billwerk_request_duration_seconds_count\{method="GET",endpoint="\/[\w:/]+",status="200"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(/^nodejs_heap_size_used_bytes /m);
+    expect(metrics).not.toContain(adminKey);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
     // npm passes SIGTERM on to the gateway and ends by the signal itself; 'close' waits until the gateway,
     // which shares npm's output pipes, has exited too. It must have stopped cleanly.
@@ -118,60 +182,14 @@ describe('the gateway process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     });
 
-    const auth = { user: 'billwerk', password: 'restart-test-secret' };
-    const gateway = () =>
-      start(
-        process.execPath,
-        ['dist/main.js'],
-        cleanEnv({
-          PORT: '0',
-          DATA_DIR: dataDir,
-          GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY,
-          BILLWERK_BASE_URL: emulator.url,
-          BILLWERK_CLIENT_ID: emulator.credentials.clientId,
-          BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
-          WEBHOOK_BASIC_AUTH: `${auth.user}:${auth.password}`,
-        }),
-      );
-    const post = (url: string, body: unknown) =>
-      fetch(`${url}/webhooks/billwerk`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`,
-        },
-        body: JSON.stringify(body),
-      }).then((r) => r.status);
-
-    const PROBE = /* GraphQL */ `
-      subscription Probe($after: String) {
-        billwerkEvents(types: ["RestartProbe"], after: $after) {
-          cursor
-          payload
-        }
-      }
-    `;
-    interface Probe {
-      billwerkEvents: { cursor: string; payload: { N: number } };
-    }
+    const gateway = () => gatewayProcess(emulator, dataDir);
 
     it('loses no acknowledged event, and a client resuming with its cursor gets each once', async () => {
       const first = gateway();
       const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
       const client = wsClient(`${url!}/graphql`);
-      const sub = collect<Probe>(client, PROBE);
       // The first event proves the subscription is live; its cursor is where the client resumes.
-      for (;;) {
-        expect(
-          await post(url!, { Event: 'RestartProbe', ContractId: '65f000000000000000000901', N: 0 }),
-        ).toBe(202);
-        const seen = await Promise.race([
-          sub.waitFor(1),
-          new Promise<null>((r) => setTimeout(() => r(null), 200)),
-        ]);
-        if (seen) break;
-      }
-      const cursor = sub.items[0]!.billwerkEvents.cursor;
+      const cursor = await firstProbe(url!, collect<Probe>(client, PROBE));
       await client.dispose();
 
       const acknowledged: number[] = [];
@@ -191,6 +209,74 @@ describe('the gateway process', () => {
       const items = await resumed.waitFor(acknowledged.length);
       const received = items.map((i) => i.billwerkEvents.payload.N).sort((a, b) => a - b);
       expect(received).toEqual(acknowledged);
+      await client2.dispose();
+      second.process.kill('SIGTERM');
+      await once(second.process, 'exit');
+    }, 60_000);
+  });
+
+  describe('stopped with SIGTERM while webhooks are in flight', () => {
+    const SHUTDOWN_TIMEOUT_MS = 8000;
+    let emulator: Emulator;
+    let dataDir: string;
+    beforeAll(async () => {
+      emulator = await createEmulator({
+        clock: createClock({ mode: 'manual', start: new Date('2026-01-15T10:00:00Z') }),
+      });
+      dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-sigterm-'));
+    });
+    afterAll(async () => {
+      await emulator.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const gateway = () =>
+      gatewayProcess(emulator, dataDir, { SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+
+    it('answers 2xx only for stored events, tells subscribers to reconnect, and exits 0 in time', async () => {
+      const first = gateway();
+      const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+      // Two subscribers hold open sockets through the shutdown; retries are off so the close ends them.
+      const clients = [wsClient(`${url!}/graphql`), wsClient(`${url!}/graphql`)];
+      const subs = clients.map((client) => collect<Probe>(client, PROBE));
+      const cursor = await firstProbe(url!, subs[0]!);
+      await subs[1]!.waitFor(1);
+
+      const posts = Array.from({ length: 40 }, (_, i) =>
+        post(url!, {
+          Event: 'RestartProbe',
+          ContractId: `65f00000000000000000090${(i % 6) + 1}`,
+          N: i + 1,
+        }).catch(() => 0),
+      );
+      // SIGTERM once the first answer is back: the rest are still in flight.
+      await Promise.race(posts);
+      const exited = once(first.process, 'exit');
+      const stopping = Date.now();
+      first.process.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+      expect(first.output()).not.toMatch(/shutdown (took too long|failed)/);
+
+      // graphql-ws's dispose closes with 1001 (going away), which its clients treat as retryable.
+      for (const sub of subs) expect(((await sub.failed) as { code?: number }).code).toBe(1001);
+
+      const statuses = await Promise.all(posts);
+      // Each post was stored and acknowledged, refused while closing (503), or never connected (0).
+      for (const status of statuses) expect([202, 503, 0]).toContain(status);
+      const acknowledged = statuses.flatMap((status, i) => (status === 202 ? [i + 1] : []));
+      expect(acknowledged.length).toBeGreaterThan(0);
+
+      const second = gateway();
+      const [, url2] = await second.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+      const client2 = wsClient(`${url2!}/graphql`);
+      const resumed = collect<Probe>(client2, PROBE, { after: cursor });
+      const items = await resumed.waitUntil((all) => {
+        const seen = new Set(all.map((i) => i.billwerkEvents.payload.N));
+        return acknowledged.every((n) => seen.has(n));
+      });
+      const received = items.map((i) => i.billwerkEvents.payload.N);
+      expect(new Set(received).size).toBe(received.length);
       await client2.dispose();
       second.process.kill('SIGTERM');
       await once(second.process, 'exit');

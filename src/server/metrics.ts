@@ -1,0 +1,205 @@
+// Prometheus metrics: the one file that names them. A registry per gateway (never prom-client's global
+// one), so several gateways in one process (tests, benchmarks) keep separate counts.
+import { type ApolloServerPlugin } from '@apollo/server';
+import { type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type UpstreamCallInfo } from '../billwerk/client.js';
+import { type EventHub } from '../events/hub.js';
+import { type EventLog } from '../events/event-log.js';
+import { type SharedCache } from '../loaders/shared-cache.js';
+import { type WebhookRouteOptions } from '../webhooks/route.js';
+import { type FanoutStats } from './fanout.js';
+
+type WebhookOutcome = Parameters<NonNullable<WebhookRouteOptions['onReceived']>>[0];
+
+/** The gateway's parts whose state is read at scrape time rather than counted as it happens. */
+export interface MetricSources {
+  cache: SharedCache;
+  log: EventLog;
+  hub: EventHub;
+  fanout: Readonly<FanoutStats>;
+  /** graphql-ws sockets open now. */
+  sockets: () => number;
+}
+
+export interface MetricsOptions {
+  /** Node's process metrics (heap, event loop lag, GC, handles). @default true */
+  defaultMetrics?: boolean;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** The billwerk client's `onResponse`: the client is built before the gateway, so it is passed in there. */
+  readonly upstreamCall: (info: UpstreamCallInfo) => void;
+  /** The webhook route's `onReceived`. */
+  readonly webhookReceived: (outcome: WebhookOutcome) => void;
+  /** Times each HTTP GraphQL operation, by operation name and outcome. */
+  readonly apolloPlugin: ApolloServerPlugin;
+  /** Connects the scrape-time gauges to one gateway's parts; once only. */
+  bind(sources: MetricSources): void;
+}
+
+/**
+ * Operation names come from clients, so they are an unbounded label: past this many distinct names the
+ * rest are counted as `other` rather than growing the registry without end.
+ */
+const MAX_OPERATION_NAMES = 200;
+
+/** Latency buckets in seconds, from a cached read to a slow billwerk call. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * `/customers/65f0…/contracts?take=1` → `/customers/:id/contracts`. Every segment that is not a plain word
+ * is taken for an id: billwerk's are ObjectIds, and a rule that keeps only words can never let an id (or an
+ * external id) become a label value.
+ */
+export function endpointTemplate(path: string): string {
+  const bare = path.split('?', 1)[0] ?? '';
+  return bare
+    .split('/')
+    .map((segment) => (segment === '' || /^[A-Za-z]+$/.test(segment) ? segment : ':id'))
+    .join('/');
+}
+
+/** Error codes are a closed set (graphql/errors.ts), but the response is checked before it becomes a label. */
+function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
+  if (!errors || errors.length === 0) return 'ok';
+  const code = errors[0]?.extensions?.code;
+  return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'ERROR';
+}
+
+export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  let sources: MetricSources | undefined;
+
+  // Histograms only: each `_count` series is the request counter, so no separate counter is kept.
+  const graphqlRequests = new Histogram({
+    name: 'gateway_graphql_request_duration_seconds',
+    help: 'GraphQL operations over HTTP, by operation name and outcome (ok or the first error code)',
+    labelNames: ['operation', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const upstreamRequests = new Histogram({
+    name: 'gateway_billwerk_request_duration_seconds',
+    help: 'Calls to billwerk (each attempt), by method, endpoint template and status (0: no answer)',
+    labelNames: ['method', 'endpoint', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const webhooks = new Counter({
+    name: 'gateway_webhooks_received_total',
+    help: 'Webhook posts, by outcome: stored, duplicate, rejected (auth, type or body) or failed (not stored)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of ['stored', 'duplicate', 'rejected', 'failed'] satisfies WebhookOutcome[]) {
+    webhooks.inc({ outcome }, 0);
+  }
+
+  // Monotonic counts kept by the parts themselves are copied in at scrape time.
+  new Counter({
+    name: 'gateway_shared_cache_lookups_total',
+    help: 'Shared entity cache lookups, by result (hit, miss, shared: joined a load already in flight)',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      if (!sources) return;
+      const { hits, misses, shared } = sources.cache.stats;
+      this.reset();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+      this.inc({ result: 'shared' }, shared);
+    },
+  });
+  new Counter({
+    name: 'gateway_subscription_executions_total',
+    help: 'Subscription executions per event: run once per group of identical subscriptions, shared by the rest',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      if (!sources) return;
+      this.reset();
+      this.inc({ kind: 'executed' }, sources.fanout.executions);
+      this.inc({ kind: 'shared' }, sources.fanout.shared);
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_log_pending',
+    help: 'Webhook events stored but not yet published to subscribers (the pipeline lag)',
+    registers,
+    collect() {
+      if (sources) this.set(sources.log.pending().length);
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_log_last_published_seq',
+    help: 'Publication sequence of the last event published (what cursors count)',
+    registers,
+    collect() {
+      if (sources) this.set(sources.log.lastPublishedSeq());
+    },
+  });
+  new Gauge({
+    name: 'gateway_websocket_connections',
+    help: 'graphql-ws sockets open',
+    registers,
+    collect() {
+      if (sources) this.set(sources.sockets());
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_streams',
+    help: 'Event subscriptions open (listeners on the event hub)',
+    registers,
+    collect() {
+      if (sources) this.set(sources.hub.size);
+    },
+  });
+
+  const operationNames = new Set<string>();
+  const operationLabel = (name: string | undefined | null): string => {
+    if (!name) return 'anonymous';
+    if (operationNames.has(name)) return name;
+    if (operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    operationNames.add(name);
+    return name;
+  };
+
+  return {
+    registry,
+    upstreamCall: (info) =>
+      upstreamRequests.observe(
+        { method: info.method, endpoint: endpointTemplate(info.path), status: String(info.status) },
+        info.durationMs / 1000,
+      ),
+    webhookReceived: (outcome) => webhooks.inc({ outcome }),
+    apolloPlugin: {
+      requestDidStart() {
+        const end = graphqlRequests.startTimer();
+        return Promise.resolve({
+          willSendResponse(requestContext) {
+            const body = requestContext.response.body;
+            const errors = body.kind === 'single' ? body.singleResult.errors : requestContext.errors;
+            // operationName is only set once the document parsed and named an operation it contains.
+            end({ operation: operationLabel(requestContext.operationName), outcome: outcomeOf(errors) });
+            return Promise.resolve();
+          },
+        });
+      },
+    },
+    bind(next) {
+      if (sources) throw new Error('GatewayMetrics.bind: these metrics already describe a gateway');
+      sources = next;
+    },
+  };
+}
+
+/** GET /metrics in Prometheus' text format; unauthenticated, so it must hold nothing secret. */
+export function registerMetricsRoute(app: FastifyInstance, metrics: GatewayMetrics): void {
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}
