@@ -1,6 +1,7 @@
 // The shape of bench/results/queries.json: written by queries.ts, read back by the docs renderer (the
 // file is a boundary, so it is parsed, not cast).
 import { z } from 'zod';
+import { machineSchema } from './machine.js';
 import { SERVER_KINDS } from './protocol.js';
 
 const latency = z.object({
@@ -72,14 +73,7 @@ export type Figure = z.infer<typeof figure>;
 
 export const queriesResultSchema = z.object({
   date: z.string(),
-  machine: z.object({
-    nproc: z.number(),
-    cpuModel: z.string(),
-    node: z.string(),
-    platform: z.string(),
-    /** 1-minute load average when the run started and when it ended. */
-    loadAverage: z.object({ start: z.number(), end: z.number() }),
-  }),
+  machine: machineSchema,
   setup: z.object({
     latencyMs: z.number(),
     pageSize: z.number(),

@@ -5,7 +5,7 @@ import { type CpuUsage } from './ipc.js';
 import { type PhaseResult } from './load.js';
 import { type RequestSummary } from './protocol.js';
 import { type PhaseSummary } from './queries.result.js';
-import { summarize } from './stats.js';
+import { round2, summarize } from './stats.js';
 
 /** Taken at each edge of a measured window. */
 export interface Sample {
@@ -32,7 +32,6 @@ export interface Totals {
 export const machineBusyMs = () =>
   os.cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
 const cpuMs = (a: CpuUsage, b: CpuUsage) => (b.user - a.user + (b.system - a.system)) / 1000;
-export const round2 = (value: number) => Math.round(value * 100) / 100;
 
 export const emptyTotals = (): Totals => ({
   latencies: [],

@@ -15,6 +15,7 @@ import { createBillwerkClient, type BillwerkClient } from '../src/billwerk/clien
 import { type Contract } from '../src/billwerk/dto.js';
 import { SEED_IDS } from '../src/emulator/seed.js';
 import { encodeCursor } from '../src/graphql/connection.js';
+import { describeMachine } from './machine.js';
 import { type Child, startChild } from './ipc.js';
 import { closedLoad, openLoad, type HttpTarget, type PhaseResult } from './load.js';
 import {
@@ -34,14 +35,7 @@ import {
 import { writeQueriesSection } from './queries.render.js';
 import { writeJson } from './render-docs.js';
 import { figuresOf } from './queries.figures.js';
-import {
-  addSlice,
-  emptyTotals,
-  machineBusyMs,
-  round2,
-  summarizeTotals,
-  type Sample,
-} from './queries.totals.js';
+import { addSlice, emptyTotals, machineBusyMs, summarizeTotals, type Sample } from './queries.totals.js';
 import { traceRounds, type Trace } from './trace.js';
 
 /** Fixed delay the emulator adds to every REST call, ms. */
@@ -337,13 +331,7 @@ async function main(): Promise<void> {
     const criticalPathRounds = Math.min(...modes.baseline.trace.outcomes.map((outcome) => outcome.rounds));
     const result: QueriesResult = queriesResultSchema.parse({
       date: new Date().toISOString(),
-      machine: {
-        nproc: os.availableParallelism(),
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        loadAverage: { start: round2(loadAtStart), end: round2(os.loadavg()[0]!) },
-      },
+      machine: describeMachine(loadAtStart),
       setup: {
         latencyMs: LATENCY_MS,
         pageSize: PAGE_SIZE,

@@ -32,3 +32,6 @@ export function summarize(samples: readonly number[]): LatencySummary {
     maxMs: round(sorted.at(-1) ?? Number.NaN),
   };
 }
+
+/** Two decimals, for figures in results and docs. */
+export const round2 = (value: number) => Math.round(value * 100) / 100;

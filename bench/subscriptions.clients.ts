@@ -11,6 +11,7 @@ import {
   type Progress,
   type Samples,
 } from './subscriptions.protocol.js';
+import { round2 } from './stats.js';
 
 const config = childConfig(clientConfigSchema);
 const graphql = config.protocol === 'graphql-transport-ws';
@@ -163,8 +164,6 @@ function reset(): void {
   received = 0;
   duplicates = 0;
 }
-
-const round2 = (value: number) => Math.round(value * 100) / 100;
 
 function samples(): Samples {
   return {

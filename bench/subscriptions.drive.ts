@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { startChild, type Child, type CpuUsage } from './ipc.js';
-import { summarize } from './stats.js';
+import { round2, summarize } from './stats.js';
 import {
   BENCH_ADMIN_KEY,
   connectReportSchema,
@@ -34,7 +34,6 @@ const POLL_MS = 10;
 
 export const log = (message: string) => process.stderr.write(`[subscriptions] ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-export const round2 = (value: number) => Math.round(value * 100) / 100;
 export const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const cpuMs = (a: CpuUsage, b: CpuUsage) => (b.user - a.user + (b.system - a.system)) / 1000;
 

@@ -1,6 +1,7 @@
 // The shape of bench/results/subscriptions.json: written by subscriptions.ts, read back by its renderer
 // (the file is a boundary, so it is parsed, not cast).
 import { z } from 'zod';
+import { machineSchema } from './machine.js';
 import { memorySchema } from './subscriptions.protocol.js';
 
 const latency = z.object({
@@ -70,15 +71,7 @@ export type Figure = z.infer<typeof figureSchema>;
 
 export const subscriptionsResultSchema = z.object({
   date: z.string(),
-  machine: z.object({
-    nproc: z.number(),
-    cpuModel: z.string(),
-    node: z.string(),
-    platform: z.string(),
-    /** 1-minute load average when the run started and when it ended. */
-    loadAverage: z.object({ start: z.number(), end: z.number() }),
-    openFilesLimit: z.string(),
-  }),
+  machine: machineSchema.extend({ openFilesLimit: z.string() }),
   setup: z.object({
     events: z.number(),
     warmupEvents: z.number(),

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeMachine } from './machine.js';
 import { writeJson } from './render-docs.js';
 import {
   CLIENT_PROCESSES,
@@ -18,7 +19,6 @@ import {
   log,
   measure,
   progressOf,
-  round2,
   startClients,
   sum,
   TURNS,
@@ -201,14 +201,7 @@ async function main(): Promise<void> {
 
     const result = subscriptionsResultSchema.parse({
       date: new Date().toISOString(),
-      machine: {
-        nproc: os.availableParallelism(),
-        cpuModel: os.cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        loadAverage: { start: round2(loadAtStart), end: round2(os.loadavg()[0]!) },
-        openFilesLimit: openFilesLimit(),
-      },
+      machine: { ...describeMachine(loadAtStart), openFilesLimit: openFilesLimit() },
       setup: {
         events: PLAN.events,
         warmupEvents: WARMUP_EVENTS,
