@@ -6,6 +6,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   setupFiles: ['reflect-metadata'],
+  // Builds dist/ when it is stale: process-level tests run `node dist/main.js`.
+  globalSetup: '<rootDir>/test/global-setup.js',
   moduleNameMapper: {
     // Sources import relative files with their emitted `.js` name (NodeNext); jest resolves the `.ts`.
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,7 +1,6 @@
 // The gateway as a process, as users run it: `npm start` with no configuration (embedded emulator), and
 // a gateway killed with SIGKILL right after acknowledging webhooks, or stopped with SIGTERM while they are
 // in flight, whose restart loses none of them.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,88 +8,12 @@ import path from 'node:path';
 import { GraphQLClient, gql } from 'graphql-request';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
-import { TEST_ADMIN_KEY } from '../helpers/auth.js';
+import { cleanEnv, gatewayProcess, killAll, postNotice, start } from '../helpers/process.js';
 import { collect, wsClient, type Collector } from '../helpers/ws.js';
 
-interface Child {
-  process: ChildProcessWithoutNullStreams;
-  output: () => string;
-  /** Resolves with the first match of `pattern` in the child's output. */
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
-}
+afterAll(killAll);
 
-const children: Child[] = [];
-
-function start(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(command, args, { env });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const handle: Child = {
-    process: child,
-    output: () => output,
-    waitFor: (pattern) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const match = output.match(pattern);
-          if (match) {
-            child.stdout.off('data', check);
-            resolve(match);
-          }
-        };
-        child.stdout.on('data', check);
-        child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-        check();
-      }),
-  };
-  children.push(handle);
-  return handle;
-}
-
-/** The environment without any billwerk or webhook settings of the developer's own. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extra };
-  for (const name of Object.keys(env)) {
-    if (/^(BILLWERK_|WEBHOOK_|EMULATOR_|GATEWAY_ADMIN_KEY|API_KEYS|JWT_)/.test(name) && !(name in extra))
-      delete env[name];
-  }
-  return env;
-}
-
-afterAll(() => {
-  for (const child of children) {
-    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-  }
-});
-
-const auth = { user: 'billwerk', password: 'restart-test-secret' };
-
-/** `node dist/main.js` against an in-test emulator, as deployments run it. */
-const gatewayProcess = (emulator: Emulator, dataDir: string, extra: Record<string, string> = {}) =>
-  start(
-    process.execPath,
-    ['dist/main.js'],
-    cleanEnv({
-      PORT: '0',
-      DATA_DIR: dataDir,
-      GATEWAY_ADMIN_KEY: TEST_ADMIN_KEY,
-      BILLWERK_BASE_URL: emulator.url,
-      BILLWERK_CLIENT_ID: emulator.credentials.clientId,
-      BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
-      WEBHOOK_BASIC_AUTH: `${auth.user}:${auth.password}`,
-      ...extra,
-    }),
-  );
-
-const post = (url: string, body: unknown) =>
-  fetch(`${url}/webhooks/billwerk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`,
-    },
-    body: JSON.stringify(body),
-  }).then((r) => r.status);
+const post = postNotice;
 
 const PROBE = /* GraphQL */ `
   subscription Probe($after: String) {
