@@ -1,8 +1,12 @@
-// The event log's contract, shared by the embedded SQLite log and (later) the Redis Streams log: events
-// are appended durably on receipt, then marked as enriched and published in publication order.
+// The event log's contract, shared by the embedded SQLite log and the Redis Streams log: events are
+// appended durably on receipt, then marked as enriched and published in publication order. Every method
+// is asynchronous, so a networked store fits behind the same interface.
 import { type ParsedNotice } from './notice.js';
 
 export type DeliveryState = 'received' | 'published' | 'failed';
+
+/** Where an event came from: billwerk's webhook, or a reconciliation that found it missing. */
+export type EventSource = 'webhook' | 'reconciled';
 
 /** The entities fetched over REST for an event, as billwerk DTOs (snapshots at enrichment time). */
 export interface Enrichment {
@@ -18,6 +22,7 @@ export interface StoredEvent {
   /** Publication order; what cursors count. Undefined until published. */
   publishedSeq?: number;
   state: DeliveryState;
+  source: EventSource;
   notice: ParsedNotice;
   receivedAt: Date;
   publishedAt?: Date;
@@ -28,32 +33,73 @@ export interface StoredEvent {
 
 export type AppendResult = { stored: true; seq: number } | { stored: false; duplicateOf: number };
 
+export interface AppendOptions {
+  /** Notices with the same key are one event (see notice.ts dedupeKey). */
+  dedupeKey: string;
+  /** A repeat may be a new event (then it is stored even when the key was seen); see notice.ts mayRepeat. */
+  mayRepeat: boolean;
+  receivedAt: Date;
+  /** @default 'webhook' */
+  source?: EventSource;
+}
+
+/** A page of the log in receipt order, for an operator browsing it. */
+export interface EventListQuery {
+  first: number;
+  /** Events with a receipt sequence above this one. */
+  afterSeq?: number;
+  /** Event names, compared case-insensitively. */
+  types?: string[];
+  contractId?: string;
+  /** receivedAt ≥ from. */
+  from?: Date;
+  /** receivedAt < to. */
+  to?: Date;
+}
+
+export interface EventLogStats {
+  /** Events stored but not yet published (the pipeline lag). */
+  pending: number;
+  /** The publication sequence of the last event published (0 when none was). */
+  lastPublishedSeq: number;
+  /** Published events still kept (what cursors can replay). */
+  retained: number;
+}
+
 export interface EventLog {
   /**
-   * Stores a notice durably (returns after the write is on disk), or reports the earlier copy when it is
+   * Stores a notice durably (resolves after the write is on disk), or reports the earlier copy when it is
    * a retry of one already stored.
    */
-  append(
-    notice: ParsedNotice,
-    options: { dedupeKey: string; mayRepeat: boolean; receivedAt: Date },
-  ): AppendResult;
+  append(notice: ParsedNotice, options: AppendOptions): Promise<AppendResult>;
   /** Events received but not yet published, in receipt order (work left over from before a restart). */
-  pending(): StoredEvent[];
+  pending(): Promise<StoredEvent[]>;
   /** Records a failed enrichment attempt. */
-  recordFailure(seq: number, error: string): void;
-  /** Marks an event published with the next publication sequence, storing what enrichment fetched. */
+  recordFailure(seq: number, error: string): Promise<void>;
+  /**
+   * Marks an event published with the next publication sequence, storing what enrichment fetched. An
+   * event already published is returned as it was published (publishing is idempotent).
+   */
   publish(
     seq: number,
     enrichment: Enrichment | undefined,
     state: 'published' | 'failed',
     at: Date,
-  ): StoredEvent;
+  ): Promise<StoredEvent>;
   /** Published events after a publication sequence, oldest first. */
-  readPublished(afterPublishedSeq: number, limit: number): StoredEvent[];
+  readPublished(afterPublishedSeq: number, limit: number): Promise<StoredEvent[]>;
   /** The lowest publication sequence still kept (a cursor before it has expired); undefined when empty. */
-  oldestPublishedSeq(): number | undefined;
-  lastPublishedSeq(): number;
-  /** Drops events received before `before`; returns how many. */
-  prune(before: Date): number;
-  close(): void;
+  oldestPublishedSeq(): Promise<number | undefined>;
+  lastPublishedSeq(): Promise<number>;
+  /** Events in receipt order, published or not (failed ones with their attempts and last error). */
+  list(query: EventListQuery): Promise<StoredEvent[]>;
+  /** One event by receipt sequence. */
+  get(seq: number): Promise<StoredEvent | undefined>;
+  /** A small durable key/value beside the events (e.g. a reconciliation watermark). */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  stats(): Promise<EventLogStats>;
+  /** Drops published events received before `before`; returns how many. */
+  prune(before: Date): Promise<number>;
+  close(): Promise<void>;
 }

@@ -26,8 +26,11 @@ export interface StreamOptions {
 
 export interface EventHub {
   publish(event: StoredEvent): void;
-  /** Replays published events after `afterPublishedSeq` (when given), then follows live ones. */
-  stream(filter: EventFilter, options?: StreamOptions): AsyncIterableIterator<StoredEvent>;
+  /**
+   * Replays published events after `afterPublishedSeq` (when given), then follows live ones. Rejects with
+   * InvalidCursorError when the cursor is from the future or its events are no longer kept.
+   */
+  stream(filter: EventFilter, options?: StreamOptions): Promise<AsyncIterableIterator<StoredEvent>>;
   /** Open streams, for metrics and leak tests. */
   readonly size: number;
   /** Streams opened and closed since start (monotonic counters, for metrics and tests). */
@@ -51,10 +54,9 @@ export function createEventHub(options: EventHubOptions): EventHub {
   let opened = 0;
   let closed = 0;
 
-  function stream(filter: EventFilter, { afterPublishedSeq, onOverflow }: StreamOptions = {}) {
+  async function stream(filter: EventFilter, { afterPublishedSeq, onOverflow }: StreamOptions = {}) {
     if (afterPublishedSeq !== undefined) {
-      const last = log.lastPublishedSeq();
-      const oldest = log.oldestPublishedSeq();
+      const [last, oldest] = await Promise.all([log.lastPublishedSeq(), log.oldestPublishedSeq()]);
       if (afterPublishedSeq > last) throw new InvalidCursorError('`after` is not a cursor of this gateway.');
       // The next event after the cursor must still be in the log, or the subscriber would miss some.
       const kept = oldest === undefined ? afterPublishedSeq === last : afterPublishedSeq >= oldest - 1;
@@ -88,7 +90,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
         let delivered = afterPublishedSeq ?? Number.POSITIVE_INFINITY;
         if (afterPublishedSeq !== undefined) {
           for (;;) {
-            const page = log.readPublished(delivered, pageSize);
+            const page = await log.readPublished(delivered, pageSize);
             for (const event of page) {
               delivered = event.publishedSeq!;
               if (filter(event)) yield event;

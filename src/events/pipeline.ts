@@ -1,15 +1,21 @@
 // After a notice is stored: enrich it over REST and publish it, one contract at a time in billwerk's
-// order, contracts in parallel. A failing enrichment is retried with backoff without blocking others.
+// order, contracts in parallel. A failing enrichment is retried with backoff without blocking others, and
+// so is a failing write of the published event (the store may be briefly unreachable).
 import { type Logger } from '../logger.js';
 import { type BillwerkReader } from '../loaders/reader.js';
 import { enrich, invalidateFor } from './enrich.js';
 import { type Enrichment, type EventLog, type StoredEvent } from './event-log.js';
 import { type EventHub } from './hub.js';
+import { LostLeaseError } from './lease.js';
 import { type ParsedNotice } from './notice.js';
 
 export interface PipelineOptions {
   log: EventLog;
-  hub: EventHub;
+  /**
+   * Where published events go on this instance. Omitted when they reach subscribers another way (with
+   * Redis, every instance reads them from the published stream).
+   */
+  hub?: Pick<EventHub, 'publish'>;
   reader: BillwerkReader;
   logger: Logger;
   /** Enrichment attempts before an event is published without details (state `failed`). @default 6 */
@@ -20,10 +26,13 @@ export interface PipelineOptions {
 }
 
 export interface EventPipeline {
-  /** Queues a stored event for enrichment and publication. */
-  submit(seq: number, notice: ParsedNotice): void;
+  /**
+   * Queues a stored event for enrichment and publication; resolves when it was published, or given up
+   * (pipeline closed, lease lost).
+   */
+  submit(seq: number, notice: ParsedNotice): Promise<void>;
   /** Re-queues what the log holds unpublished (after a restart), in receipt order. */
-  resume(): void;
+  resume(): Promise<void>;
   /** Resolves when every queued event has been published. */
   idle(): Promise<void>;
   /** Stops retry timers; queued work is left in the log for the next start. */
@@ -66,7 +75,9 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         break;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        log.recordFailure(seq, message);
+        await log.recordFailure(seq, message).catch((failure: unknown) => {
+          logger.warn({ err: failure, seq }, 'could not record an enrichment failure');
+        });
         if (attempt >= maxAttempts) {
           logger.warn(
             { seq, event: notice.event, attempts: attempt },
@@ -79,12 +90,27 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         await sleep(delay);
       }
     }
-    if (closed) return;
-    const published: StoredEvent = log.publish(seq, enrichment, enrichment ? 'published' : 'failed', now());
-    hub.publish(published);
+    // The lane waits until the event is written: a later event of the contract must not go out first.
+    for (let attempt = 1; !closed; attempt += 1) {
+      let published: StoredEvent;
+      try {
+        published = await log.publish(seq, enrichment, enrichment ? 'published' : 'failed', now());
+      } catch (error) {
+        if (error instanceof LostLeaseError) {
+          logger.info({ seq }, 'enrichment lease lost; the new holder publishes this event');
+          return;
+        }
+        const delay = Math.min(baseDelay * 2 ** (attempt - 1), 30_000);
+        logger.warn({ err: error, seq, delayMs: delay }, 'could not publish an event; retrying');
+        await sleep(delay);
+        continue;
+      }
+      hub?.publish(published);
+      return;
+    }
   }
 
-  function submit(seq: number, notice: ParsedNotice): void {
+  function submit(seq: number, notice: ParsedNotice): Promise<void> {
     const lane = laneOf(seq, notice);
     const previous = lanes.get(lane) ?? Promise.resolve();
     const next = previous
@@ -94,12 +120,13 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         if (lanes.get(lane) === next) lanes.delete(lane);
       });
     lanes.set(lane, next);
+    return next;
   }
 
   return {
     submit,
-    resume() {
-      for (const event of log.pending()) submit(event.seq, event.notice);
+    async resume() {
+      for (const event of await log.pending()) void submit(event.seq, event.notice);
     },
     async idle() {
       while (lanes.size > 0) await Promise.all([...lanes.values()]);

@@ -1,13 +1,24 @@
 // The embedded event log: an append-only SQLite table. `seq` is receipt order, `published_seq` the
 // publication order that cursors count; the dedupe key is unique among events that may not repeat.
+// better-sqlite3 is synchronous: each method does its work at once and settles its promise with it.
 import { type SqliteDatabase } from '../store/database.js';
-import type { AppendResult, DeliveryState, Enrichment, EventLog, StoredEvent } from './event-log.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  DeliveryState,
+  Enrichment,
+  EventListQuery,
+  EventLog,
+  EventSource,
+  StoredEvent,
+} from './event-log.js';
 import { type ParsedNotice } from './notice.js';
 
 interface Row {
   seq: number;
   published_seq: number | null;
   state: DeliveryState;
+  source: EventSource;
   notice: string;
   received_at: number;
   published_at: number | null;
@@ -21,6 +32,7 @@ function toEvent(row: Row): StoredEvent {
     seq: row.seq,
     publishedSeq: row.published_seq ?? undefined,
     state: row.state,
+    source: row.source,
     notice: JSON.parse(row.notice) as ParsedNotice,
     receivedAt: new Date(row.received_at),
     publishedAt: row.published_at === null ? undefined : new Date(row.published_at),
@@ -28,6 +40,15 @@ function toEvent(row: Row): StoredEvent {
     attempts: row.attempts,
     lastError: row.last_error ?? undefined,
   };
+}
+
+/** Runs synchronous work and hands its outcome over as a promise (a throw becomes a rejection). */
+function settle<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 export function createSqliteEventLog(db: SqliteDatabase): EventLog {
@@ -52,35 +73,45 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     CREATE TABLE IF NOT EXISTS event_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
     CREATE INDEX IF NOT EXISTS events_pending ON events (state) WHERE published_seq IS NULL;
+    CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);
+    CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `);
+  // Databases created before events had a source get the column with its default.
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
+  if (!columns.some((column) => column.name === 'source')) {
+    db.exec("ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'");
+  }
+
   const findDuplicate = db.prepare<[string], { seq: number }>(
     'SELECT seq FROM events WHERE dedupe_key = ? ORDER BY seq DESC LIMIT 1',
   );
   const insert = db.prepare(
-    `INSERT INTO events (dedupe_key, may_repeat, event, contract_id, notice, received_at)
-     VALUES (@dedupeKey, @mayRepeat, @event, @contractId, @notice, @receivedAt)`,
+    `INSERT INTO events (dedupe_key, may_repeat, event, contract_id, notice, received_at, source)
+     VALUES (@dedupeKey, @mayRepeat, @event, @contractId, @notice, @receivedAt, @source)`,
   );
-  const append = db.transaction(
-    (
-      notice: ParsedNotice,
-      options: { dedupeKey: string; mayRepeat: boolean; receivedAt: Date },
-    ): AppendResult => {
-      if (!options.mayRepeat) {
-        const earlier = findDuplicate.get(options.dedupeKey);
-        if (earlier) return { stored: false, duplicateOf: earlier.seq };
-      }
-      const info = insert.run({
-        dedupeKey: options.dedupeKey,
-        mayRepeat: options.mayRepeat ? 1 : 0,
-        event: notice.event,
-        contractId: notice.contractId ?? null,
-        notice: JSON.stringify(notice),
-        receivedAt: options.receivedAt.getTime(),
-      });
-      return { stored: true, seq: Number(info.lastInsertRowid) };
-    },
-  );
+  const append = db.transaction((notice: ParsedNotice, options: AppendOptions): AppendResult => {
+    if (!options.mayRepeat) {
+      const earlier = findDuplicate.get(options.dedupeKey);
+      if (earlier) return { stored: false, duplicateOf: earlier.seq };
+    }
+    const info = insert.run({
+      dedupeKey: options.dedupeKey,
+      mayRepeat: options.mayRepeat ? 1 : 0,
+      event: notice.event,
+      contractId: notice.contractId ?? null,
+      notice: JSON.stringify(notice),
+      receivedAt: options.receivedAt.getTime(),
+      source: options.source ?? 'webhook',
+    });
+    return { stored: true, seq: Number(info.lastInsertRowid) };
+  });
   const pending = db.prepare<[], Row>('SELECT * FROM events WHERE published_seq IS NULL ORDER BY seq');
+  const pendingCount = db.prepare<[], { n: number }>(
+    'SELECT COUNT(*) AS n FROM events WHERE published_seq IS NULL',
+  );
+  const retainedCount = db.prepare<[], { n: number }>(
+    'SELECT COUNT(*) AS n FROM events WHERE published_seq IS NOT NULL',
+  );
   const failure = db.prepare('UPDATE events SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
   const nextPublished = db.prepare<[], { next: number }>(
     "UPDATE event_counters SET value = value + 1 WHERE name = 'published' RETURNING value AS next",
@@ -92,6 +123,9 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
   const bySeq = db.prepare<[number], Row>('SELECT * FROM events WHERE seq = ?');
   const publish = db.transaction(
     (seq: number, enrichment: Enrichment | undefined, state: 'published' | 'failed', at: Date) => {
+      const row = bySeq.get(seq);
+      if (!row) throw new Error(`event ${seq} is not in the log`);
+      if (row.published_seq !== null) return toEvent(row);
       const { next } = nextPublished.get()!;
       markPublished.run({
         seq,
@@ -112,16 +146,62 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
   );
   // Only published events expire: an event still waiting for enrichment is kept until it is delivered.
   const prune = db.prepare('DELETE FROM events WHERE received_at < ? AND published_seq IS NOT NULL');
+  const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM event_meta WHERE key = ?');
+  const setMeta = db.prepare(
+    'INSERT INTO event_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
+
+  function list(query: EventListQuery): StoredEvent[] {
+    const where = ['seq > ?'];
+    const params: (string | number)[] = [query.afterSeq ?? 0];
+    if (query.types && query.types.length > 0) {
+      where.push(`lower(event) IN (${query.types.map(() => '?').join(', ')})`);
+      params.push(...query.types.map((type) => type.toLowerCase()));
+    }
+    if (query.contractId !== undefined) {
+      where.push('contract_id = ?');
+      params.push(query.contractId);
+    }
+    if (query.from) {
+      where.push('received_at >= ?');
+      params.push(query.from.getTime());
+    }
+    if (query.to) {
+      where.push('received_at < ?');
+      params.push(query.to.getTime());
+    }
+    params.push(Math.max(0, Math.floor(query.first)));
+    return db
+      .prepare<(string | number)[], Row>(
+        `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+      )
+      .all(...params)
+      .map(toEvent);
+  }
 
   return {
-    append: (notice, options) => append.immediate(notice, options),
-    pending: () => pending.all().map(toEvent),
-    recordFailure: (seq, error) => void failure.run(error.slice(0, 500), seq),
-    publish: (seq, enrichment, state, at) => publish.immediate(seq, enrichment, state, at),
-    readPublished: (after, limit) => readPublished.all(after, limit).map(toEvent),
-    oldestPublishedSeq: () => oldest.get()?.seq ?? undefined,
-    lastPublishedSeq: () => newest.get()!.seq,
-    prune: (before) => prune.run(before.getTime()).changes,
-    close: () => db.close(),
+    append: (notice, options) => settle(() => append.immediate(notice, options)),
+    pending: () => settle(() => pending.all().map(toEvent)),
+    recordFailure: (seq, error) => settle(() => void failure.run(error.slice(0, 500), seq)),
+    publish: (seq, enrichment, state, at) => settle(() => publish.immediate(seq, enrichment, state, at)),
+    readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(toEvent)),
+    oldestPublishedSeq: () => settle(() => oldest.get()?.seq ?? undefined),
+    lastPublishedSeq: () => settle(() => newest.get()!.seq),
+    list: (query) => settle(() => list(query)),
+    get: (seq) =>
+      settle(() => {
+        const row = bySeq.get(seq);
+        return row ? toEvent(row) : undefined;
+      }),
+    getMeta: (key) => settle(() => getMeta.get(key)?.value),
+    setMeta: (key, value) => settle(() => void setMeta.run(key, value)),
+    stats: () =>
+      settle(() => ({
+        pending: pendingCount.get()!.n,
+        lastPublishedSeq: newest.get()!.seq,
+        retained: retainedCount.get()!.n,
+      })),
+    prune: (before) => settle(() => prune.run(before.getTime()).changes),
+    close: () => settle(() => void db.close()),
   };
 }

@@ -30,17 +30,17 @@ function idFilter(args: SubscriptionArgs): EventFilter {
     (!customerId || e.notice.customerId === customerId);
 }
 
-function open(
+async function open(
   context: GraphQLContext,
   args: SubscriptionArgs,
   filter: EventFilter,
-): AsyncIterable<StoredEvent> {
+): Promise<AsyncIterable<StoredEvent>> {
   let afterPublishedSeq: number | undefined;
   try {
     afterPublishedSeq = args.after ? decodeEventCursor(args.after) : undefined;
     // The caller's scope first: a partner or customer never sees another's events, whatever it asks.
     const { access } = context;
-    return context.events.stream((e) => access.eventVisible(e) && filter(e), {
+    return await context.events.stream((e) => access.eventVisible(e) && filter(e), {
       afterPublishedSeq,
       onOverflow: context.onSlowConsumer,
     });

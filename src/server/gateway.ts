@@ -119,8 +119,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.pipelineOptions,
   });
   // Events stored before a restart but not yet published go out first, in billwerk's order.
-  pipeline.resume();
-  const prune = () => log.prune(new Date(Date.now() - config.eventRetentionMs));
+  await pipeline.resume();
+  const prune = () =>
+    void log.prune(new Date(Date.now() - config.eventRetentionMs)).catch((error: unknown) => {
+      logger.warn({ err: error }, 'event log pruning failed; retrying at the next interval');
+    });
   prune();
   const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
   pruneTimer.unref();
@@ -131,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       credentials,
       maxBodyBytes: config.webhooks.maxBodyBytes,
       log,
-      pipeline,
+      onStored: (seq, notice) => void pipeline.submit(seq, notice),
       logger: logger.child({ component: 'webhooks' }),
       onReceived: metrics.webhookReceived,
     });

@@ -5,7 +5,7 @@ import { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type UpstreamCallInfo } from '../billwerk/client.js';
 import { type EventHub } from '../events/hub.js';
-import { type EventLog } from '../events/event-log.js';
+import { type EventLog, type EventLogStats } from '../events/event-log.js';
 import { type SharedCache } from '../loaders/shared-cache.js';
 import { type WebhookRouteOptions } from '../webhooks/route.js';
 import { type FanoutStats } from './fanout.js';
@@ -126,20 +126,38 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       this.inc({ kind: 'shared' }, sources.fanout.shared);
     },
   });
+  // One read of the log per scrape serves its three gauges (with Redis it is a round trip); while the
+  // store is unreachable they are left out of the scrape rather than failing it.
+  let logStats: Promise<EventLogStats> | undefined;
+  const readLogStats = () => {
+    logStats ??= sources!.log.stats().finally(() => setImmediate(() => (logStats = undefined)));
+    return logStats;
+  };
   new Gauge({
     name: 'gateway_event_log_pending',
     help: 'Webhook events stored but not yet published to subscribers (the pipeline lag)',
     registers,
-    collect() {
-      if (sources) this.set(sources.log.pending().length);
+    async collect() {
+      const stats = sources && (await readLogStats().catch(() => undefined));
+      if (stats) this.set(stats.pending);
     },
   });
   new Gauge({
     name: 'gateway_event_log_last_published_seq',
     help: 'Publication sequence of the last event published (what cursors count)',
     registers,
-    collect() {
-      if (sources) this.set(sources.log.lastPublishedSeq());
+    async collect() {
+      const stats = sources && (await readLogStats().catch(() => undefined));
+      if (stats) this.set(stats.lastPublishedSeq);
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_log_retained',
+    help: 'Published events kept in the event log (what cursors can replay)',
+    registers,
+    async collect() {
+      const stats = sources && (await readLogStats().catch(() => undefined));
+      if (stats) this.set(stats.retained);
     },
   });
   new Gauge({

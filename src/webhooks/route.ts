@@ -6,9 +6,8 @@ import {
   type FastifyRequest,
   type HookHandlerDoneFunction,
 } from 'fastify';
-import { dedupeKey, mayRepeat, parseNotice } from '../events/notice.js';
+import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../events/notice.js';
 import { type EventLog } from '../events/event-log.js';
-import { type EventPipeline } from '../events/pipeline.js';
 import { type Logger } from '../logger.js';
 import { checkWebhookAuth, type WebhookCredentials } from './auth.js';
 
@@ -24,7 +23,11 @@ export interface WebhookRouteOptions {
   credentials: WebhookCredentials;
   maxBodyBytes: number;
   log: EventLog;
-  pipeline: EventPipeline;
+  /**
+   * Called once per stored (not duplicate) event after it is on disk: the embedded log hands it to the
+   * pipeline; with Redis the instance holding the enrichment lease reads it from the inbox instead.
+   */
+  onStored?: (seq: number, notice: ParsedNotice) => void;
   logger: Logger;
   now?: () => Date;
   /** Called once per stored (not duplicate) event; for metrics. */
@@ -39,7 +42,7 @@ function retryCount(header: string | string[] | undefined): number {
 }
 
 export function registerWebhookRoute(app: FastifyInstance, options: WebhookRouteOptions): void {
-  const { log, pipeline, logger } = options;
+  const { log, logger } = options;
   const now = options.now ?? (() => new Date());
   const count = options.onReceived ?? (() => undefined);
   if (!options.credentials.basicAuth && options.credentials.pathToken === undefined) {
@@ -85,8 +88,8 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
     const retries = retryCount(request.headers['x-retry-count']);
     let result;
     try {
-      // Synchronous and durable: the row is on disk when this returns (synchronous = FULL).
-      result = log.append(notice, {
+      // Durable before the answer: the row is on disk (synchronous = FULL) or in Redis' fsynced AOF.
+      result = await log.append(notice, {
         dedupeKey: dedupeKey(notice),
         mayRepeat: mayRepeat(notice, retries),
         receivedAt: now(),
@@ -107,7 +110,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
       return reply.code(200).send({ status: 'duplicate' });
     }
     count('stored');
-    pipeline.submit(result.seq, notice);
+    options.onStored?.(result.seq, notice);
     return reply.code(202).send({ status: 'stored' });
   };
 

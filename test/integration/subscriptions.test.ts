@@ -176,7 +176,7 @@ describe('fan-out', () => {
     // Same operation and variables but resuming from a cursor: still the same group.
     const resumed = await listening<Any>(ALL_EVENTS, {
       ...probe,
-      after: encodeEventCursor(stack.gateway.events.log.lastPublishedSeq()),
+      after: encodeEventCursor(await stack.gateway.events.log.lastPublishedSeq()),
     });
     const other = await listening<Changed>(CONTRACT_CHANGED, { changeTypes: ['FanoutProbe'] });
     const before = { ...stack.gateway.fanout };
