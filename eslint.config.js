@@ -7,7 +7,17 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 const layer = (from, target, message) => ({ target: `./src/${target}`, from: `./src/${from}`, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-bench/**', 'node_modules/**', 'coverage/**', 'data/**', 'sdk/generated/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-bench/**',
+      'dist-examples/**',
+      'node_modules/**',
+      'coverage/**',
+      'data/**',
+      'sdk/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

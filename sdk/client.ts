@@ -33,3 +33,4 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       raw.request({ document, variables: variables[0] } as RequestOptions<object, never>),
   };
 }
+export * from './resumable.js';
