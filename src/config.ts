@@ -47,6 +47,9 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_MODE: z.enum(['development', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('billwerk-graphql-gateway'),
   BILLWERK_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   BILLWERK_CLIENT_ID: z.string().min(1).optional(),
   BILLWERK_CLIENT_SECRET: z.string().min(1).optional(),
@@ -103,6 +106,13 @@ export interface Config {
   /** Production turns off introspection (unless INTROSPECTION=true), stack traces and pretty logs. */
   readonly production: boolean;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /**
+   * LOG_FORMAT: `json` (one object a line) or `pretty` (pino-pretty, for people). Undefined when unset:
+   * main.ts then picks pretty for development on a terminal, JSON otherwise.
+   */
+  readonly logFormat: 'json' | 'pretty' | undefined;
+  /** OpenTelemetry traces over OTLP/HTTP; undefined (no tracing at all) unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  readonly tracing: Readonly<TracingConfig> | undefined;
   /** Real billwerk when credentials are set, else the embedded emulator. */
   readonly billwerk: Readonly<BillwerkTarget>;
   readonly billwerkTimeoutMs: number;
@@ -121,6 +131,13 @@ export interface Config {
   readonly maxSubscriptionsPerConnection: number;
   /** METRICS_ENABLED: serve Prometheus metrics at /metrics (unauthenticated). @default true */
   readonly metricsEnabled: boolean;
+}
+
+export interface TracingConfig {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector's base URL; spans go to `<endpoint>/v1/traces`. */
+  endpoint: string;
+  /** OTEL_SERVICE_NAME: the `service.name` resource attribute. @default 'billwerk-graphql-gateway' */
+  serviceName: string;
 }
 
 export interface AuthConfig {
@@ -258,6 +275,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     host: e.HOST,
     production,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? Object.freeze({
+          endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
+          serviceName: e.OTEL_SERVICE_NAME,
+        })
+      : undefined,
     billwerk: Object.freeze(billwerk),
     billwerkTimeoutMs: e.BILLWERK_TIMEOUT_MS,
     billwerkMaxRetries: e.BILLWERK_MAX_RETRIES,

@@ -5,15 +5,21 @@ import { randomBytes } from 'node:crypto';
 import { createBillwerkClient } from './billwerk/client.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createEmulator, type Emulator } from './emulator/emulator.js';
-import { createLogger } from './logger.js';
+import { chooseLogFormat, createLogger } from './logger.js';
 import { createGateway } from './server/gateway.js';
 import { createMetrics } from './server/metrics.js';
+import { attributeToRequest } from './server/request-scope.js';
+import { createTracing } from './telemetry.js';
 import { type WebhookCredentials } from './webhooks/auth.js';
 import { ensureWebhookRegistered } from './webhooks/registration.js';
 import { WEBHOOK_PATH } from './webhooks/route.js';
 
 async function main(config: Config): Promise<void> {
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: chooseLogFormat(config.logFormat, config.production, process.stdout.isTTY),
+  });
+  const tracing = config.tracing ? createTracing(config.tracing) : undefined;
   let emulator: Emulator | undefined;
   let billwerkTarget: { baseUrl: string; clientId: string; clientSecret: string };
   if (config.billwerk.kind === 'emulator') {
@@ -32,7 +38,7 @@ async function main(config: Config): Promise<void> {
   const metrics = createMetrics({ defaultMetrics: config.metricsEnabled });
   const billwerk = createBillwerkClient({
     ...billwerkTarget,
-    onResponse: metrics.upstreamCall,
+    onResponse: attributeToRequest(metrics.upstreamCall),
     timeoutMs: config.billwerkTimeoutMs,
     maxRetries: config.billwerkMaxRetries,
     logger: logger.child({ component: 'billwerk' }),
@@ -55,6 +61,7 @@ async function main(config: Config): Promise<void> {
     billwerk,
     logger,
     metrics,
+    tracer: tracing?.tracer,
     webhookCredentials,
     // Dates in mutation inputs are checked against billwerk's time: the emulator's clock can be advanced.
     now: emulator ? () => emulator.clock.now().getTime() : undefined,
@@ -112,6 +119,7 @@ async function main(config: Config): Promise<void> {
       await gateway.close();
       await billwerk.close();
       await emulator?.close();
+      await tracing?.shutdown();
       logger.info('stopped');
       process.stdout.write('billwerk-graphql-gateway stopped\n');
       process.exitCode = 0;

@@ -6,6 +6,7 @@ import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { type Tracer } from '@opentelemetry/api';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { createAuthenticator } from '../auth/authenticate.js';
@@ -37,7 +38,9 @@ import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { landingPage } from './landing-page.js';
 import { checkDocumentSize, limitRules } from './query-limits.js';
+import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
 import { attachSubscriptions } from './subscriptions.js';
+import { tracingPlugin } from './tracing.js';
 
 export interface GatewayOptions {
   config: Config;
@@ -60,6 +63,11 @@ export interface GatewayOptions {
    * `upstreamCall` is the client's `onResponse`). @default fresh metrics without upstream calls
    */
   metrics?: GatewayMetrics;
+  /**
+   * Traces HTTP GraphQL operations and, when the billwerk client's `onResponse` goes through
+   * `attributeToRequest`, their billwerk calls (telemetry.ts). @default none: no tracing plugin at all
+   */
+  tracer?: Tracer;
 }
 
 export interface Gateway {
@@ -102,6 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const metrics = options.metrics ?? createMetrics();
   if (config.metricsEnabled) registerMetricsRoute(app, metrics);
+  registerRequestLog(app, { logger: logger.child({ component: 'graphql' }) });
 
   const cache = createSharedCache(options.cacheOptions);
   const reader = createReader(billwerk, cache);
@@ -192,6 +201,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [
       fastifyApolloDrainPlugin(app),
       metrics.apolloPlugin,
+      requestScopePlugin,
+      ...(options.tracer ? [tracingPlugin(options.tracer)] : []),
       landingPage(config.production),
       // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.
       ApolloServerPluginCacheControlDisabled(),
@@ -204,6 +215,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       let principal: Principal;
       try {
         principal = await authenticate(request.headers.authorization);
+        const scope = requestScopeOf(request);
+        if (scope) scope.principalId = principal.id;
       } catch (error) {
         // Answered 401 with the GraphQL error shape; the credentials presented are never logged.
         throw toGraphQLError(error as Error);

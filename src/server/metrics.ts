@@ -62,7 +62,7 @@ export function endpointTemplate(path: string): string {
 }
 
 /** Error codes are a closed set (graphql/errors.ts), but the response is checked before it becomes a label. */
-function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
+export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
   if (!errors || errors.length === 0) return 'ok';
   const code = errors[0]?.extensions?.code;
   return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'ERROR';

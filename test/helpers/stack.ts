@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Tracer } from '@opentelemetry/api';
 import {
   createBillwerkClient,
   type BillwerkClient,
@@ -11,10 +12,11 @@ import {
 import { loadConfig } from '../../src/config.js';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { attributeToRequest } from '../../src/server/request-scope.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
@@ -50,6 +52,10 @@ export interface StackOptions {
   hub?: { maxBuffered?: number };
   /** Register the gateway's webhook with the emulator. @default true */
   registerWebhook?: boolean;
+  /** The gateway's logger. @default silent */
+  logger?: Logger;
+  /** Traces operations and their billwerk calls. @default none */
+  tracer?: Tracer;
 }
 
 /** A fixed start for the emulated clock, so dates in assertions are stable. */
@@ -64,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Many stacks share a test process: Node's default metrics are left out.
   const metrics = createMetrics({ defaultMetrics: false });
   const billwerk = createBillwerkClient({
-    onResponse: metrics.upstreamCall,
+    onResponse: attributeToRequest(metrics.upstreamCall),
     baseUrl: emulator.url,
     ...emulator.credentials,
     retryBaseDelayMs: 5,
@@ -77,8 +83,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gateway = await createGateway({
     config,
     billwerk,
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     metrics,
+    tracer: options.tracer,
     cacheOptions: options.cache,
     webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH },
     pipelineOptions: { retryBaseDelayMs: 20 },
