@@ -6,7 +6,7 @@ import { type BillwerkReader } from '../loaders/reader.js';
 import { enrich, invalidateFor } from './enrich.js';
 import { type Enrichment, type EventLog, type StoredEvent } from './event-log.js';
 import { type EventHub } from './hub.js';
-import { LostLeaseError } from './lease.js';
+import { LostLeaseError } from './enrichment-lease.js';
 import { type ParsedNotice } from './notice.js';
 
 export interface PipelineOptions {
