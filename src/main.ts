@@ -62,6 +62,7 @@ async function main(config: Config): Promise<void> {
     logger,
     metrics,
     tracer: tracing?.tracer,
+    dashboard: { emulator: emulator !== undefined },
     webhookCredentials,
     // Dates in mutation inputs are checked against billwerk's time: the emulator's clock can be advanced.
     now: emulator ? () => emulator.clock.now().getTime() : undefined,
@@ -84,6 +85,8 @@ async function main(config: Config): Promise<void> {
   }
 
   const lines = [
+    // The key rides in the fragment, which the browser keeps to itself: it reaches no request or log.
+    `Dashboard ${gateway.url}/${generatedAdminKey ? `#key=${generatedAdminKey}` : ''}`,
     `GraphQL   ${gateway.url}/graphql  (subscriptions: ws://${gateway.url.slice('http://'.length)}/graphql)`,
     `Health    ${gateway.url}/healthz  (readiness: /readyz${config.metricsEnabled ? ', metrics: /metrics' : ''})`,
     `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,

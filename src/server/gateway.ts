@@ -36,6 +36,7 @@ import { createReadiness, registerHealth } from './health.js';
 import { createMetrics, registerMetricsRoute, type GatewayMetrics } from './metrics.js';
 import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
+import { registerDashboard, type DashboardOptions } from './dashboard.js';
 import { landingPage } from './landing-page.js';
 import { checkDocumentSize, limitRules } from './query-limits.js';
 import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
@@ -68,6 +69,8 @@ export interface GatewayOptions {
    * `attributeToRequest`, their billwerk calls (telemetry.ts). @default none: no tracing plugin at all
    */
   tracer?: Tracer;
+  /** The live dashboard at `/`. @default served from dist/web, without the emulator's flow buttons */
+  dashboard?: DashboardOptions;
 }
 
 export interface Gateway {
@@ -111,6 +114,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = options.metrics ?? createMetrics();
   if (config.metricsEnabled) registerMetricsRoute(app, metrics);
   registerRequestLog(app, { logger: logger.child({ component: 'graphql' }) });
+  registerDashboard(app, options.dashboard ?? { emulator: false });
 
   const cache = createSharedCache(options.cacheOptions);
   const reader = createReader(billwerk, cache);

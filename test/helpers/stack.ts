@@ -14,6 +14,7 @@ import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/emulator.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
+import { type DashboardOptions } from '../../src/server/dashboard.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { attributeToRequest } from '../../src/server/request-scope.js';
@@ -56,6 +57,8 @@ export interface StackOptions {
   logger?: Logger;
   /** Traces operations and their billwerk calls. @default none */
   tracer?: Tracer;
+  /** The dashboard at `/`. @default dist/web, without the emulator's flow buttons */
+  dashboard?: DashboardOptions;
 }
 
 /** A fixed start for the emulated clock, so dates in assertions are stable. */
@@ -86,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logger: options.logger ?? createLogger({ level: 'silent' }),
     metrics,
     tracer: options.tracer,
+    dashboard: options.dashboard,
     cacheOptions: options.cache,
     webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH },
     pipelineOptions: { retryBaseDelayMs: 20 },

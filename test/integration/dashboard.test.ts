@@ -1,0 +1,167 @@
+// The live dashboard in a real browser: Debian's Chromium driven by playwright-core against a real gateway
+// and emulator, with the page built by Vite exactly as `npm run build` builds it.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SEED_IDS } from '../../src/emulator/seed.js';
+import { TerminateContractDocument } from '../../sdk/client.js';
+import { newKey, signupNew } from '../helpers/mutations.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** How soon a change must show in the feed after it was triggered. */
+const LIVE_WITHIN_MS = 1000;
+
+let stack: Stack;
+let browser: BrowserContext;
+const scratch = mkdtempSync(path.join(tmpdir(), 'dashboard-test-'));
+const assetsDir = path.join(scratch, 'web');
+/** Content-Security-Policy violations and script errors the page reported. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  // Built into a folder of its own, so a concurrent `npm run build` cannot swap files under the test.
+  await promisify(execFile)(
+    process.execPath,
+    [
+      'node_modules/vite/bin/vite.js',
+      'build',
+      '--config',
+      'web/vite.config.ts',
+      '--outDir',
+      assetsDir,
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: process.cwd() },
+  );
+  stack = await startStack({ dashboard: { emulator: true, assetsDir } });
+  browser = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1360, height: 900 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function openDashboard(key: string): Promise<Page> {
+  const page = await browser.newPage();
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  await page.goto(`${stack.gateway.url}/#key=${encodeURIComponent(key)}`);
+  return page;
+}
+
+/** Resolves with the milliseconds until the feed shows an event of this contract. */
+async function msUntilFeedShows(
+  page: Page,
+  event: string,
+  contractId: string,
+  since: number,
+): Promise<number> {
+  await page.locator(`#feed li[data-event="${event}"][data-contract-id="${contractId}"]`).first().waitFor();
+  return Date.now() - since;
+}
+
+describe('the dashboard', () => {
+  let page: Page;
+  beforeAll(async () => {
+    page = await openDashboard(stack.adminKey);
+    await page.locator('#socket[data-state="connected"]').waitFor();
+  });
+  afterAll(() => page.close());
+
+  it('loads, takes the key out of the address bar and lists the seeded contracts', async () => {
+    expect(page.url()).toBe(`${stack.gateway.url}/`);
+    await expect(page.locator('#mode').textContent()).resolves.toBe('embedded emulator');
+    const names = await page.locator('#contracts li .name').allTextContents();
+    expect(names).toEqual(
+      expect.arrayContaining(['Ada Lovelace', 'Hopper Labs GmbH', 'Alan Turing', 'Edsger Dijkstra']),
+    );
+  });
+
+  it("shows a contract's plan, phases and invoices when it is picked", async () => {
+    await page.locator(`#contracts button[data-contract-id="${SEED_IDS.contracts.adaBasicMonthly}"]`).click();
+    await page.locator('#detail h2', { hasText: 'Ada Lovelace' }).waitFor();
+    await expect(page.locator('#contract-plan').textContent()).resolves.toBe('Basic · Basic monthly');
+    await expect(page.locator('#contract-status').textContent()).resolves.toBe('ACTIVE');
+    expect(await page.locator('#phases tbody tr').count()).toBeGreaterThan(0);
+    // The seeded contract was billed twice.
+    expect(await page.locator('#invoices tbody tr').count()).toBe(2);
+  });
+
+  it('shows a change made through the API within a second', async () => {
+    const { contract } = await signupNew(stack.sdk);
+    const since = Date.now();
+    await stack.sdk.request(TerminateContractDocument, {
+      input: { contractId: contract.billwerkId, idempotencyKey: newKey('dashboard') },
+    });
+    const elapsed = await msUntilFeedShows(page, 'ContractChanged', contract.billwerkId, since);
+    expect(elapsed).toBeLessThan(LIVE_WITHIN_MS);
+  });
+
+  it('runs a signup from its button and shows the webhook arriving within a second', async () => {
+    const before = await page.locator('#contracts li').count();
+    const since = Date.now();
+    await page.locator('#signup').click();
+    await page.locator('#feed li[data-event="ContractCreated"]').first().waitFor();
+    const elapsed = Date.now() - since;
+    expect(elapsed).toBeLessThan(LIVE_WITHIN_MS);
+    await page.locator('#flow-status', { hasText: 'Signed up' }).waitFor();
+    // The new contract is listed and selected, and its own events are marked in the feed.
+    expect(await page.locator('#contracts li').count()).toBe(before + 1);
+    await page.locator('#detail h2', { hasText: 'New Customer' }).waitFor();
+    const created = page.locator('#feed li[data-event="ContractCreated"]').first();
+    await expect(created.getAttribute('data-selected')).resolves.toBe('true');
+  });
+
+  it('changes the plan and terminates the selected contract from its buttons', async () => {
+    await page.locator('#upgrade').click();
+    await page.locator('#flow-status', { hasText: 'Changed the plan to Pro yearly' }).waitFor();
+    await page
+      .locator('#feed li[data-event="OrderSucceeded"][data-selected="true"]', { hasText: 'Pro yearly' })
+      .waitFor();
+    await page.locator('#contract-plan', { hasText: 'Pro yearly' }).waitFor();
+    await page.locator('#terminate').click();
+    await page.locator('#flow-status', { hasText: 'Terminated' }).waitFor();
+    await page.locator('#feed li[data-event="ContractCancelled"][data-selected="true"]').waitFor();
+    await expect(page.locator('#terminate').isDisabled()).resolves.toBe(true);
+  });
+
+  it('runs under the gateway’s Content-Security-Policy without errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the dashboard without a valid key', () => {
+  it('asks for a key and says the gateway refused the one it had', async () => {
+    const page = await openDashboard('not-the-right-key-at-all');
+    await page.locator('#key-form').waitFor();
+    await expect(page.locator('#key-error').textContent()).resolves.toBe(
+      'The gateway did not accept that key.',
+    );
+    expect(await page.locator('#app').isVisible()).toBe(false);
+    await page.close();
+  });
+});
