@@ -63,13 +63,13 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function openDashboard(key: string): Promise<Page> {
+async function openDashboard(key: string, on: Stack = stack): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(message.text());
   });
-  await page.goto(`${stack.gateway.url}/#key=${encodeURIComponent(key)}`);
+  await page.goto(`${on.gateway.url}/#key=${encodeURIComponent(key)}`);
   return page;
 }
 
@@ -163,5 +163,22 @@ describe('the dashboard without a valid key', () => {
     );
     expect(await page.locator('#app').isVisible()).toBe(false);
     await page.close();
+  });
+});
+
+describe('the dashboard against billwerk itself', () => {
+  it('shows data but offers no flow buttons', async () => {
+    // The same page, served by a gateway that says it is not running the emulator.
+    const real = await startStack({ dashboard: { emulator: false, assetsDir } });
+    try {
+      const page = await openDashboard(real.adminKey, real);
+      await page.locator('#detail h2').waitFor();
+      await expect(page.locator('#mode').textContent()).resolves.toBe('billwerk');
+      expect(await page.locator('#contracts li').count()).toBeGreaterThan(0);
+      expect(await page.locator('#flows').isVisible()).toBe(false);
+      await page.close();
+    } finally {
+      await real.close();
+    }
   });
 });
