@@ -60,6 +60,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   INTROSPECTION: flag,
+  FIELD_SUGGESTIONS: flag,
   WEBHOOK_BASIC_AUTH: z
     .string()
     .regex(/^[^:]+:.+$/, 'expected user:password')
@@ -81,8 +82,12 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CUSTOMER_CLAIM: z.string().min(1).default('sub'),
+  JWT_CUSTOMER_ID_KIND: z.enum(['billwerk', 'external']).default('billwerk'),
   CUSTOMER_MUTATIONS: z.string().default(DEFAULT_CUSTOMER_MUTATIONS.join(',')),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
+  WS_CONNECTION_INIT_TIMEOUT_MS: positiveInt(3_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(60),
   METRICS_ENABLED: flag,
 });
 
@@ -121,6 +126,8 @@ export interface Config {
   readonly dataDir: string;
   readonly shutdownTimeoutMs: number;
   readonly introspection: boolean;
+  /** FIELD_SUGGESTIONS: "Did you mean …?" hints in validation errors. @default as introspection */
+  readonly fieldSuggestions: boolean;
   readonly webhooks: Readonly<WebhookConfig>;
   /** How long the event log keeps events (and so how far back a cursor can resume). */
   readonly eventRetentionMs: number;
@@ -129,6 +136,13 @@ export interface Config {
   readonly auth: Readonly<AuthConfig>;
   /** graphql-ws has no limit of its own. */
   readonly maxSubscriptionsPerConnection: number;
+  /**
+   * WS_CONNECTION_INIT_TIMEOUT_MS: a socket that sends no `connection_init` within this time is closed
+   * with 4408, so idle unauthenticated sockets cannot pile up. @default 3000 (graphql-ws's own default)
+   */
+  readonly connectionInitTimeoutMs: number;
+  /** Per-caller token bucket for HTTP operations and graphql-ws subscribe messages (docs/security.md). */
+  readonly rateLimit: Readonly<RateLimitConfig>;
   /** METRICS_ENABLED: serve Prometheus metrics at /metrics (unauthenticated). @default true */
   readonly metricsEnabled: boolean;
 }
@@ -138,6 +152,13 @@ export interface TracingConfig {
   endpoint: string;
   /** OTEL_SERVICE_NAME: the `service.name` resource attribute. @default 'billwerk-graphql-gateway' */
   serviceName: string;
+}
+
+export interface RateLimitConfig {
+  /** RATE_LIMIT_PER_MINUTE: sustained operations per minute per caller; 0 turns the limit off. @default 600 */
+  perMinute: number;
+  /** RATE_LIMIT_BURST: operations a caller may send at once on top of the sustained rate. @default 60 */
+  burst: number;
 }
 
 export interface AuthConfig {
@@ -160,6 +181,11 @@ export interface JwtConfig {
   audience?: string;
   /** The claim holding the billwerk customer id. @default 'sub' */
   customerClaim: string;
+  /**
+   * JWT_CUSTOMER_ID_KIND: whether that claim holds billwerk's customer id or the customer's external id
+   * (`ExternalCustomerId`, looked up at billwerk and cached). @default 'billwerk'
+   */
+  customerIdKind: 'billwerk' | 'external';
 }
 
 function readApiKeys(e: { API_KEYS?: string; API_KEYS_FILE?: string }, problems: string[]): ApiKeyEntry[] {
@@ -289,6 +315,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dataDir: e.DATA_DIR,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     introspection: e.INTROSPECTION ?? !production,
+    fieldSuggestions: e.FIELD_SUGGESTIONS ?? e.INTROSPECTION ?? !production,
     webhooks: Object.freeze({
       basicAuth: e.WEBHOOK_BASIC_AUTH ? splitCredentials(e.WEBHOOK_BASIC_AUTH) : undefined,
       pathToken: e.WEBHOOK_PATH_TOKEN,
@@ -311,11 +338,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
               issuer: e.JWT_ISSUER,
               audience: e.JWT_AUDIENCE,
               customerClaim: e.JWT_CUSTOMER_CLAIM,
+              customerIdKind: e.JWT_CUSTOMER_ID_KIND,
             })
           : undefined,
       customerMutations: Object.freeze(customerMutations),
     }),
     maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+    rateLimit: Object.freeze({ perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST }),
     metricsEnabled: e.METRICS_ENABLED ?? true,
   });
 }

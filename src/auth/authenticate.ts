@@ -3,6 +3,7 @@
 // configuration holds digests only); customer tokens are JWTs verified with jose.
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { type ApiKeyEntry, type AuthConfig } from '../config.js';
 import { AuthenticationError } from './errors.js';
 import { ADMIN_KEY_HOLDER, ANONYMOUS, type Principal } from './principal.js';
@@ -13,7 +14,20 @@ export interface AuthenticatorOptions {
   adminKey?: string;
   /** The gateway's clock for token expiry, epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * billwerk's customer id for an external customer id (`ExternalCustomerId`), or undefined when no single
+   * customer has it. Needed when JWT_CUSTOMER_ID_KIND is `external`; answers are cached (EXTERNAL_ID_TTL_MS).
+   * @default none: tokens naming an external id are refused
+   */
+  findCustomerByExternalId?: (externalId: string) => Promise<string | undefined>;
 }
+
+/**
+ * How long an external id's billwerk customer id is kept. billwerk lets the external id of a customer be
+ * changed, so the mapping is not kept forever; a minute spares billwerk a lookup per request while a
+ * changed id takes effect soon. Unknown ids are not cached: the next token for a new customer works at once.
+ */
+export const EXTERNAL_ID_TTL_MS = 60_000;
 
 /** Resolves the `authorization` value of a request or connection to its principal, or throws AuthenticationError. */
 export type Authenticate = (authorization: unknown) => Promise<Principal>;
@@ -52,6 +66,18 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   if (jwt?.secret !== undefined) key = new TextEncoder().encode(jwt.secret);
   else if (jwt?.jwksUrl !== undefined) key = createRemoteJWKSet(new URL(jwt.jwksUrl));
   const algorithms = jwt?.secret !== undefined ? ['HS256'] : ['RS256', 'ES256'];
+  const externalIds = new LRUCache<string, string>({ max: 10_000, ttl: EXTERNAL_ID_TTL_MS });
+
+  /** The billwerk customer id a token's claim names, per JWT_CUSTOMER_ID_KIND. */
+  async function customerIdOf(claim: string): Promise<string> {
+    if (jwt?.customerIdKind !== 'external') return claim;
+    const cached = externalIds.get(claim);
+    if (cached !== undefined) return cached;
+    const found = await options.findCustomerByExternalId?.(claim);
+    if (found === undefined) throw new AuthenticationError('The token names no known customer.');
+    externalIds.set(claim, found);
+    return found;
+  }
 
   async function customerPrincipal(token: string): Promise<Principal> {
     if (!jwt || key === undefined) throw new AuthenticationError('The credentials are not valid.');
@@ -68,10 +94,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
       if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError('The token has expired.');
       throw new AuthenticationError('The token is not valid.');
     }
-    const customerId = payload[jwt.customerClaim];
-    if (typeof customerId !== 'string' || customerId === '') {
+    const claim = payload[jwt.customerClaim];
+    if (typeof claim !== 'string' || claim === '') {
       throw new AuthenticationError(`The token has no ${jwt.customerClaim} claim naming a customer.`);
     }
+    const customerId = await customerIdOf(claim);
     return Object.freeze({
       id: `customer:${customerId}`,
       roles: Object.freeze(['customer'] as const),

@@ -38,7 +38,9 @@ import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
 import { landingPage } from './landing-page.js';
-import { checkDocumentSize, limitRules } from './query-limits.js';
+import { checkDocumentSize, queryRules } from './query-limits.js';
+import { createRateLimit, rateLimitedHttpError } from './rate-limit.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { tracingPlugin } from './tracing.js';
@@ -111,6 +113,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     },
   });
+  await registerSecurityHeaders(app);
   const metrics = options.metrics ?? createMetrics();
   if (config.metricsEnabled) registerMetricsRoute(app, metrics);
   registerRequestLog(app, { logger: logger.child({ component: 'graphql' }) });
@@ -158,7 +161,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
   const mutationContext = createMutationContext({ billwerk, idempotency, now: options.now });
   // Credentials expire by the wall clock, not by billwerk's (the emulator's can be moved).
-  const authenticate = createAuthenticator({ auth: config.auth, adminKey: config.adminKey });
+  const authenticate = createAuthenticator({
+    auth: config.auth,
+    adminKey: config.adminKey,
+    // Exactly one customer must carry the external id; two would make the token ambiguous.
+    findCustomerByExternalId: async (externalId) => {
+      const found = await billwerk.customers.list({ externalId, take: 2 });
+      return found.length === 1 ? found[0]!.Id : undefined;
+    },
+  });
+  const rateLimit = createRateLimit(config.rateLimit);
+  const rules = queryRules({ introspection: config.introspection, suggestions: config.fieldSuggestions });
   const partners = createPartnerStore(db);
   const customerMutations = new Set(config.auth.customerMutations);
 
@@ -192,7 +205,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     context: (principal) => contextFor(principal, randomUUID(), subscriptionLogger),
     logger: subscriptionLogger,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
-    validationRules: limitRules,
+    validationRules: rules,
+    connectionInitWaitTimeout: config.connectionInitTimeoutMs,
+    rateLimit,
   });
   metrics.bind({ cache, log, hub, fanout: subscriptions.fanout, sockets: () => subscriptions.sockets });
 
@@ -201,7 +216,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
-    validationRules: [...limitRules],
+    validationRules: [...rules],
     plugins: [
       fastifyApolloDrainPlugin(app),
       metrics.apolloPlugin,
@@ -225,6 +240,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // Answered 401 with the GraphQL error shape; the credentials presented are never logged.
         throw toGraphQLError(error as Error);
       }
+      const limited = await rateLimit(principal, request.ip);
+      if (limited) throw rateLimitedHttpError(limited);
       // Size and tokens before Apollo parses (context is built first); validation adds the other limits.
       const tooLarge = checkDocumentSize(documentOf(request.body) ?? documentOf(request.query) ?? '');
       if (tooLarge) throw toGraphQLError(tooLarge);

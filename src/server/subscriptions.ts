@@ -41,7 +41,19 @@ export interface SubscriptionServerOptions {
   maxSubscriptionsPerConnection?: number;
   /** Ping interval; dead peers are dropped after one missed pong. @default 12000 */
   keepAliveMs?: number;
+  /** Close with 4408 a socket that sends no `connection_init` within this time, ms. @default 3000 */
+  connectionInitWaitTimeout?: number;
+  /** Largest WebSocket message accepted; a larger one closes the socket with 1009. @default MAX_PAYLOAD_BYTES */
+  maxPayloadBytes?: number;
+  /** Takes one operation from the caller's rate limit per subscribe message. @default no limit */
+  rateLimit?: (principal: Principal, address?: string) => Promise<GatewayError | undefined>;
 }
+
+/**
+ * ws accepts 100 MiB messages by default. A subscribe message is a document of at most 15,000 characters
+ * (QUERY_LIMITS.maxCharacters, up to 4 bytes each in UTF-8) and small variables: 64 KiB holds that.
+ */
+export const MAX_PAYLOAD_BYTES = 65_536;
 
 /**
  * Close code for a subscriber that fell too far behind. 1013 ("try again later") is not one graphql-ws
@@ -117,10 +129,15 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       return seq === undefined ? undefined : String(seq);
     },
   });
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: '/graphql',
+    maxPayload: options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES,
+  });
   const disposable = useServer(
     {
       schema: options.schema,
+      connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 3_000,
       // Subscribers mostly send the same few documents: parse and validate each once, and share the
       // syntax tree (thousands of subscriptions would otherwise each keep a copy).
       parse: (source) => {
@@ -163,7 +180,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         };
       },
       subscribe: (args) => fanout.subscribe(args),
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         const tooLarge = checkDocumentSize(payload.query);
         if (tooLarge) return [toGraphQLError(tooLarge)];
         // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
@@ -174,6 +191,11 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
             ),
           ];
         }
+        // After the count: it must see this subscription before another message's onSubscribe runs.
+        const { principal } = stateOf(ctx.extra);
+        const address = ctx.extra.request.socket.remoteAddress;
+        const limited = principal && (await options.rateLimit?.(principal, address));
+        if (limited) return [toGraphQLError(limited)];
         return undefined;
       },
       onNext: (_ctx, _id, _payload, _args, result) =>
