@@ -86,6 +86,14 @@ function renderContracts(): void {
   if (rows.length === 0) list.append(el('li', { class: 'empty' }, 'No contracts.'));
 }
 
+/** The list shows what the latest event says about a contract's status and plan variant. */
+function updateRow(contract: NonNullable<LiveEvent['contract']>): void {
+  const row = state.contracts.find((c) => c.billwerkId === contract.billwerkId);
+  if (!row) return;
+  row.status = contract.status;
+  if (contract.planVariant) row.planVariant = contract.planVariant;
+}
+
 function renderDetail(contract: ContractDetail): void {
   const invoices = contract.invoices.edges.map((e) => e.node);
   byId('detail').replaceChildren(
@@ -259,15 +267,7 @@ async function main(): Promise<void> {
     if (event.contractId && !state.contracts.some((c) => c.billwerkId === event.contractId))
       void loadContracts();
     else if (event.contract) {
-      const row = state.contracts.find((c) => c.billwerkId === event.contractId);
-      if (row)
-        Object.assign(row, {
-          status: event.contract.status,
-          planVariant:
-            row.planVariant && event.contract.planVariant
-              ? { ...row.planVariant, name: event.contract.planVariant.name }
-              : row.planVariant,
-        });
+      updateRow(event.contract);
       renderContracts();
     }
     if (event.contractId && event.contractId === state.selected) void select(event.contractId);
