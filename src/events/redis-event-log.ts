@@ -1,0 +1,374 @@
+// The event log on Redis, for several gateway instances sharing one store. Two streams whose entry ids
+// are the sequences themselves (`0-<n>`, assigned by Redis with XADD `0-*`):
+//   <prefix>events:inbox      every notice on receipt; `seq` is its id (billwerk's order per contract)
+//   <prefix>events:published  every event once enriched; `publishedSeq` is its id (what cursors count)
+// beside them a hash per event for its delivery state (attempts, last error, publication), a SET NX key
+// with expiry per dedupe key, a hash of metadata, and the enrichment lease (lease.ts). Appending is one
+// Lua script (dedupe and XADD together), and so is publishing (fenced by the lease, idempotent).
+import { type Redis } from 'ioredis';
+import type {
+  AppendResult,
+  DeliveryState,
+  Enrichment,
+  EventListQuery,
+  EventLog,
+  EventSource,
+  StoredEvent,
+} from './event-log.js';
+import { LostLeaseError } from './enrichment-lease.js';
+import { type ParsedNotice } from './notice.js';
+
+export interface RedisEventLogOptions {
+  redis: Redis;
+  /** Key prefix, so several deployments can share one Redis. @default 'bgg:' */
+  keyPrefix?: string;
+  /** How long dedupe keys and delivery states are kept; at least the event retention. */
+  retentionMs: number;
+  /** A bound on the published stream's length (XADD MAXLEN ~), beside the retention by age. @default 1000000 */
+  maxPublished?: number;
+  /**
+   * The enrichment lease this instance holds, if any. When given, `publish` succeeds only while the token
+   * is the lease's current value in Redis (a paused or partitioned former holder is refused).
+   */
+  leaseToken?: () => string | undefined;
+  /** Written on each published entry, so an instance knows the events it published itself. */
+  instanceId?: string;
+}
+
+/** Names of the keys and the consumer group, shared with redis-relay.ts. */
+export function redisEventKeys(prefix = 'bgg:') {
+  return {
+    inbox: `${prefix}events:inbox`,
+    published: `${prefix}events:published`,
+    state: (seq: number) => `${prefix}events:state:${seq}`,
+    dedupe: (key: string) => `${prefix}events:dedupe:${key}`,
+    meta: `${prefix}events:meta`,
+    lease: `${prefix}events:lease`,
+    group: 'enrichers',
+  };
+}
+export type RedisEventKeys = ReturnType<typeof redisEventKeys>;
+
+// KEYS: inbox, dedupe key. ARGV: mayRepeat (1/0), ttl seconds, notice JSON, receivedAt ms, source.
+const APPEND = `
+if ARGV[1] == '0' then
+  if not redis.call('SET', KEYS[2], '', 'NX', 'EX', ARGV[2]) then
+    return {0, redis.call('GET', KEYS[2])}
+  end
+end
+local id = redis.call('XADD', KEYS[1], '0-*', 'n', ARGV[3], 'r', ARGV[4], 's', ARGV[5])
+local seq = string.match(id, '^0%-(%d+)$')
+redis.call('SET', KEYS[2], seq, 'EX', ARGV[2])
+return {1, seq}
+`;
+
+// KEYS: state, published, inbox, lease. ARGV: lease token ('' = unfenced), seq, enrichment JSON ('' =
+// none), state, publishedAt ms, max published length, group, instance id, state ttl ms.
+// Returns {-1} when the lease is not held, {-2} when the event is unknown, else {1|0, publishedSeq}.
+const PUBLISH = `
+if ARGV[1] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
+local done = redis.call('HGET', KEYS[1], 'ps')
+if done then return {0, done} end
+local entry = redis.call('XRANGE', KEYS[3], '0-' .. ARGV[2], '0-' .. ARGV[2])[1]
+if not entry then return {-2} end
+local f = entry[2]
+local fields = {'seq', ARGV[2], 'st', ARGV[4], 'pa', ARGV[5], 'by', ARGV[8]}
+for i = 1, #f, 2 do
+  table.insert(fields, f[i])
+  table.insert(fields, f[i + 1])
+end
+local attempts = redis.call('HGET', KEYS[1], 'a')
+if attempts then table.insert(fields, 'a') table.insert(fields, attempts) end
+local err = redis.call('HGET', KEYS[1], 'err')
+if err then table.insert(fields, 'err') table.insert(fields, err) end
+if ARGV[3] ~= '' then table.insert(fields, 'en') table.insert(fields, ARGV[3]) end
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '0-*', unpack(fields))
+local ps = string.match(id, '^0%-(%d+)$')
+redis.call('HSET', KEYS[1], 'st', ARGV[4], 'ps', ps, 'pa', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+redis.pcall('XACK', KEYS[3], ARGV[7], '0-' .. ARGV[2])
+return {1, ps}
+`;
+
+// KEYS: state. ARGV: error text.
+const FAILURE = `
+redis.call('HINCRBY', KEYS[1], 'a', 1)
+redis.call('HSET', KEYS[1], 'err', ARGV[1])
+return 1
+`;
+
+type Entry = [id: string, fields: string[]];
+
+/** `0-17` → 17. */
+export const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  return fields;
+}
+
+/** A published entry as the event it describes. */
+export function publishedEvent([id, flat]: Entry): StoredEvent & { publishedBy?: string } {
+  const f = fieldsOf(flat);
+  return {
+    seq: Number(f.seq),
+    publishedSeq: seqOf(id),
+    state: f.st as DeliveryState,
+    source: (f.s ?? 'webhook') as EventSource,
+    notice: JSON.parse(f.n!) as ParsedNotice,
+    receivedAt: new Date(Number(f.r)),
+    publishedAt: new Date(Number(f.pa)),
+    enrichment: f.en === undefined ? undefined : (JSON.parse(f.en) as Enrichment),
+    attempts: Number(f.a ?? 0),
+    lastError: f.err,
+    publishedBy: f.by,
+  };
+}
+
+/** The number after which a stream holds nothing: `0-<n>` of its last-generated id. */
+async function lastGenerated(redis: Redis, key: string): Promise<number> {
+  try {
+    const info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
+    const at = info.indexOf('last-generated-id');
+    return at < 0 ? 0 : seqOf(String(info[at + 1]));
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return 0;
+    throw error;
+  }
+}
+
+export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
+  const { redis } = options;
+  const keys = redisEventKeys(options.keyPrefix);
+  // Dedupe keys outlive the events they protect by a day; delivery states live as long.
+  const keepMs = options.retentionMs + 24 * 60 * 60 * 1000;
+  const maxPublished = options.maxPublished ?? 1_000_000;
+  redis.defineCommand('bggEventAppend', { numberOfKeys: 2, lua: APPEND });
+  redis.defineCommand('bggEventPublish', { numberOfKeys: 4, lua: PUBLISH });
+  redis.defineCommand('bggEventFailure', { numberOfKeys: 1, lua: FAILURE });
+  const scripts = redis as unknown as Record<
+    'bggEventAppend' | 'bggEventPublish' | 'bggEventFailure',
+    (...args: (string | number)[]) => Promise<unknown>
+  >;
+
+  const inboxRange = async (start: string, end: string, count: number): Promise<Entry[]> =>
+    await redis.xrange(keys.inbox, start, end, 'COUNT', count);
+
+  /** Inbox entries as events, with their delivery state and (when published) their enrichment. */
+  async function hydrate(entries: Entry[]): Promise<StoredEvent[]> {
+    if (entries.length === 0) return [];
+    const batch = redis.pipeline();
+    for (const [id] of entries) batch.hgetall(keys.state(seqOf(id)));
+    const states = ((await batch.exec()) ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value as Record<string, string>;
+    });
+    const events = entries.map(([id, flat], i): StoredEvent => {
+      const f = fieldsOf(flat);
+      const s = states[i] ?? {};
+      return {
+        seq: seqOf(id),
+        publishedSeq: s.ps === undefined ? undefined : Number(s.ps),
+        state: (s.st ?? 'received') as DeliveryState,
+        source: (f.s ?? 'webhook') as EventSource,
+        notice: JSON.parse(f.n!) as ParsedNotice,
+        receivedAt: new Date(Number(f.r)),
+        publishedAt: s.pa === undefined ? undefined : new Date(Number(s.pa)),
+        attempts: Number(s.a ?? 0),
+        lastError: s.err,
+      };
+    });
+    const published = events.filter((e) => e.publishedSeq !== undefined);
+    if (published.length > 0) {
+      const reads = redis.pipeline();
+      for (const e of published) reads.xrange(keys.published, `0-${e.publishedSeq}`, `0-${e.publishedSeq}`);
+      const results = (await reads.exec()) ?? [];
+      published.forEach((event, i) => {
+        const [error, value] = results[i] ?? [];
+        if (error) throw error;
+        const entry = (value as Entry[] | undefined)?.[0];
+        if (entry) event.enrichment = publishedEvent(entry).enrichment;
+      });
+    }
+    return events;
+  }
+
+  async function pending(): Promise<StoredEvent[]> {
+    const waiting: StoredEvent[] = [];
+    let start = '-';
+    for (;;) {
+      const page = await inboxRange(start, '+', 500);
+      waiting.push(...(await hydrate(page)).filter((e) => e.publishedSeq === undefined));
+      if (page.length < 500) return waiting;
+      start = `(${page.at(-1)![0]}`;
+    }
+  }
+
+  /** Unread plus unacknowledged entries of the consumer group; undefined when there is no group yet. */
+  async function groupBacklog(): Promise<number | undefined> {
+    let groups: unknown[][];
+    try {
+      groups = (await redis.call('XINFO', 'GROUPS', keys.inbox)) as unknown[][];
+    } catch (error) {
+      if (error instanceof Error && /no such key/i.test(error.message)) return 0;
+      throw error;
+    }
+    for (const group of groups) {
+      const f: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < group.length; i += 2) f[String(group[i])] = group[i + 1];
+      if (f.name !== keys.group) continue;
+      if (typeof f.lag !== 'number') return undefined;
+      return Number(f.pending) + f.lag;
+    }
+    return undefined;
+  }
+
+  async function list(query: EventListQuery): Promise<StoredEvent[]> {
+    const first = Math.max(0, Math.floor(query.first));
+    const types = query.types?.length ? new Set(query.types.map((t) => t.toLowerCase())) : undefined;
+    const found: StoredEvent[] = [];
+    let start = query.afterSeq ? `(0-${query.afterSeq}` : '-';
+    const pageSize = Math.min(Math.max(first * 2, 100), 1000);
+    while (found.length < first) {
+      const page = await inboxRange(start, '+', pageSize);
+      const matching = page.filter(([, flat]) => {
+        const f = fieldsOf(flat);
+        const receivedAt = Number(f.r);
+        if (query.from && receivedAt < query.from.getTime()) return false;
+        if (query.to && receivedAt >= query.to.getTime()) return false;
+        if (!types && query.contractId === undefined) return true;
+        const notice = JSON.parse(f.n!) as ParsedNotice;
+        if (types && !types.has(notice.event.toLowerCase())) return false;
+        return query.contractId === undefined || notice.contractId === query.contractId;
+      });
+      found.push(...(await hydrate(matching.slice(0, first - found.length))));
+      if (page.length < pageSize) break;
+      start = `(${page.at(-1)![0]}`;
+    }
+    return found;
+  }
+
+  /** Deletes the prefix of a stream whose entries were received before `before` (and may go). */
+  async function trimPrefix(
+    key: string,
+    before: number,
+    mayGo: (entry: Entry) => Promise<boolean> | boolean,
+  ): Promise<number> {
+    let start = '-';
+    let keepFrom: string | undefined;
+    let count = 0;
+    scan: for (;;) {
+      const page = (await redis.xrange(key, start, '+', 'COUNT', 500)) as Entry[];
+      for (const entry of page) {
+        const receivedAt = Number(fieldsOf(entry[1]).r);
+        if (receivedAt >= before || !(await mayGo(entry))) {
+          keepFrom = entry[0];
+          break scan;
+        }
+        count += 1;
+      }
+      if (page.length < 500) break;
+      start = `(${page.at(-1)![0]}`;
+    }
+    if (count === 0) return 0;
+    if (keepFrom) await redis.xtrim(key, 'MINID', keepFrom);
+    else await redis.xtrim(key, 'MAXLEN', 0);
+    return count;
+  }
+
+  return {
+    async append(notice, options) {
+      const [stored, seq] = (await scripts.bggEventAppend(
+        keys.inbox,
+        keys.dedupe(options.dedupeKey),
+        options.mayRepeat ? '1' : '0',
+        Math.ceil(keepMs / 1000),
+        JSON.stringify(notice),
+        options.receivedAt.getTime(),
+        options.source ?? 'webhook',
+      )) as [number, string];
+      return stored === 1
+        ? { stored: true, seq: Number(seq) }
+        : ({ stored: false, duplicateOf: Number(seq) } satisfies AppendResult);
+    },
+    pending,
+    async recordFailure(seq, error) {
+      await scripts.bggEventFailure(keys.state(seq), error.slice(0, 500));
+    },
+    async publish(seq, enrichment, state, at) {
+      let token = '';
+      if (options.leaseToken) {
+        const held = options.leaseToken();
+        if (held === undefined) throw new LostLeaseError();
+        token = held;
+      }
+      const [outcome, publishedSeq] = (await scripts.bggEventPublish(
+        keys.state(seq),
+        keys.published,
+        keys.inbox,
+        keys.lease,
+        token,
+        seq,
+        enrichment === undefined ? '' : JSON.stringify(enrichment),
+        state,
+        at.getTime(),
+        maxPublished,
+        keys.group,
+        options.instanceId ?? '',
+        keepMs,
+      )) as [number, string?];
+      if (outcome === -1) throw new LostLeaseError();
+      if (outcome === -2) throw new Error(`event ${seq} is not in the log`);
+      const id = `0-${publishedSeq}`;
+      const [entry] = (await redis.xrange(keys.published, id, id)) as Entry[];
+      if (!entry) throw new Error(`published event ${publishedSeq} is no longer kept`);
+      const { publishedBy: _by, ...event } = publishedEvent(entry);
+      return event;
+    },
+    async readPublished(after, limit) {
+      const entries = (await redis.xrange(keys.published, `(0-${after}`, '+', 'COUNT', limit)) as Entry[];
+      return entries.map((entry) => {
+        const { publishedBy: _by, ...event } = publishedEvent(entry);
+        return event;
+      });
+    },
+    async oldestPublishedSeq() {
+      const [entry] = (await redis.xrange(keys.published, '-', '+', 'COUNT', 1)) as Entry[];
+      return entry ? seqOf(entry[0]) : undefined;
+    },
+    lastPublishedSeq: () => lastGenerated(redis, keys.published),
+    list,
+    async get(seq) {
+      const [event] = await hydrate(await inboxRange(`0-${seq}`, `0-${seq}`, 1));
+      return event;
+    },
+    async getMeta(key) {
+      return (await redis.hget(keys.meta, key)) ?? undefined;
+    },
+    async setMeta(key, value) {
+      await redis.hset(keys.meta, key, value);
+    },
+    async stats() {
+      const [backlog, lastPublishedSeq, retained] = await Promise.all([
+        groupBacklog(),
+        lastGenerated(redis, keys.published),
+        redis.xlen(keys.published),
+      ]);
+      return { pending: backlog ?? (await pending()).length, lastPublishedSeq, retained };
+    },
+    async prune(before) {
+      const cutoff = before.getTime();
+      const pruned = await trimPrefix(keys.published, cutoff, () => true);
+      // The inbox keeps every event until it is published, however old.
+      await trimPrefix(
+        keys.inbox,
+        cutoff,
+        async ([id]) => (await redis.hexists(keys.state(seqOf(id)), 'ps')) === 1,
+      );
+      return pruned;
+    },
+    // The connection belongs to the caller (it is shared with the relay and the idempotency store).
+    close: () => Promise.resolve(),
+  };
+}
