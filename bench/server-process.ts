@@ -61,6 +61,8 @@ if (config.kind === 'baseline') {
       GATEWAY_MODE: 'production',
       // A readonly API key, as a frontend reading contracts would hold: authentication is part of the cost.
       API_KEYS: JSON.stringify([{ id: 'bench', role: 'readonly', sha256: hashKey(config.apiKey) }]),
+      // One key sends the whole load: the per-caller rate limit would measure itself, not the gateway.
+      RATE_LIMIT_PER_MINUTE: '0',
     }),
     billwerk,
     logger: createLogger({ level: 'silent' }),
