@@ -89,6 +89,12 @@ const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(60),
   METRICS_ENABLED: flag,
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w:.{}-]{1,64}$/, 'expected 1 to 64 letters, digits or : . { } - _')
+    .default('bgg:'),
+  REDIS_LEASE_MS: z.coerce.number().int().min(200).default(5000),
 });
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
@@ -99,6 +105,7 @@ const SECRET_VARIABLES = new Set([
   'GATEWAY_ADMIN_KEY',
   'JWT_SECRET',
   'API_KEYS',
+  'REDIS_URL',
 ]);
 
 export type BillwerkTarget =
@@ -145,6 +152,11 @@ export interface Config {
   readonly rateLimit: Readonly<RateLimitConfig>;
   /** METRICS_ENABLED: serve Prometheus metrics at /metrics (unauthenticated). @default true */
   readonly metricsEnabled: boolean;
+  /**
+   * REDIS_URL: several instances share the event log, webhook dedupe, idempotency keys and rate limits
+   * in this Redis (docs/operations.md); unset = the embedded SQLite store, one instance.
+   */
+  readonly redis: Readonly<RedisConfig> | undefined;
 }
 
 export interface TracingConfig {
@@ -222,6 +234,18 @@ function readApiKeys(e: { API_KEYS?: string; API_KEYS_FILE?: string }, problems:
     }
   }
   return keys;
+}
+
+export interface RedisConfig {
+  /** May carry a password: never logged. */
+  url: string;
+  /** REDIS_KEY_PREFIX: prefix of every key, so deployments can share a Redis. @default 'bgg:' */
+  keyPrefix: string;
+  /**
+   * REDIS_LEASE_MS: how long the enrichment lease lasts without renewal, so how long enrichment waits
+   * after the instance holding it dies. @default 5000
+   */
+  leaseMs: number;
 }
 
 export interface WebhookConfig {
@@ -347,5 +371,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
     rateLimit: Object.freeze({ perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST }),
     metricsEnabled: e.METRICS_ENABLED ?? true,
+    redis: e.REDIS_URL
+      ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, leaseMs: e.REDIS_LEASE_MS })
+      : undefined,
   });
 }

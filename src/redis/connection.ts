@@ -11,7 +11,7 @@ export interface RedisConnections {
   /** A new connection for one blocking reader; its commands wait for a reconnect instead of failing. */
   blocking(name: string): Redis;
   /** Resolves true when Redis answers PING within `timeoutMs`. */
-  ping(timeoutMs?: number): Promise<boolean>;
+  ping: (timeoutMs?: number) => Promise<boolean>;
   close(): Promise<void>;
 }
 

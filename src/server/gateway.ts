@@ -16,9 +16,9 @@ import { createAccess } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Config } from '../config.js';
 import { type EventLog } from '../events/event-log.js';
-import { createEventHub, type EventHub, type EventHubOptions } from '../events/hub.js';
-import { createEventPipeline, type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
-import { createSqliteEventLog } from '../events/sqlite-event-log.js';
+import { createEventSystem } from '../events/event-system.js';
+import { type EventHub, type EventHubOptions } from '../events/hub.js';
+import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
@@ -29,7 +29,9 @@ import { createSharedCache, type SharedCache, type SharedCacheOptions } from '..
 import { type Logger } from '../logger.js';
 import { openDatabase } from '../store/database.js';
 import { type IdempotencyStore } from '../store/idempotency-store.js';
+import { createRedisIdempotencyStore } from '../store/redis-idempotency-store.js';
 import { createSqliteIdempotencyStore } from '../store/sqlite-idempotency-store.js';
+import { connectRedis } from '../redis/connection.js';
 import { type WebhookCredentials } from '../webhooks/auth.js';
 import { registerWebhookRoute } from '../webhooks/route.js';
 import { createReadiness, registerHealth } from './health.js';
@@ -123,19 +125,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const reader = createReader(billwerk, cache);
 
   const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
-  const log = createSqliteEventLog(db);
-  // The readiness cache runs on the wall clock, not `options.now` (the emulator's can stand still).
-  registerHealth(app, createReadiness({ billwerk, db, logger: logger.child({ component: 'health' }) }));
-  const hub = createEventHub({ log, ...options.hubOptions });
-  const pipeline = createEventPipeline({
-    log,
-    hub,
+  // With REDIS_URL, instances share the event log, dedupe, idempotency keys and rate limits there.
+  const redis = config.redis
+    ? await connectRedis({ url: config.redis.url, logger: logger.child({ component: 'redis' }) })
+    : undefined;
+  const events = createEventSystem({
+    db,
+    redis: redis && config.redis ? { connections: redis, ...config.redis } : undefined,
     reader,
     logger: logger.child({ component: 'events' }),
-    ...options.pipelineOptions,
+    retentionMs: config.eventRetentionMs,
+    hubOptions: options.hubOptions,
+    pipelineOptions: options.pipelineOptions,
   });
+  const { log, hub, pipeline } = events;
+  // The readiness cache runs on the wall clock, not `options.now` (the emulator's can stand still).
+  registerHealth(
+    app,
+    createReadiness({ billwerk, db, redis: redis?.ping, logger: logger.child({ component: 'health' }) }),
+  );
   // Events stored before a restart but not yet published go out first, in billwerk's order.
-  await pipeline.resume();
+  await events.start();
   const prune = () =>
     void log.prune(new Date(Date.now() - config.eventRetentionMs)).catch((error: unknown) => {
       logger.warn({ err: error }, 'event log pruning failed; retrying at the next interval');
@@ -150,7 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       credentials,
       maxBodyBytes: config.webhooks.maxBodyBytes,
       log,
-      onStored: (seq, notice) => void pipeline.submit(seq, notice),
+      onStored: events.onStored,
       logger: logger.child({ component: 'webhooks' }),
       onReceived: metrics.webhookReceived,
     });
@@ -158,7 +168,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger.warn('no WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN configured: the webhook endpoint is off');
   }
 
-  const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
+  const idempotency =
+    options.idempotency ??
+    (redis && config.redis
+      ? createRedisIdempotencyStore({
+          redis: redis.client,
+          keyPrefix: config.redis.keyPrefix,
+          now: options.now,
+        })
+      : createSqliteIdempotencyStore({ db, now: options.now }));
   const mutationContext = createMutationContext({ billwerk, idempotency, now: options.now });
   // Credentials expire by the wall clock, not by billwerk's (the emulator's can be moved).
   const authenticate = createAuthenticator({
@@ -170,7 +188,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return found.length === 1 ? found[0]!.Id : undefined;
     },
   });
-  const rateLimit = createRateLimit(config.rateLimit);
+  const rateLimit = createRateLimit({
+    ...config.rateLimit,
+    redis: redis?.client,
+    keyPrefix: config.redis ? `${config.redis.keyPrefix}rate` : undefined,
+  });
   const rules = queryRules({ introspection: config.introspection, suggestions: config.fieldSuggestions });
   const partners = createPartnerStore(db);
   const customerMutations = new Set(config.auth.customerMutations);
@@ -264,8 +286,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await subscriptions.close();
       await apollo.stop();
       await app.close();
-      await pipeline.close();
+      await events.close();
       if (!options.idempotency) await idempotency.close();
+      await redis?.close();
       db.close();
     },
   };

@@ -1,20 +1,24 @@
 // Liveness at /healthz (answers while the process can serve HTTP at all) and readiness at /readyz
-// (billwerk answers an authenticated call and the store takes a write), cached so scrapes stay cheap.
+// (billwerk answers an authenticated call, the store takes a write and Redis, when configured, answers
+// PING), cached so scrapes stay cheap.
 import { type FastifyInstance } from 'fastify';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Logger } from '../logger.js';
 import { type SqliteDatabase } from '../store/database.js';
 
-export type CheckName = 'billwerk' | 'store';
+export type CheckName = 'billwerk' | 'store' | 'redis';
 export type CheckResult = 'ok' | 'failing';
 export interface Readiness {
   ready: boolean;
-  checks: Record<CheckName, CheckResult>;
+  /** `redis` only when Redis is configured. */
+  checks: Partial<Record<CheckName, CheckResult>>;
 }
 
 export interface ReadinessOptions {
   billwerk: BillwerkClient;
   db: SqliteDatabase;
+  /** Answers whether Redis responds (REDIS_URL set); without it there is no `redis` check. */
+  redis?: () => Promise<boolean>;
   logger: Logger;
   /** How long a billwerk verdict is reused, so probes and scrapes do not each call billwerk. @default 5000 */
   cacheMs?: number;
@@ -69,8 +73,12 @@ export function createReadiness(options: ReadinessOptions): () => Promise<Readin
   };
 
   return async () => {
-    const checks = { billwerk: await checkBillwerk(), store: checkStore() };
-    return { ready: checks.billwerk === 'ok' && checks.store === 'ok', checks };
+    const checks: Readiness['checks'] = { billwerk: await checkBillwerk(), store: checkStore() };
+    if (options.redis) {
+      checks.redis = (await options.redis()) ? 'ok' : 'failing';
+      if (checks.redis === 'failing') logger.warn({ check: 'redis' }, 'readiness check failing');
+    }
+    return { ready: Object.values(checks).every((result) => result === 'ok'), checks };
   };
 }
 

@@ -57,6 +57,21 @@ export interface IdempotencyStore {
   close(): Promise<void>;
 }
 
+/** Timing shared by the stores (sqlite-idempotency-store.ts, redis-idempotency-store.ts). */
+export interface IdempotencyTiming {
+  /** How long a finished key is kept, counted from its outcome (at least 24 h, as Stripe and the IETF draft keep them). @default 86400000 */
+  ttlMs?: number;
+  /**
+   * How long an attempt may hold a key without writing a checkpoint before another attempt may take it
+   * over (its process is presumed dead). Longer than the slowest billwerk step. @default 120000
+   */
+  leaseMs?: number;
+  /** How often a waiter looks for an outcome written by another process. @default 250 */
+  pollMs?: number;
+  /** Clock in epoch ms (expiry and leases). @default Date.now */
+  now?: () => number;
+}
+
 /** A write by an attempt whose lease ran out and whose key another attempt took over. */
 export class LostKeyError extends Error {
   constructor(readonly key: string) {

@@ -9,25 +9,16 @@ import {
   type Claim,
   type ClaimRequest,
   type IdempotencyStore,
+  type IdempotencyTiming,
   type StoredOutcome,
 } from './idempotency-store.js';
+import { createSettleWaiters } from './settle-waiters.js';
 
-export interface SqliteIdempotencyStoreOptions {
+export interface SqliteIdempotencyStoreOptions extends IdempotencyTiming {
   /** An open database (see database.ts); the store creates its table, and never closes the database. */
   db: SqliteDatabase;
-  /** How long a finished key is kept, counted from its outcome (at least 24 h, as Stripe and the IETF draft keep them). @default 86400000 */
-  ttlMs?: number;
-  /**
-   * How long an attempt may hold a key without writing a checkpoint before another attempt may take it
-   * over (its process is presumed dead). Longer than the slowest billwerk step. @default 120000
-   */
-  leaseMs?: number;
-  /** How often a waiter looks for an outcome written by another process. @default 250 */
-  pollMs?: number;
   /** Expired keys are deleted at most this often, during a claim. @default 3600000 */
   purgeIntervalMs?: number;
-  /** Clock in epoch ms (expiry and leases). @default Date.now */
-  now?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -116,15 +107,10 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
   );
   const purge = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE expires_at <= ?');
 
-  /** In-process waiters by key; waiters on other processes poll. */
-  const waiters = new Map<string, Set<() => void>>();
+  /** In-process waiters by key; waiters in other processes poll. */
+  const waiters = createSettleWaiters(pollMs);
   const waitKey = (scope: string, key: string) => `${scope}\u0000${key}`;
-  const wake = (scope: string, key: string) => {
-    const set = waiters.get(waitKey(scope, key));
-    if (!set) return;
-    waiters.delete(waitKey(scope, key));
-    for (const resolve of set) resolve();
-  };
+  const wake = (scope: string, key: string) => waiters.wake(waitKey(scope, key));
   let lastPurge = Number.NEGATIVE_INFINITY;
 
   const claimTx = db.transaction((request: ClaimRequest): Claim => {
@@ -224,27 +210,7 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
       });
     },
     waitForSettle(scope, key, timeoutMs) {
-      if (settled(scope, key)) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const id = waitKey(scope, key);
-        const set = waiters.get(id) ?? new Set<() => void>();
-        waiters.set(id, set);
-        const done = (result: boolean) => {
-          clearTimeout(timer);
-          clearInterval(poll);
-          set.delete(onWake);
-          if (set.size === 0 && waiters.get(id) === set) waiters.delete(id);
-          resolve(result);
-        };
-        const onWake = () => done(true);
-        set.add(onWake);
-        const timer = setTimeout(() => done(false), timeoutMs);
-        const poll = setInterval(() => {
-          if (settled(scope, key)) done(true);
-        }, pollMs);
-        timer.unref();
-        poll.unref();
-      });
+      return waiters.wait(waitKey(scope, key), () => settled(scope, key), timeoutMs);
     },
     purgeExpired() {
       return settle(() => {
@@ -253,8 +219,7 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
       });
     },
     close() {
-      for (const set of waiters.values()) for (const resolve of set) resolve();
-      waiters.clear();
+      waiters.wakeAll();
       return Promise.resolve();
     },
   };

@@ -1,0 +1,252 @@
+// What makes several instances on one Redis act as one gateway:
+// - the enrichment lease: one instance at a time (the holder) reads the inbox through a consumer group
+//   and runs the pipeline, contracts in parallel and each contract in billwerk's order. Its lease expires
+//   unless renewed, so when it dies another instance takes it over and, with XAUTOCLAIM, the entries the
+//   dead one had read but not published (the group's pending list); publishing is fenced by the lease.
+// - the published tail: every instance reads the published stream once (a blocking XREAD on its own
+//   connection), drops the cache entries each event names, and hands the event to its local hub, which
+//   fans it out to this instance's sockets.
+import { randomUUID } from 'node:crypto';
+import { type Redis } from 'ioredis';
+import { type BillwerkReader } from '../loaders/reader.js';
+import { type Logger } from '../logger.js';
+import { invalidateFor } from './enrich.js';
+import { type EventLog } from './event-log.js';
+import { type EventHub } from './hub.js';
+import { type ParsedNotice } from './notice.js';
+import { type EventPipeline } from './pipeline.js';
+import { publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
+
+export interface RedisRelayOptions {
+  /** Ordinary commands (lease, claims). */
+  redis: Redis;
+  /** Opens a connection of its own for a blocking reader. */
+  blocking: (name: string) => Redis;
+  keys: RedisEventKeys;
+  log: EventLog;
+  pipeline: EventPipeline;
+  hub: Pick<EventHub, 'publish'>;
+  reader: BillwerkReader;
+  logger: Logger;
+  /** This instance's name in the consumer group and on the events it publishes. */
+  instanceId: string;
+  /** How long the lease lasts without renewal (how long a dead holder delays enrichment). @default 5000 */
+  leaseMs?: number;
+  /** How long one blocking read waits before it looks again. @default 2000 */
+  blockMs?: number;
+}
+
+export interface RedisRelay {
+  /** The lease token while this instance holds the enrichment lease (what fences its publications). */
+  leaseToken(): string | undefined;
+  /** Events handed to the local hub so far. */
+  readonly delivered: number;
+  /** Starts following the published stream from its current end, and competing for the lease. */
+  start(): Promise<void>;
+  /** Stops reading, gives the lease back and waits for the loops to end. */
+  close(): Promise<void>;
+}
+
+// KEYS: lease. ARGV: token, ttl ms. Renews the lease if this token holds it.
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+// KEYS: lease. ARGV: token. Gives the lease back if this token holds it.
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+type Entry = [id: string, fields: string[]];
+type StreamReply = [key: string, entries: Entry[]][] | null;
+
+export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
+  const { redis, keys, log, pipeline, hub, reader, logger, instanceId } = options;
+  const leaseMs = options.leaseMs ?? 5000;
+  const blockMs = options.blockMs ?? 2000;
+  redis.defineCommand('bggLeaseRenew', { numberOfKeys: 1, lua: RENEW });
+  redis.defineCommand('bggLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+  const scripts = redis as unknown as Record<
+    'bggLeaseRenew' | 'bggLeaseRelease',
+    (...args: (string | number)[]) => Promise<number>
+  >;
+
+  let closed = false;
+  let token: string | undefined;
+  let delivered = 0;
+  /** Inbox entries handed to the pipeline and not yet published or given up. */
+  const inFlight = new Set<number>();
+  const loops: Promise<void>[] = [];
+  const readers: Redis[] = [];
+  const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  /** A pause that close() cuts short. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const entry = {
+        timer: setTimeout(() => finish(), ms),
+        resolve: () => finish(),
+      };
+      function finish() {
+        clearTimeout(entry.timer);
+        timers.delete(entry);
+        resolve();
+      }
+      timers.add(entry);
+    });
+
+  function submit([id, flat]: Entry): void {
+    const seq = seqOf(id);
+    if (inFlight.has(seq)) return;
+    let notice: ParsedNotice | undefined;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      if (flat[i] === 'n') notice = JSON.parse(flat[i + 1]!) as ParsedNotice;
+    }
+    if (!notice) return;
+    inFlight.add(seq);
+    void pipeline.submit(seq, notice).finally(() => inFlight.delete(seq));
+  }
+
+  async function ensureGroup(): Promise<void> {
+    try {
+      await redis.xgroup('CREATE', keys.inbox, keys.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && /BUSYGROUP/.test(error.message))) throw error;
+    }
+  }
+
+  /** Takes over what earlier holders read but never published, oldest first. */
+  async function claimPending(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const [next, entries] = (await redis.xautoclaim(
+        keys.inbox,
+        keys.group,
+        instanceId,
+        0,
+        cursor,
+        'COUNT',
+        100,
+      )) as [string, Entry[], string[]?];
+      for (const entry of entries) submit(entry);
+      cursor = next;
+    } while (cursor !== '0-0' && !closed && token);
+  }
+
+  /** While this instance holds the lease: new inbox entries go to the pipeline in receipt order. */
+  async function consume(held: string, connection: Redis): Promise<void> {
+    while (!closed && token === held) {
+      try {
+        const reply = (await connection.xreadgroup(
+          'GROUP',
+          keys.group,
+          instanceId,
+          'COUNT',
+          100,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          keys.inbox,
+          '>',
+        )) as StreamReply;
+        for (const [, entries] of reply ?? []) for (const entry of entries) submit(entry);
+      } catch (error) {
+        if (closed) return;
+        logger.warn({ error: (error as Error).message }, 'reading the inbox failed; retrying');
+        await pause(500);
+      }
+    }
+  }
+
+  async function leaseLoop(): Promise<void> {
+    const groupReader = options.blocking('inbox');
+    readers.push(groupReader);
+    let consuming: Promise<void> | undefined;
+    while (!closed) {
+      try {
+        if (token) {
+          if ((await scripts.bggLeaseRenew(keys.lease, token, leaseMs)) !== 1) {
+            logger.warn('enrichment lease lost to another instance');
+            token = undefined;
+          }
+        } else {
+          const candidate = randomUUID();
+          if ((await redis.set(keys.lease, candidate, 'PX', leaseMs, 'NX')) === 'OK') {
+            token = candidate;
+            logger.info({ instance: instanceId }, 'holding the enrichment lease');
+            await ensureGroup();
+            await claimPending();
+            await consuming;
+            consuming = consume(candidate, groupReader);
+          }
+        }
+      } catch (error) {
+        // Redis unreachable: the lease runs out by itself if this lasts; publications are fenced.
+        logger.debug({ error: (error as Error).message }, 'enrichment lease check failed');
+      }
+      await pause(Math.max(Math.floor(leaseMs / 3), 50));
+    }
+    groupReader.disconnect();
+    await consuming;
+  }
+
+  async function tailLoop(connection: Redis): Promise<void> {
+    // Live delivery starts at the current end of the stream; anything earlier is replayed by cursor.
+    let last: string | undefined;
+    while (!closed && last === undefined) {
+      try {
+        last = `0-${await log.lastPublishedSeq()}`;
+      } catch (error) {
+        logger.warn({ error: (error as Error).message }, 'redis unreachable; waiting to follow events');
+        await pause(500);
+      }
+    }
+    if (last === undefined) return;
+    while (!closed) {
+      let reply: StreamReply;
+      try {
+        reply = await connection.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', keys.published, last);
+      } catch (error) {
+        if (closed) return;
+        logger.warn({ error: (error as Error).message }, 'reading published events failed; retrying');
+        await pause(500);
+        continue;
+      }
+      for (const [, entries] of reply ?? []) {
+        for (const entry of entries) {
+          last = entry[0];
+          const { publishedBy, ...event } = publishedEvent(entry);
+          // The instance that enriched the event dropped these entries already (then re-read them).
+          if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
+          delivered += 1;
+          hub.publish(event);
+        }
+      }
+    }
+  }
+
+  return {
+    leaseToken: () => token,
+    get delivered() {
+      return delivered;
+    },
+    start() {
+      const tail = options.blocking('published');
+      readers.push(tail);
+      loops.push(tailLoop(tail).finally(() => tail.disconnect()));
+      loops.push(leaseLoop());
+      return Promise.resolve();
+    },
+    async close() {
+      closed = true;
+      for (const entry of timers) entry.resolve();
+      for (const connection of readers) connection.disconnect();
+      await Promise.all(loops);
+      await pipeline.close();
+      const held = token;
+      token = undefined;
+      if (held) await scripts.bggLeaseRelease(keys.lease, held).catch(() => 0);
+    },
+  };
+}

@@ -1,0 +1,212 @@
+// The IdempotencyStore on Redis, shared by every gateway instance: one hash per key (fingerprint,
+// state, owner, lease, one field per checkpoint, outcome, expiry) changed only by Lua scripts, so a claim
+// is atomic across instances. Expiry and leases follow the injected clock like the SQLite store's; a
+// sorted set by expiry lets purgeExpired find old keys, and each hash also expires in Redis a day after.
+import { randomUUID } from 'node:crypto';
+import { type Redis } from 'ioredis';
+import {
+  LostKeyError,
+  type Claim,
+  type IdempotencyStore,
+  type IdempotencyTiming,
+  type StoredOutcome,
+} from './idempotency-store.js';
+import { createSettleWaiters } from './settle-waiters.js';
+
+export interface RedisIdempotencyStoreOptions extends IdempotencyTiming {
+  redis: Redis;
+  /** @default 'bgg:' */
+  keyPrefix?: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Every script: KEYS[1] the key's hash, KEYS[2] the expiry index; ARGV[1] now (ms).
+const CLAIM = `
+local now = tonumber(ARGV[1])
+local row = {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do row[flat[i]] = flat[i + 1] end
+if row.fp and tonumber(row.exp) <= now then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[7])
+  row = {}
+end
+local function checkpoints()
+  local out = {}
+  for name, value in pairs(row) do
+    if string.sub(name, 1, 3) == 'cp:' then
+      table.insert(out, string.sub(name, 4))
+      table.insert(out, value)
+    end
+  end
+  return out
+end
+if not row.fp then
+  local exp = now + tonumber(ARGV[4])
+  redis.call('HSET', KEYS[1], 'fp', ARGV[6], 'op', ARGV[5], 'st', 'running', 'owner', ARGV[2],
+    'lease', now + tonumber(ARGV[3]), 'exp', exp)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + ${DAY_MS})
+  redis.call('ZADD', KEYS[2], exp, ARGV[7])
+  return {'acquired', '0', {}}
+end
+if row.fp ~= ARGV[6] then return {'mismatch', row.op} end
+if row.st == 'done' then return {'done', row.out} end
+if row.st == 'running' and tonumber(row.lease) > now then return {'running'} end
+redis.call('HSET', KEYS[1], 'st', 'running', 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]))
+return {'acquired', '1', checkpoints()}
+`;
+// ARGV: now, token, step, value JSON, lease ms.
+const CHECKPOINT = `
+local row = redis.call('HMGET', KEYS[1], 'owner', 'st')
+if row[1] ~= ARGV[2] or row[2] ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'cp:' .. ARGV[3], ARGV[4], 'lease', tonumber(ARGV[1]) + tonumber(ARGV[5]))
+return 1
+`;
+// ARGV: now, token, outcome JSON, ttl ms, index member.
+const COMPLETE = `
+local row = redis.call('HMGET', KEYS[1], 'owner', 'st', 'exp')
+if row[1] ~= ARGV[2] or row[2] ~= 'running' then return 0 end
+local now = tonumber(ARGV[1])
+local exp = math.max(tonumber(row[3]), now + tonumber(ARGV[4]))
+redis.call('HSET', KEYS[1], 'st', 'done', 'out', ARGV[3], 'exp', exp)
+redis.call('HDEL', KEYS[1], 'owner')
+redis.call('PEXPIRE', KEYS[1], exp - now + ${DAY_MS})
+redis.call('ZADD', KEYS[2], exp, ARGV[5])
+return 1
+`;
+// ARGV: now, token, 'release' | 'discard', index member.
+const LET_GO = `
+local row = redis.call('HMGET', KEYS[1], 'owner', 'st')
+if row[1] ~= ARGV[2] or row[2] ~= 'running' then return 0 end
+if ARGV[3] == 'discard' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[4])
+else
+  redis.call('HSET', KEYS[1], 'st', 'interrupted')
+  redis.call('HDEL', KEYS[1], 'owner')
+end
+return 1
+`;
+// ARGV: now, prefix of the hashes.
+const PURGE = `
+local now = tonumber(ARGV[1])
+local n = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  local exp = redis.call('HGET', ARGV[2] .. member, 'exp')
+  if exp and tonumber(exp) <= now then
+    redis.call('DEL', ARGV[2] .. member)
+    n = n + 1
+  end
+  redis.call('ZREM', KEYS[2], member)
+end
+return n
+`;
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOptions): IdempotencyStore {
+  const { redis } = options;
+  const ttlMs = Math.max(options.ttlMs ?? DAY_MS, 1);
+  const leaseMs = options.leaseMs ?? 120_000;
+  const pollMs = options.pollMs ?? 250;
+  const now = options.now ?? Date.now;
+  const hashPrefix = `${options.keyPrefix ?? 'bgg:'}idempotency:`;
+  const index = `${options.keyPrefix ?? 'bgg:'}idempotency-expiry`;
+  const member = (scope: string, key: string) => `${encodeURIComponent(scope)}:${encodeURIComponent(key)}`;
+  const hash = (scope: string, key: string) => hashPrefix + member(scope, key);
+
+  const define = (name: string, lua: string): Script => {
+    redis.defineCommand(name, { numberOfKeys: 2, lua });
+    const script = (redis as unknown as Record<string, Script>)[name]!;
+    return script.bind(redis);
+  };
+  const claimScript = define('bggIdemClaim', CLAIM);
+  const checkpointScript = define('bggIdemCheckpoint', CHECKPOINT);
+  const completeScript = define('bggIdemComplete', COMPLETE);
+  const letGoScript = define('bggIdemLetGo', LET_GO);
+  const purgeScript = define('bggIdemPurge', PURGE);
+
+  /** In-process waiters by key; waiters in other processes poll. */
+  const waiters = createSettleWaiters(pollMs);
+  const wake = (scope: string, key: string) => waiters.wake(member(scope, key));
+  const settled = async (scope: string, key: string): Promise<boolean> => {
+    const [state, lease, exp] = await redis.hmget(hash(scope, key), 'st', 'lease', 'exp');
+    const at = now();
+    return state !== 'running' || Number(lease) <= at || Number(exp) <= at;
+  };
+
+  return {
+    async claim(request) {
+      const { scope, key } = request;
+      const token = randomUUID();
+      const reply = (await claimScript(
+        hash(scope, key),
+        index,
+        now(),
+        token,
+        leaseMs,
+        ttlMs,
+        request.operation,
+        request.fingerprint,
+        member(scope, key),
+      )) as [string, string?, string[]?];
+      const [kind] = reply;
+      if (kind === 'mismatch') return { kind, operation: reply[1]! };
+      if (kind === 'done') return { kind, outcome: JSON.parse(reply[1]!) as StoredOutcome };
+      if (kind === 'running') return { kind };
+      const flat = reply[2] ?? [];
+      const checkpoints: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) checkpoints[flat[i]!] = JSON.parse(flat[i + 1]!);
+      return {
+        kind: 'acquired',
+        token,
+        checkpoints: checkpoints,
+        resumed: reply[1] === '1',
+      } satisfies Claim;
+    },
+    async checkpoint(scope, key, token, step, value) {
+      const ok = await checkpointScript(
+        hash(scope, key),
+        index,
+        now(),
+        token,
+        step,
+        JSON.stringify(value),
+        leaseMs,
+      );
+      if (ok !== 1) throw new LostKeyError(key);
+    },
+    async complete(scope, key, token, outcome) {
+      const ok = await completeScript(
+        hash(scope, key),
+        index,
+        now(),
+        token,
+        JSON.stringify(outcome),
+        ttlMs,
+        member(scope, key),
+      );
+      wake(scope, key);
+      if (ok !== 1) throw new LostKeyError(key);
+    },
+    async release(scope, key, token) {
+      await letGoScript(hash(scope, key), index, now(), token, 'release', member(scope, key));
+      wake(scope, key);
+    },
+    async discard(scope, key, token) {
+      await letGoScript(hash(scope, key), index, now(), token, 'discard', member(scope, key));
+      wake(scope, key);
+    },
+    waitForSettle(scope, key, timeoutMs) {
+      return waiters.wait(member(scope, key), () => settled(scope, key), timeoutMs);
+    },
+    async purgeExpired() {
+      return Number(await purgeScript(index, index, now(), hashPrefix));
+    },
+    close() {
+      waiters.wakeAll();
+      return Promise.resolve();
+    },
+  };
+}
