@@ -73,6 +73,8 @@ const envSchema = z.object({
   WEBHOOK_EVENTS: z.string().min(1).optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(65_536),
   EVENT_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
   GATEWAY_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
   API_KEYS: z.string().min(1).optional(),
   API_KEYS_FILE: z.string().min(1).optional(),
@@ -138,6 +140,13 @@ export interface Config {
   readonly webhooks: Readonly<WebhookConfig>;
   /** How long the event log keeps events (and so how far back a cursor can resume). */
   readonly eventRetentionMs: number;
+  /**
+   * RECONCILE_INTERVAL_MS: how often billwerk's contract changes are compared with the event log, to add
+   * what no webhook delivered (0 turns it off). @default 300000
+   */
+  readonly reconcileIntervalMs: number;
+  /** RECONCILE_GRACE_MS: how long after a change its webhook is still awaited before reconciling. @default 120000 */
+  readonly reconcileGraceMs: number;
   /** GATEWAY_ADMIN_KEY: an admin API key given in clear (for `npm start` and tests); unset = none. */
   readonly adminKey: string | undefined;
   readonly auth: Readonly<AuthConfig>;
@@ -350,6 +359,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     }),
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    reconcileGraceMs: e.RECONCILE_GRACE_MS,
     adminKey: e.GATEWAY_ADMIN_KEY,
     auth: Object.freeze({
       apiKeys: Object.freeze(apiKeys),

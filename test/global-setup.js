@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 
 const newest = (dir) => {
   if (!existsSync(dir)) return 0;
@@ -22,6 +23,6 @@ export default function globalSetup() {
     execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   } catch {
     // Type errors fail `npm run typecheck` on their own; only the process-level tests need the build.
-    console.warn('\nnpm run build failed: tests that start dist/main.js will fail.\n');
+    process.stderr.write('\nnpm run build failed: tests that start dist/main.js will fail.\n');
   }
 }

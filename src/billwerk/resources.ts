@@ -106,7 +106,11 @@ export interface BillwerkResources {
   };
   contractChanges: {
     get(id: Id): Promise<ContractChange>;
-    list(q: ListQuery & { contractId: Id; includeContract?: boolean }): Promise<ContractChange[]>;
+    /**
+     * A contract's changes, newest first; without `contractId`, every contract's (what reconciliation
+     * walks; documented only with `contractId`, the unfiltered list is [inferred]).
+     */
+    list(q: ListQuery & { contractId?: Id; includeContract?: boolean }): Promise<ContractChange[]>;
   };
   orders: {
     /** Prices an order; nothing is stored. */

@@ -29,6 +29,8 @@ export interface StoredEvent {
   enrichment?: Enrichment;
   attempts: number;
   lastError?: string;
+  /** Set on a copy an operator sent to subscribers again (replay); never stored. */
+  replayed?: boolean;
 }
 
 export type AppendResult = { stored: true; seq: number } | { stored: false; duplicateOf: number };

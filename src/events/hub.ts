@@ -102,7 +102,9 @@ export function createEventHub(options: EventHubOptions): EventHub {
         while (!done) {
           const next = queue.shift();
           if (next) {
-            if (afterPublishedSeq !== undefined && next.publishedSeq! <= delivered) continue;
+            // A replay is an old event sent again on purpose: the seam check does not apply to it.
+            if (!next.replayed && afterPublishedSeq !== undefined && next.publishedSeq! <= delivered)
+              continue;
             yield next;
             continue;
           }

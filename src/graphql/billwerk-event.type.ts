@@ -44,6 +44,17 @@ registerEnumType(EventDelivery, {
   description: 'PUBLISHED with details fetched; FAILED when billwerk could not be read after retries.',
 });
 
+export enum EventSource {
+  WEBHOOK = 'webhook',
+  RECONCILED = 'reconciled',
+}
+registerEnumType(EventSource, {
+  name: 'EventSource',
+  description:
+    "WEBHOOK when billwerk's webhook delivered it; RECONCILED when the gateway found the change in billwerk " +
+    'after its webhook never arrived (see docs/operations.md).',
+});
+
 @ObjectType({
   description: 'A change billwerk reported by webhook, enriched with the current state of what it names.',
 })
@@ -91,6 +102,16 @@ export class BillwerkEvent {
   @Field(() => JSONObject, { description: 'The notice exactly as billwerk sent it.' })
   payload!: Record<string, unknown>;
 
+  @Field(() => EventSource, { description: 'Whether a webhook delivered it or reconciliation found it.' })
+  source!: EventSource;
+
+  @Field(() => Boolean, {
+    description:
+      'True on an older event an operator sent again (replayWebhookEvents). Its cursor is its original one: ' +
+      'do not resume from it.',
+  })
+  replayed!: boolean;
+
   @Field(() => Contract, { nullable: true, description: 'The contract as fetched right after the event.' })
   contract!: Contract | null;
 
@@ -125,6 +146,8 @@ export class BillwerkEvent {
       knownChangeType,
       delivery: stored.state === 'failed' ? EventDelivery.FAILED : EventDelivery.PUBLISHED,
       payload: notice.payload,
+      source: stored.source === 'reconciled' ? EventSource.RECONCILED : EventSource.WEBHOOK,
+      replayed: stored.replayed === true,
       contract: enrichment?.contract ? Contract.from(enrichment.contract as ContractDto) : null,
       change,
       customer: enrichment?.customer ? Customer.from(enrichment.customer as CustomerDto) : null,

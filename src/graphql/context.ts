@@ -3,6 +3,7 @@
 import { type Principal } from '../auth/principal.js';
 import { type Access } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
+import { type EventLog } from '../events/event-log.js';
 import { type EventHub } from '../events/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
 import { type Pages } from '../loaders/pages.js';
@@ -16,6 +17,8 @@ export interface GraphQLContext {
   readonly logger: Logger;
   /** Live billwerk events (subscriptions). */
   readonly events: EventHub;
+  /** The stored events (the operator's log). */
+  readonly eventLog: EventLog;
   /** Set on subscriptions: disconnects this subscriber when it falls too far behind. */
   readonly onSlowConsumer?: () => void;
   /** Who is calling (auth/authenticate.ts). */

@@ -16,6 +16,7 @@ import { CouponRedemptionResolver } from './coupon.resolver.js';
 import { CustomerResolver } from './customer.resolver.js';
 import { EventResolver } from './event.resolver.js';
 import { InvoiceResolver } from './invoice.resolver.js';
+import { OperatorLogResolver } from './operator-log.resolver.js';
 import { NodeResolver } from './node.resolver.js';
 import { PlanChangeResolver } from './plan-change.resolver.js';
 import {
@@ -46,6 +47,7 @@ export const RESOLVERS = [
   ContractChangeResolver,
   NodeResolver,
   EventResolver,
+  OperatorLogResolver,
   SignupResolver,
   PlanChangeResolver,
   ComponentChangeResolver,

@@ -19,6 +19,8 @@ import { type EventLog } from '../events/event-log.js';
 import { createEventSystem } from '../events/event-system.js';
 import { type EventHub, type EventHubOptions } from '../events/hub.js';
 import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
+import { localLease, type Lease } from '../events/sweep-lease.js';
+import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
@@ -61,6 +63,8 @@ export interface GatewayOptions {
   hubOptions?: Pick<EventHubOptions, 'maxBuffered'>;
   /** Where mutation outcomes are kept for idempotent replays. @default a SQLite store in the gateway database */
   idempotency?: IdempotencyStore;
+  /** Who may run the reconciliation sweep now (one instance at a time). @default always this one */
+  lease?: Lease;
   /** Clock for dates in mutation inputs and idempotency expiry, epoch ms (the emulator's in tests). @default Date.now */
   now?: () => number;
   /**
@@ -83,7 +87,7 @@ export interface Gateway {
   /** The shared entity cache (webhook ingestion invalidates through it). */
   readonly cache: SharedCache;
   /** The event log, fan-out and pipeline. */
-  readonly events: { log: EventLog; hub: EventHub; pipeline: EventPipeline };
+  readonly events: { log: EventLog; hub: EventHub; pipeline: EventPipeline; reconciler: Reconciler };
   /** Subscription executions: run once per group of identical subscriptions, shared by the rest. */
   readonly fanout: Readonly<FanoutStats>;
   /** The gateway's own Prometheus registry (served at /metrics unless METRICS_ENABLED=false). */
@@ -146,6 +150,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   );
   // Events stored before a restart but not yet published go out first, in billwerk's order.
   await events.start();
+  const reconciler = createReconciler({
+    log,
+    pipeline,
+    billwerk,
+    lease: options.lease ?? localLease,
+    logger: logger.child({ component: 'reconciliation' }),
+    now: options.now,
+    graceMs: config.reconcileGraceMs,
+  });
+  if (config.reconcileIntervalMs > 0) reconciler.start(config.reconcileIntervalMs);
   const prune = () =>
     void log.prune(new Date(Date.now() - config.eventRetentionMs)).catch((error: unknown) => {
       logger.warn({ err: error }, 'event log pruning failed; retrying at the next interval');
@@ -210,6 +224,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       loaders,
       pages,
       events: hub,
+      eventLog: log,
       requestId,
       logger: requestLogger,
       access: createAccess({ principal, partners, loaders, pages, customerMutations }),
@@ -276,7 +291,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return {
     cache,
-    events: { log, hub, pipeline },
+    events: { log, hub, pipeline, reconciler },
     fanout: subscriptions.fanout,
     metrics,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
@@ -286,6 +301,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await subscriptions.close();
       await apollo.stop();
       await app.close();
+      await reconciler.close();
       await events.close();
       if (!options.idempotency) await idempotency.close();
       await redis?.close();

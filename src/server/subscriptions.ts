@@ -125,8 +125,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const fanout = createFanout({
     scopeOf: (context) => (context as GraphQLContext).principal.id,
     eventKey: (payload) => {
-      const seq = (payload as Partial<StoredEvent>).publishedSeq;
-      return seq === undefined ? undefined : String(seq);
+      const { publishedSeq, replayed } = payload as Partial<StoredEvent>;
+      // A replayed copy renders differently (replayed: true): it must not share the original's result.
+      return publishedSeq === undefined ? undefined : `${publishedSeq}${replayed ? ':replay' : ''}`;
     },
   });
   const wss = new WebSocketServer({
