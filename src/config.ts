@@ -26,6 +26,8 @@ const apiKeySchema = z
       .transform((hex) => hex.toLowerCase()),
     customers: z.array(z.string().min(1)).optional(),
     externalIdPrefix: z.string().min(1).optional(),
+    /** The key may run only the trusted documents (TRUSTED_DOCUMENTS_DIR), e.g. the SDK's operations. */
+    trustedDocumentsOnly: z.boolean().optional(),
   })
   .strict();
 const apiKeysSchema = z.array(apiKeySchema);
@@ -73,6 +75,7 @@ const envSchema = z.object({
   WEBHOOK_EVENTS: z.string().min(1).optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(65_536),
   EVENT_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  TRUSTED_DOCUMENTS_DIR: z.string().min(1).default('sdk/operations'),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
   GATEWAY_ADMIN_KEY: z.string().min(16, 'expected at least 16 characters').optional(),
@@ -145,6 +148,11 @@ export interface Config {
    * what no webhook delivered (0 turns it off). @default 300000
    */
   readonly reconcileIntervalMs: number;
+  /**
+   * TRUSTED_DOCUMENTS_DIR: the folder of `.graphql` operations the gateway trusts (sent by hash, and the
+   * only ones `trustedDocumentsOnly` keys may run). @default sdk/operations
+   */
+  readonly trustedDocumentsDir: string;
   /** RECONCILE_GRACE_MS: how long after a change its webhook is still awaited before reconciling. @default 120000 */
   readonly reconcileGraceMs: number;
   /** GATEWAY_ADMIN_KEY: an admin API key given in clear (for `npm start` and tests); unset = none. */
@@ -360,6 +368,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }),
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    trustedDocumentsDir: e.TRUSTED_DOCUMENTS_DIR,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     adminKey: e.GATEWAY_ADMIN_KEY,
     auth: Object.freeze({

@@ -49,7 +49,12 @@ function apiKeyPrincipal(entry: ApiKeyEntry): Principal {
           externalIdPrefix: entry.externalIdPrefix,
         }
       : { kind: 'all' };
-  return Object.freeze({ id: `key:${entry.id}`, roles: Object.freeze([entry.role]), scope });
+  return Object.freeze({
+    id: `key:${entry.id}`,
+    roles: Object.freeze([entry.role]),
+    scope,
+    trustedDocumentsOnly: entry.trustedDocumentsOnly === true,
+  });
 }
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {

@@ -29,6 +29,8 @@ export interface Principal {
   readonly scope: Scope;
   /** When the credentials stop being valid (a token's `exp`), epoch ms; undefined = never. */
   readonly expiresAt?: number;
+  /** May run only trusted documents (an API key configured `trustedDocumentsOnly`). */
+  readonly trustedDocumentsOnly?: boolean;
 }
 
 /** Every caller without credentials when ALLOW_ANONYMOUS=true: no roles, no customers. */

@@ -15,6 +15,8 @@ export enum ErrorCode {
   UPSTREAM_ERROR = 'UPSTREAM_ERROR',
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The caller may run only trusted documents (its API key is `trustedDocumentsOnly`), and this is not one. */
+  OPERATION_NOT_ALLOWED = 'OPERATION_NOT_ALLOWED',
   /** The document is over a query limit (size, tokens, depth, aliases, directives or cost). */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
@@ -129,7 +131,7 @@ export function toGraphQLError(error: Error): GraphQLError {
   const status =
     code === ErrorCode.UNAUTHENTICATED
       ? 401
-      : code === ErrorCode.FORBIDDEN
+      : code === ErrorCode.FORBIDDEN || code === ErrorCode.OPERATION_NOT_ALLOWED
         ? 403
         : code === ErrorCode.INTERNAL_SERVER_ERROR
           ? 500

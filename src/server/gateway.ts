@@ -22,7 +22,7 @@ import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js'
 import { localLease, type Lease } from '../events/sweep-lease.js';
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { formatError, toGraphQLError } from '../graphql/errors.js';
+import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createLoaders } from '../loaders/loaders.js';
 import { createPages } from '../loaders/pages.js';
@@ -47,6 +47,8 @@ import { createRateLimit, rateLimitedHttpError } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
 import { attachSubscriptions } from './subscriptions.js';
+import { loadTrustedDocuments, registerTrustedDocuments } from './trusted-documents.js';
+import { redisPersistedQueryCache } from './apq-cache.js';
 import { tracingPlugin } from './tracing.js';
 
 export interface GatewayOptions {
@@ -100,6 +102,18 @@ const documentOf = (value: unknown): string | undefined => {
   const query =
     typeof value === 'object' && value !== null ? (value as { query?: unknown }).query : undefined;
   return typeof query === 'string' ? query : undefined;
+};
+
+/** The `operationName` of a GraphQL POST body or GET query string, when there is one. */
+const operationNameOf = (request: { body?: unknown; query?: unknown }): string | undefined => {
+  for (const source of [request.body, request.query]) {
+    const name =
+      typeof source === 'object' && source !== null
+        ? (source as { operationName?: unknown }).operationName
+        : undefined;
+    if (typeof name === 'string' && name.length > 0) return name;
+  }
+  return undefined;
 };
 
 /** How often retention pruning runs. */
@@ -248,8 +262,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   metrics.bind({ cache, log, hub, fanout: subscriptions.fanout, sockets: () => subscriptions.sockets });
 
+  const trusted = loadTrustedDocuments(config.trustedDocumentsDir);
+  registerTrustedDocuments(app, trusted);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    // Automatic persisted queries: in memory, or in Redis so every instance knows a registered hash.
+    persistedQueries:
+      redis && config.redis
+        ? { cache: redisPersistedQueryCache(redis.client, `${config.redis.keyPrefix}apq:`) }
+        : undefined,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: !config.production,
     formatError,
@@ -280,8 +301,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const limited = await rateLimit(principal, request.ip);
       if (limited) throw rateLimitedHttpError(limited);
       // Size and tokens before Apollo parses (context is built first); validation adds the other limits.
-      const tooLarge = checkDocumentSize(documentOf(request.body) ?? documentOf(request.query) ?? '');
+      const document = documentOf(request.body) ?? documentOf(request.query);
+      const tooLarge = checkDocumentSize(document ?? '');
       if (tooLarge) throw toGraphQLError(tooLarge);
+      if (principal.trustedDocumentsOnly && !trusted.allows(document ?? '', operationNameOf(request))) {
+        throw toGraphQLError(
+          new GatewayError(
+            ErrorCode.OPERATION_NOT_ALLOWED,
+            'This API key may run only trusted documents (the operations of sdk/operations): send one of them, or its hash.',
+          ),
+        );
+      }
       return contextFor(principal, request.id, request.log as unknown as Logger, request.headers);
     },
   });
