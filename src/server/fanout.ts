@@ -1,5 +1,6 @@
 // Grouped execution of subscription events: subscribers that sent the same operation with the same
-// variables (cursor aside) under the same scope form a group, and each event is executed once per group.
+// variables (cursor aside) under the same scope form a group, and each event is executed and serialised
+// once per group; each subscriber then only writes the shared text.
 import {
   createSourceEventStream,
   execute,
@@ -16,7 +17,12 @@ export interface FanoutStats {
   executions: number;
   /** Event results served from a group's earlier execution. */
   shared: number;
+  /** Results turned into text (`serialise`): once per group and event, not per subscriber. */
+  serialisations: number;
 }
+
+/** Sends one serialised result to one subscriber; resolves once it is written (or cannot be). */
+export type Writer = (json: string) => Promise<void>;
 
 export interface Fanout {
   /** graphql-ws's `subscribe` hook: a source stream per subscriber, execution shared per group. */
@@ -31,6 +37,20 @@ export interface FanoutOptions {
   eventKey: (payload: unknown) => string | undefined;
   /** Results remembered per process; an entry serves every subscriber of its group. @default 2000 */
   maxEntries?: number;
+  /**
+   * Delivery taken over from the caller: the writer of a subscriber (by its context), which receives the
+   * result serialised once per group and event. Without one the subscriber's stream yields the results.
+   * @default none
+   */
+  writerOf?: (contextValue: unknown) => Writer | undefined;
+  /** The text of a result as `writerOf`'s writers send it. @default JSON.stringify */
+  serialise?: (result: ExecutionResult) => string;
+}
+
+/** A group's result for one event, with its text once the first writer asked for it. */
+interface Entry {
+  result: ExecutionResult;
+  json?: string;
 }
 
 /** Variables that position a subscriber in the stream rather than choose what it sees. */
@@ -53,9 +73,18 @@ function groupKey(args: ExecutionArgs, scope: string): string {
 }
 
 export function createFanout(options: FanoutOptions): Fanout {
-  const stats: FanoutStats = { executions: 0, shared: 0 };
+  const stats: FanoutStats = { executions: 0, shared: 0, serialisations: 0 };
+  const serialise = options.serialise ?? ((result: ExecutionResult) => JSON.stringify(result));
   // Results in flight are shared too: concurrent subscribers of one group wait on one execution.
-  const results = new LRUCache<string, Promise<ExecutionResult>>({ max: options.maxEntries ?? 2000 });
+  const results = new LRUCache<string, Promise<Entry>>({ max: options.maxEntries ?? 2000 });
+
+  const textOf = (entry: Entry): string => {
+    if (entry.json === undefined) {
+      stats.serialisations += 1;
+      entry.json = serialise(entry.result);
+    }
+    return entry.json;
+  };
 
   async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const created = await createSourceEventStream(args);
@@ -63,27 +92,37 @@ export function createFanout(options: FanoutOptions): Fanout {
     const source: AsyncIterable<unknown> & { return?: AsyncIterator<unknown>['return'] } = created;
     const group = groupKey(args, options.scopeOf(args.contextValue));
 
-    const run = (payload: unknown): Promise<ExecutionResult> =>
-      Promise.resolve(execute({ ...args, rootValue: payload }));
+    const writer = options.writerOf?.(args.contextValue);
+    let ended = false;
+
+    const run = async (payload: unknown): Promise<Entry> => ({
+      result: await execute({ ...args, rootValue: payload }),
+    });
+    /** This event's entry for the group: executed by the first subscriber to get here, shared after. */
+    const entryFor = (payload: unknown): Promise<Entry> => {
+      const event = options.eventKey(payload);
+      if (event === undefined) {
+        stats.executions += 1;
+        return run(payload);
+      }
+      const key = `${group}\u0000${event}`;
+      let entry = results.get(key);
+      if (entry) stats.shared += 1;
+      else {
+        stats.executions += 1;
+        entry = run(payload);
+        results.set(key, entry);
+      }
+      return entry;
+    };
 
     async function* results$(): AsyncGenerator<ExecutionResult> {
       try {
         for await (const payload of source) {
-          const event = options.eventKey(payload);
-          if (event === undefined) {
-            stats.executions += 1;
-            yield await run(payload);
-            continue;
-          }
-          const key = `${group}\u0000${event}`;
-          let result = results.get(key);
-          if (result) stats.shared += 1;
-          else {
-            stats.executions += 1;
-            result = run(payload);
-            results.set(key, result);
-          }
-          yield await result;
+          const entry = await entryFor(payload);
+          if (!writer) yield entry.result;
+          // Ended while this event was executed: its frame would follow the caller's `complete`.
+          else if (!ended) await writer(textOf(entry));
         }
       } finally {
         await source.return?.(undefined);
@@ -94,6 +133,7 @@ export function createFanout(options: FanoutOptions): Fanout {
     // only see after the next event: end the source first, so the wait ends now and no listener lingers.
     const originalReturn = iterator.return.bind(iterator);
     iterator.return = async (value) => {
+      ended = true;
       await source.return?.(undefined);
       return originalReturn(value);
     };

@@ -3,6 +3,7 @@
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
 import {
+  type ExecutionResult,
   type GraphQLError,
   parse,
   specifiedRules,
@@ -11,7 +12,7 @@ import {
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
@@ -22,7 +23,7 @@ import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { createFanout, type FanoutStats } from './fanout.js';
+import { createFanout, type FanoutStats, type Writer } from './fanout.js';
 import { checkDocumentSize } from './query-limits.js';
 
 export interface SubscriptionServerOptions {
@@ -92,6 +93,24 @@ function authorizationOf(params: unknown): string | undefined {
 const formatAll = (errors: readonly GraphQLError[]) =>
   errors.map((error) => formatError(error.toJSON(), error));
 
+/** A `next` payload as graphql-ws would send it after `onNext`: errors formatted as on HTTP. */
+const serialiseResult = (result: ExecutionResult): string =>
+  JSON.stringify(result.errors ? { ...result, errors: formatAll(result.errors) } : result);
+
+/**
+ * Writes `next` frames of one subscription around a payload serialised once for its whole group: the
+ * bytes graphql-ws's `emit.next` would send (`{"id","type","payload"}`), resolving once written, as its
+ * ws adapter does, so a stalled socket holds the subscriber back and the hub sees it fall behind.
+ */
+function nextWriter(socket: Extra['socket'], id: string): Writer {
+  const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+  return (json) =>
+    new Promise((resolve, reject) => {
+      if (socket.readyState !== socket.OPEN) return resolve();
+      socket.send(`${head}${json}}`, (error) => (error ? reject(error) : resolve()));
+    });
+}
+
 export interface SubscriptionServer {
   /** Executions run versus served from a group (executions per event = groups, not subscribers). */
   readonly fanout: Readonly<FanoutStats>;
@@ -122,7 +141,12 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     state.expiry.unref();
   }
 
+  // Fan-out subscriptions' `next` frames are written by the fan-out itself (one serialisation per group
+  // and event); graphql-ws still sends everything else: acks, pongs, errors, completes, closes.
+  const writers = new WeakMap<object, Writer>();
   const fanout = createFanout({
+    writerOf: (context) => writers.get(context as object),
+    serialise: serialiseResult,
     scopeOf: (context) => (context as GraphQLContext).principal.id,
     eventKey: (payload) => {
       const { publishedSeq, replayed } = payload as Partial<StoredEvent>;
@@ -171,14 +195,16 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }
       },
       onClose: (ctx) => clearTimeout(stateOf(ctx.extra).expiry),
-      context: (ctx) => {
+      context: (ctx, id) => {
         const { principal } = stateOf(ctx.extra);
         // onConnect ran and succeeded before any subscribe message is accepted.
         if (!principal) throw new Error('subscription context without an authenticated connection');
-        return {
+        const context: GraphQLContext = {
           ...options.context(principal),
           onSlowConsumer: () => closeSlow(ctx.extra),
         };
+        writers.set(context, nextWriter(ctx.extra.socket, id));
+        return context;
       },
       subscribe: (args) => fanout.subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
@@ -199,6 +225,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         if (limited) return [toGraphQLError(limited)];
         return undefined;
       },
+      // Only for results the fan-out does not write itself (queries and mutations over the socket).
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
       onError: (ctx, _id, _payload, errors) => {

@@ -184,10 +184,66 @@ describe('fan-out', () => {
     await Promise.all([...same, resumed].map((s) => s.waitFor(1)));
     const executions = stack.gateway.fanout.executions - before.executions;
     const shared = stack.gateway.fanout.shared - before.shared;
+    const serialisations = stack.gateway.fanout.serialisations - before.serialisations;
     // One group for the 21 billwerkEvents subscribers; the contractChanged one filters the event out.
     expect(executions).toBe(1);
     expect(shared).toBe(20);
+    // Serialised once too: every subscriber got the same text under its own subscription id.
+    expect(serialisations).toBe(1);
+    const received = await Promise.all(
+      [...same, resumed].map(async (s) => JSON.stringify(await s.waitFor(1))),
+    );
+    expect(new Set(received).size).toBe(1);
     for (const s of [...same, resumed, other]) await s.close();
+  });
+
+  it('writes the shared payload as a graphql-ws next frame per subscription id, then completes as usual', async () => {
+    const socket = new WebSocket(stack.graphqlUrl.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const frames: string[] = [];
+    const arrived: (() => void)[] = [];
+    socket.on('message', (data: Buffer) => {
+      frames.push(data.toString());
+      arrived.splice(0).forEach((wake) => wake());
+    });
+    const until = async (check: () => boolean) => {
+      while (!check()) await new Promise<void>((resolve) => arrived.push(resolve));
+    };
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: bearer(stack.adminKey) } }),
+    );
+    await until(() => frames.length === 1);
+    const { hub } = stack.gateway.events;
+    const opened = hub.opened;
+    const query = 'subscription { billwerkEvents(types: ["FrameProbe"]) { event payload } }';
+    for (const id of ['a', 'b "quoted"'])
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+    while (hub.opened < opened + 2) await new Promise((resolve) => setImmediate(resolve));
+    const before = stack.gateway.fanout.serialisations;
+
+    await stack.postWebhook({ Event: 'FrameProbe', N: 7 });
+    await until(() => frames.length === 3);
+    expect(stack.gateway.fanout.serialisations - before).toBe(1);
+    const next = frames.slice(1).map((f) => JSON.parse(f) as { id: string; type: string; payload: unknown });
+    expect(next.map((f) => [f.id, f.type])).toEqual([
+      ['a', 'next'],
+      ['b "quoted"', 'next'],
+    ]);
+    expect(next[0]!.payload).toEqual({
+      data: { billwerkEvents: { event: 'FrameProbe', payload: { Event: 'FrameProbe', N: 7 } } },
+    });
+    expect(next[1]!.payload).toEqual(next[0]!.payload);
+
+    // A completed subscription gets no more frames; the other one still does.
+    const streams = hub.size;
+    socket.send(JSON.stringify({ id: 'a', type: 'complete' }));
+    while (hub.size === streams) await new Promise((resolve) => setImmediate(resolve));
+    await stack.postWebhook({ Event: 'FrameProbe', N: 8 });
+    await until(() => frames.length === 4);
+    expect(JSON.parse(frames[3]!)).toMatchObject({ id: 'b "quoted"', type: 'next' });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.close(1000);
+    await closed;
   });
 });
 
