@@ -3,7 +3,8 @@
 // bytes in the same run; executions per event; memory per idle subscription at 10k. Writes
 // bench/results/subscriptions.json and the "Subscriptions" section of docs/benchmarks.md.
 // `-- --quick` tries every phase small; `-- --cpu-prof` profiles the gateway during the largest fan-out
-// and while 10k subscriptions connect (both write no results); `-- --render` only re-renders the docs.
+// and while 10k subscriptions connect (both write no results); `-- --render` only re-renders the docs;
+// `-- --memory` runs only the gateway's memory figures and prints them (writes no results).
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +40,7 @@ import {
 import { profile, startBaseline, startGateway, type Server } from './subscriptions.servers.js';
 
 const quick = process.argv.includes('--quick');
+const memoryOnly = process.argv.includes('--memory');
 /** How much is measured. `--quick` checks that every phase works, in seconds. */
 const PLAN = quick
   ? { sizes: [100, 300], events: 10, groupSubscribers: 100, groupEvents: 5, idle: 1_000 }
@@ -179,6 +181,11 @@ async function main(): Promise<void> {
   });
   log(`gateway ${gateway.child.url} (pid ${gateway.child.pid}), baseline ${baseline.child.url}`);
   try {
+    if (memoryOnly) {
+      await memoryRun(gateway, PLAN.idle, 1);
+      await memoryRun(gateway, PLAN.idle, PER_SOCKET);
+      return;
+    }
     const latency: SubscriptionsResult['latency'] = [];
     for (const subscribers of PLAN.sizes) {
       const profiled = profileDir !== null && subscribers === PLAN.sizes.at(-1);
