@@ -15,11 +15,14 @@ import { type Logger } from '../logger.js';
 import { type EventLog } from './event-log.js';
 import { type Lease } from './sweep-lease.js';
 import { dedupeKey, parseNotice, type ParsedNotice } from './notice.js';
-import { type EventPipeline } from './pipeline.js';
 
 export interface ReconcilerOptions {
   log: EventLog;
-  pipeline: Pick<EventPipeline, 'submit'>;
+  /**
+   * What happens to an appended event on this instance: the embedded log hands it to the pipeline; with
+   * Redis the lease holder reads it from the shared inbox, so nothing. @default nothing
+   */
+  onStored?: (seq: number, notice: ParsedNotice) => void;
   billwerk: Pick<BillwerkClient, 'contractChanges'>;
   logger: Logger;
   /** Only one instance sweeps at a time. */
@@ -127,7 +130,7 @@ function noticesFor(due: Candidate[]): ParsedNotice[] {
 }
 
 export function createReconciler(options: ReconcilerOptions): Reconciler {
-  const { log, pipeline, billwerk, logger, lease } = options;
+  const { log, onStored, billwerk, logger, lease } = options;
   const now = options.now ?? Date.now;
   const graceMs = options.graceMs ?? 120_000;
   const pageSize = options.pageSize ?? 100;
@@ -176,7 +179,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       });
       if (!result.stored) continue;
       appended += 1;
-      void pipeline.submit(result.seq, notice);
+      onStored?.(result.seq, notice);
     }
     // Written after the appends: a crash in between re-reads those changes, and dedupe drops them.
     const lastId = fresh.reduce((max, c) => (c.id > max ? c.id : max), stored.lastId);

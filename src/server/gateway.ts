@@ -19,7 +19,7 @@ import { type EventLog } from '../events/event-log.js';
 import { createEventSystem } from '../events/event-system.js';
 import { type EventHub, type EventHubOptions } from '../events/hub.js';
 import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
-import { localLease, type Lease } from '../events/sweep-lease.js';
+import { localLease, redisSweepLease, type Lease } from '../events/sweep-lease.js';
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
@@ -166,9 +166,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await events.start();
   const reconciler = createReconciler({
     log,
-    pipeline,
+    onStored: events.onStored,
     billwerk,
-    lease: options.lease ?? localLease,
+    lease:
+      options.lease ??
+      (redis && config.redis ? redisSweepLease(redis.client, `${config.redis.keyPrefix}lease:`) : localLease),
     logger: logger.child({ component: 'reconciliation' }),
     now: options.now,
     graceMs: config.reconcileGraceMs,
