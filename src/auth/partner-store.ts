@@ -1,10 +1,11 @@
 // Customers that partners signed up through the gateway: their scope grows by them. A table in the
-// gateway's SQLite database, mirrored in memory because event fan-out asks on every event.
+// gateway's SQLite database (or Redis with several instances, redis-partner-store.ts), mirrored in memory
+// because event fan-out asks on every event.
 import { type SqliteDatabase } from '../store/database.js';
 
 export interface PartnerStore {
   /** Adds a customer to a partner's scope (idempotent, durable before it returns). */
-  add(partnerId: string, customerId: string): void;
+  add(partnerId: string, customerId: string): Promise<void>;
   has(partnerId: string, customerId: string): boolean;
   /** The customers a partner signed up, oldest first. */
   customersOf(partnerId: string): readonly string[];
@@ -32,9 +33,11 @@ export function createPartnerStore(db: SqliteDatabase): PartnerStore {
   }
   return {
     add(partnerId, customerId) {
-      if (byPartner.get(partnerId)?.has(customerId)) return;
-      insert.run(partnerId, customerId, new Date().toISOString());
-      remember(partnerId, customerId);
+      if (!byPartner.get(partnerId)?.has(customerId)) {
+        insert.run(partnerId, customerId, new Date().toISOString());
+        remember(partnerId, customerId);
+      }
+      return Promise.resolve();
     },
     has: (partnerId, customerId) => byPartner.get(partnerId)?.has(customerId) ?? false,
     customersOf: (partnerId) => [...(byPartner.get(partnerId) ?? [])],

@@ -37,7 +37,7 @@ export interface Access {
   /** Synchronous check for event fan-out. */
   eventVisible(event: StoredEvent): boolean;
   /** A partner's signup: the new customer joins its scope (durably). */
-  recordSignup(customerId: string): void;
+  recordSignup(customerId: string): Promise<void>;
 }
 
 export interface AccessOptions {
@@ -167,8 +167,8 @@ export function createAccess(options: AccessOptions): Access {
       const externalId = externalIdOf(event);
       return prefix !== undefined && externalId !== undefined && externalId.startsWith(prefix);
     },
-    recordSignup(customerId) {
-      if (scope.kind === 'partner') partners.add(scope.partnerId, customerId);
+    async recordSignup(customerId) {
+      if (scope.kind === 'partner') await partners.add(scope.partnerId, customerId);
     },
   };
 }

@@ -168,7 +168,7 @@ export class SignupResolver {
       },
     });
     // Also on a replay: the scope must hold the customer even if the first answer was lost mid-way.
-    ctx.access.recordSignup(value.contract.CustomerId);
+    await ctx.access.recordSignup(value.contract.CustomerId);
     return SignupPayload.from(value, replayed);
   }
 }

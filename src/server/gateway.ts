@@ -11,6 +11,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { createAuthenticator } from '../auth/authenticate.js';
 import { createPartnerStore } from '../auth/partner-store.js';
+import { createRedisPartnerStore } from '../auth/redis-partner-store.js';
 import { type Principal } from '../auth/principal.js';
 import { createAccess } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
@@ -224,7 +225,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     keyPrefix: config.redis ? `${config.redis.keyPrefix}rate` : undefined,
   });
   const rules = queryRules({ introspection: config.introspection, suggestions: config.fieldSuggestions });
-  const partners = createPartnerStore(db);
+  // Partners' signed-up customers: in the gateway's database, or in Redis so every instance knows them.
+  const sharedPartners =
+    redis && config.redis
+      ? createRedisPartnerStore({
+          redis: redis.client,
+          subscriber: redis.blocking('partners'),
+          keyPrefix: config.redis.keyPrefix,
+        })
+      : undefined;
+  sharedPartners?.ready.catch((error: unknown) =>
+    logger.warn({ err: error }, "partners' signed-up customers could not be loaded from Redis"),
+  );
+  const partners = sharedPartners ?? createPartnerStore(db);
   const customerMutations = new Set(config.auth.customerMutations);
 
   /** A fresh context: per-request loaders over the shared reader, and the caller's access. */
@@ -336,6 +349,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await reconciler.close();
       await events.close();
       if (!options.idempotency) await idempotency.close();
+      await sharedPartners?.close();
       await redis?.close();
       db.close();
     },

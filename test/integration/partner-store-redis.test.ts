@@ -1,0 +1,44 @@
+// Partners' signed-up customers through a real redis-server: a customer one instance adds is in the
+// partner's scope on the other at once, and on an instance started later.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { createRedisPartnerStore, type RedisPartnerStore } from '../../src/auth/redis-partner-store.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+
+let server: RedisServer;
+const clients: Redis[] = [];
+const stores: RedisPartnerStore[] = [];
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+  await Promise.all(clients.map((client) => client.quit()));
+  await server.close();
+});
+
+async function instance(): Promise<RedisPartnerStore> {
+  const redis = new Redis(server.url);
+  const subscriber = new Redis(server.url);
+  clients.push(redis, subscriber);
+  const store = createRedisPartnerStore({ redis, subscriber, keyPrefix: 'test:' });
+  stores.push(store);
+  await store.ready;
+  return store;
+}
+
+describe('the partner store in Redis', () => {
+  it('shares a signed-up customer with the other instances, now and after a start', async () => {
+    const [a, b] = [await instance(), await instance()];
+    await a.add('acme', 'cust-1');
+    expect(a.has('acme', 'cust-1')).toBe(true);
+    // The other instance learns it from Redis's message: wait on that, not on a clock.
+    const deadline = Date.now() + 5000;
+    while (!b.has('acme', 'cust-1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(b.has('acme', 'cust-1')).toBe(true);
+    expect(b.has('other', 'cust-1')).toBe(false);
+
+    const later = await instance();
+    expect(later.customersOf('acme')).toEqual(['cust-1']);
+  });
+});
