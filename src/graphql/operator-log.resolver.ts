@@ -94,7 +94,7 @@ export class OperatorLogResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<ReplayWebhookEventsPayload> {
     const events = input.id ? [await this.one(ctx, input.id)] : await this.range(ctx, input);
-    for (const event of events) ctx.events.publish({ ...event, replayed: true });
+    await ctx.replay(events);
     ctx.logger.info({ replayed: events.length, principal: ctx.principalId }, 'events replayed');
     return Object.assign(new ReplayWebhookEventsPayload(), {
       replayed: events.length,

@@ -22,6 +22,7 @@ import { type EventHub, type EventHubOptions } from '../events/hub.js';
 import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
 import { localLease, redisSweepLease, type Lease } from '../events/sweep-lease.js';
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
+import { localReplayer, redisReplayer } from '../events/replay.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
@@ -226,6 +227,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const rules = queryRules({ introspection: config.introspection, suggestions: config.fieldSuggestions });
   // Partners' signed-up customers: in the gateway's database, or in Redis so every instance knows them.
+  const replayer =
+    redis && config.redis
+      ? redisReplayer({
+          redis: redis.client,
+          subscriber: redis.blocking('replay'),
+          hub,
+          logger: logger.child({ component: 'events' }),
+          keyPrefix: config.redis.keyPrefix,
+        })
+      : localReplayer(hub);
   const sharedPartners =
     redis && config.redis
       ? createRedisPartnerStore({
@@ -254,6 +265,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       pages,
       events: hub,
       eventLog: log,
+      replay: (events) => replayer.replay(events),
       requestId,
       logger: requestLogger,
       access: createAccess({ principal, partners, loaders, pages, customerMutations }),
@@ -350,6 +362,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await events.close();
       if (!options.idempotency) await idempotency.close();
       await sharedPartners?.close();
+      await replayer.close();
       await redis?.close();
       db.close();
     },

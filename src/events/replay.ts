@@ -1,0 +1,73 @@
+// Replays: stored events an operator sends to live subscribers again, flagged `replayed`. One instance
+// hands them to its own hub; with Redis every instance gets them through a message, so a subscriber sees a
+// replay whichever instance it is connected to.
+import { type Redis } from 'ioredis';
+import { type Logger } from '../logger.js';
+import { type StoredEvent } from './event-log.js';
+import { type EventHub } from './hub.js';
+
+export interface Replayer {
+  /** Sends these events to every matching subscriber again (flagged `replayed`). */
+  replay(events: readonly StoredEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const flagged = (event: StoredEvent): StoredEvent => ({ ...event, replayed: true });
+
+export function localReplayer(hub: EventHub): Replayer {
+  return {
+    replay(events) {
+      for (const event of events) hub.publish(flagged(event));
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+export interface RedisReplayerOptions {
+  redis: Redis;
+  /** A connection of its own for the subscription. */
+  subscriber: Redis;
+  hub: EventHub;
+  logger: Logger;
+  /** @default 'bgg:' */
+  keyPrefix?: string;
+}
+
+/** Dates travel as ISO strings in the message; everything else of a stored event is JSON already. */
+function revive(raw: StoredEvent): StoredEvent {
+  return {
+    ...raw,
+    receivedAt: new Date(raw.receivedAt),
+    publishedAt: raw.publishedAt === undefined ? undefined : new Date(raw.publishedAt),
+  };
+}
+
+export function redisReplayer(options: RedisReplayerOptions): Replayer {
+  const { redis, subscriber, hub, logger } = options;
+  const channel = `${options.keyPrefix ?? 'bgg:'}replay`;
+  const onMessage = (from: string, message: string) => {
+    if (from !== channel) return;
+    try {
+      const events = JSON.parse(message) as StoredEvent[];
+      for (const event of events) hub.publish(flagged(revive(event)));
+    } catch (error) {
+      logger.warn({ err: error }, 'a replay message could not be read');
+    }
+  };
+  subscriber.on('message', onMessage);
+  const subscribed = subscriber.subscribe(channel).catch((error: unknown) => {
+    logger.warn({ err: error }, 'replays from other instances will not arrive here');
+  });
+  return {
+    async replay(events) {
+      await subscribed;
+      // Every instance, this one included, gets the message and publishes to its own subscribers.
+      await redis.publish(channel, JSON.stringify(events));
+    },
+    async close() {
+      subscriber.off('message', onMessage);
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+    },
+  };
+}
