@@ -58,39 +58,98 @@ export interface Loaders {
    * customer (with its contract list) from this request's loaders and from the shared cache.
    */
   forget(kind: 'Contract' | 'Customer', id: string): void;
+  /** Empties this request's per-request caches (the shared cache is left alone). */
+  clearAll(): void;
 }
 
 /** Key of the cancellation preview loader: the contract and the moment of cancellation (empty = now). */
 export const cancellationKey = (contractId: string, at: string | undefined) => `${contractId}@${at ?? ''}`;
 
-export function createLoaders(reader: BillwerkReader): Loaders {
-  const { client, cache } = reader;
-  const loaders: Loaders = {
-    catalogue: (list) => reader.catalogueList(list),
-    customer: perKey((id) => reader.customer(id)),
-    contract: perKey((id) => reader.contract(id)),
-    invoice: perKey((id) => reader.invoice(id)),
-    contractChange: perKey((id) => reader.contractChange(id)),
-    planGroup: perKey((id) => reader.catalogueItem('planGroups', id)),
-    plan: perKey((id) => reader.catalogueItem('plans', id)),
-    planVariant: perKey((id) => reader.catalogueItem('planVariants', id)),
-    component: perKey((id) => reader.catalogueItem('components', id)),
-    discount: perKey((id) => reader.catalogueItem('discounts', id)),
-    coupon: perKey((id) => reader.catalogueItem('coupons', id)),
-    contractsOfCustomer: perKey(async (customerId) => {
+/**
+ * Each DataLoader is created on first use: a request or subscription asks for a few entity kinds, and a
+ * subscription holds its context for as long as it is open, so unused loaders would be memory per socket.
+ */
+class RequestLoaders implements Loaders {
+  readonly #reader: BillwerkReader;
+  #customer?: DataLoader<string, Customer | null>;
+  #contract?: DataLoader<string, Contract | null>;
+  #invoice?: DataLoader<string, Invoice | null>;
+  #contractChange?: DataLoader<string, ContractChange | null>;
+  #planGroup?: DataLoader<string, PlanGroup | null>;
+  #plan?: DataLoader<string, Plan | null>;
+  #planVariant?: DataLoader<string, PlanVariant | null>;
+  #component?: DataLoader<string, Component | null>;
+  #discount?: DataLoader<string, Discount | null>;
+  #coupon?: DataLoader<string, Coupon | null>;
+  #contractsOfCustomer?: DataLoader<string, Contract[]>;
+  #componentSubscriptionsOfContract?: DataLoader<string, ComponentSubscription[]>;
+  #discountSubscriptionsOfContract?: DataLoader<string, DiscountSubscription[]>;
+  #changesOfContract?: DataLoader<string, ContractChange[]>;
+  #usageOfContract?: DataLoader<string, MeteredUsage[]>;
+  #cancellationPreview?: DataLoader<string, CancellationPreview>;
+
+  constructor(reader: BillwerkReader) {
+    this.#reader = reader;
+  }
+
+  catalogue<K extends keyof Catalogue>(list: K): Promise<Catalogue[K]> {
+    return this.#reader.catalogueList(list);
+  }
+  get customer() {
+    return (this.#customer ??= perKey((id) => this.#reader.customer(id)));
+  }
+  get contract() {
+    return (this.#contract ??= perKey((id) => this.#reader.contract(id)));
+  }
+  get invoice() {
+    return (this.#invoice ??= perKey((id) => this.#reader.invoice(id)));
+  }
+  get contractChange() {
+    return (this.#contractChange ??= perKey((id) => this.#reader.contractChange(id)));
+  }
+  get planGroup() {
+    return (this.#planGroup ??= perKey((id) => this.#reader.catalogueItem('planGroups', id)));
+  }
+  get plan() {
+    return (this.#plan ??= perKey((id) => this.#reader.catalogueItem('plans', id)));
+  }
+  get planVariant() {
+    return (this.#planVariant ??= perKey((id) => this.#reader.catalogueItem('planVariants', id)));
+  }
+  get component() {
+    return (this.#component ??= perKey((id) => this.#reader.catalogueItem('components', id)));
+  }
+  get discount() {
+    return (this.#discount ??= perKey((id) => this.#reader.catalogueItem('discounts', id)));
+  }
+  get coupon() {
+    return (this.#coupon ??= perKey((id) => this.#reader.catalogueItem('coupons', id)));
+  }
+  get contractsOfCustomer() {
+    const { client, cache } = this.#reader;
+    return (this.#contractsOfCustomer ??= perKey(async (customerId) => {
       const contracts = await cache.shareInFlight(`contractsOfCustomer:${customerId}`, () =>
         client.customers.contracts(customerId),
       );
-      for (const contract of contracts) primeContract(contract);
+      for (const contract of contracts) this.#primeContract(contract);
       return contracts;
-    }),
-    componentSubscriptionsOfContract: perKey((id) =>
+    }));
+  }
+  get componentSubscriptionsOfContract() {
+    const { client, cache } = this.#reader;
+    return (this.#componentSubscriptionsOfContract ??= perKey((id) =>
       cache.shareInFlight(`componentSubscriptions:${id}`, () => client.contracts.componentSubscriptions(id)),
-    ),
-    discountSubscriptionsOfContract: perKey((id) =>
+    ));
+  }
+  get discountSubscriptionsOfContract() {
+    const { client, cache } = this.#reader;
+    return (this.#discountSubscriptionsOfContract ??= perKey((id) =>
       cache.shareInFlight(`discountSubscriptions:${id}`, () => client.contracts.discountSubscriptions(id)),
-    ),
-    changesOfContract: perKey((id) =>
+    ));
+  }
+  get changesOfContract() {
+    const { client, cache } = this.#reader;
+    return (this.#changesOfContract ??= perKey((id) =>
       cache.shareInFlight(`changes:${id}`, async () => {
         const changes: ContractChange[] = [];
         for await (const page of client.paginate<ContractChange>('/contractChanges', { contractId: id })) {
@@ -98,40 +157,73 @@ export function createLoaders(reader: BillwerkReader): Loaders {
         }
         return changes;
       }),
-    ),
-    usageOfContract: perKey((id) => cache.shareInFlight(`usage:${id}`, () => client.contracts.usage(id))),
-    cancellationPreview: perKey((key) => {
+    ));
+  }
+  get usageOfContract() {
+    const { client, cache } = this.#reader;
+    return (this.#usageOfContract ??= perKey((id) =>
+      cache.shareInFlight(`usage:${id}`, () => client.contracts.usage(id)),
+    ));
+  }
+  get cancellationPreview() {
+    const { client, cache } = this.#reader;
+    return (this.#cancellationPreview ??= perKey((key) => {
       const [contractId = '', at = ''] = key.split('@');
       return cache.shareInFlight(`cancellationPreview:${key}`, () =>
         client.contracts.cancellationPreview(contractId, at || undefined),
       );
-    }),
-    forget: (kind, id) => forget(kind, id),
-  };
+    }));
+  }
 
-  function forget(kind: 'Contract' | 'Customer', id: string): void {
+  forget(kind: 'Contract' | 'Customer', id: string): void {
+    // Only loaders already created can hold the entity.
     if (kind === 'Customer') {
-      loaders.customer.clear(id);
-      loaders.contractsOfCustomer.clear(id);
+      this.#customer?.clear(id);
+      this.#contractsOfCustomer?.clear(id);
     } else {
-      loaders.contract.clear(id);
-      loaders.componentSubscriptionsOfContract.clear(id);
-      loaders.discountSubscriptionsOfContract.clear(id);
-      loaders.changesOfContract.clear(id);
-      loaders.usageOfContract.clear(id);
+      this.#contract?.clear(id);
+      this.#componentSubscriptionsOfContract?.clear(id);
+      this.#discountSubscriptionsOfContract?.clear(id);
+      this.#changesOfContract?.clear(id);
+      this.#usageOfContract?.clear(id);
       // Keyed by contract and moment; few per request, so dropping all is simpler than matching keys.
-      loaders.cancellationPreview.clearAll();
+      this.#cancellationPreview?.clearAll();
     }
-    cache.invalidate(kind, id);
+    this.#reader.cache.invalidate(kind, id);
+  }
+
+  clearAll(): void {
+    for (const loader of [
+      this.#customer,
+      this.#contract,
+      this.#invoice,
+      this.#contractChange,
+      this.#planGroup,
+      this.#plan,
+      this.#planVariant,
+      this.#component,
+      this.#discount,
+      this.#coupon,
+      this.#contractsOfCustomer,
+      this.#componentSubscriptionsOfContract,
+      this.#discountSubscriptionsOfContract,
+      this.#changesOfContract,
+      this.#usageOfContract,
+      this.#cancellationPreview,
+    ]) {
+      loader?.clearAll();
+    }
   }
 
   /** A contract read as part of a list is as fresh as one read by id: later lookups need no call. */
-  function primeContract(contract: Contract): void {
-    loaders.contract.prime(contract.Id, contract);
-    cache.prime('Contract', contract.Id, contract);
+  #primeContract(contract: Contract): void {
+    this.contract.prime(contract.Id, contract);
+    this.#reader.cache.prime('Contract', contract.Id, contract);
   }
+}
 
-  return loaders;
+export function createLoaders(reader: BillwerkReader): Loaders {
+  return new RequestLoaders(reader);
 }
 
 /** Lets list resolvers hand the entities they read to the per-request and shared caches. */
@@ -152,7 +244,5 @@ export function primeAll<T extends { Id: string }>(
  * each event makes each event's relations as fresh as a new request's.
  */
 export function clearLoaders(loaders: Loaders): void {
-  for (const value of Object.values(loaders)) {
-    if (value instanceof DataLoader) value.clearAll();
-  }
+  loaders.clearAll();
 }

@@ -13,35 +13,50 @@ export interface Pages {
   invoices(filter: { customerId?: string; contractId?: string }): PageSource<Invoice>;
 }
 
-export function createPages(reader: BillwerkReader, loaders: Loaders): Pages {
-  const { client, cache } = reader;
+/** Prototype methods rather than closures: a subscription's context holds its pages while it is open. */
+class ReaderPages implements Pages {
+  constructor(
+    private readonly reader: BillwerkReader,
+    private readonly loaders: Loaders,
+  ) {}
+
+  customers({ search }: { search?: string }): PageSource<Customer> {
+    return this.shared<Customer>('/customers', { search }, (items) =>
+      primeAll(this.loaders.customer, this.reader, 'Customer', items),
+    );
+  }
+  contracts(): PageSource<Contract> {
+    return this.shared<Contract>('/contracts', {}, (items) =>
+      primeAll(this.loaders.contract, this.reader, 'Contract', items),
+    );
+  }
+  contractsOfCustomer(customerId: string): PageSource<Contract> {
+    return this.shared<Contract>(`/customers/${encodeURIComponent(customerId)}/contracts`, {}, (items) =>
+      primeAll(this.loaders.contract, this.reader, 'Contract', items),
+    );
+  }
+  invoices({ customerId, contractId }: { customerId?: string; contractId?: string }): PageSource<Invoice> {
+    return this.shared<Invoice>('/invoices', { customerId, contractId }, (items) =>
+      primeAll(this.loaders.invoice, this.reader, 'Invoice', items),
+    );
+  }
+
   /** Identical page reads in flight across requests share one call. */
-  const shared =
-    <D extends { Id: string }>(
-      path: string,
-      query: Record<string, string | undefined>,
-      prime: (items: D[]) => void,
-    ): PageSource<D> =>
-    async (take, from) => {
+  private shared<D extends { Id: string }>(
+    path: string,
+    query: Record<string, string | undefined>,
+    prime: (items: D[]) => void,
+  ): PageSource<D> {
+    const { client, cache } = this.reader;
+    return async (take, from) => {
       const key = `page:${path}?${new URLSearchParams(Object.entries({ ...query, take: String(take), from }).filter((e): e is [string, string] => e[1] !== undefined)).toString()}`;
       const items = await cache.shareInFlight(key, () => client.listPage<D>(path, query, { take, from }));
       prime(items);
       return items;
     };
-  return {
-    customers: ({ search }) =>
-      shared<Customer>('/customers', { search }, (items) =>
-        primeAll(loaders.customer, reader, 'Customer', items),
-      ),
-    contracts: () =>
-      shared<Contract>('/contracts', {}, (items) => primeAll(loaders.contract, reader, 'Contract', items)),
-    contractsOfCustomer: (customerId) =>
-      shared<Contract>(`/customers/${encodeURIComponent(customerId)}/contracts`, {}, (items) =>
-        primeAll(loaders.contract, reader, 'Contract', items),
-      ),
-    invoices: ({ customerId, contractId }) =>
-      shared<Invoice>('/invoices', { customerId, contractId }, (items) =>
-        primeAll(loaders.invoice, reader, 'Invoice', items),
-      ),
-  };
+  }
+}
+
+export function createPages(reader: BillwerkReader, loaders: Loaders): Pages {
+  return new ReaderPages(reader, loaders);
 }

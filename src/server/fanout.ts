@@ -60,6 +60,17 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** Documents are shared by the parse cache; their printed form is kept with them, not per subscriber. */
+const printed = new WeakMap<object, string>();
+function printOnce(node: OperationDefinitionNode | ExecutionArgs['document']): string {
+  let text = printed.get(node);
+  if (text === undefined) {
+    text = print(node);
+    printed.set(node, text);
+  }
+  return text;
+}
+
 function groupKey(args: ExecutionArgs, scope: string): string {
   const operation = args.document.definitions.find(
     (d): d is OperationDefinitionNode =>
@@ -69,7 +80,40 @@ function groupKey(args: ExecutionArgs, scope: string): string {
   const variables = Object.entries(args.variableValues ?? {})
     .filter(([name]) => !POSITION_VARIABLES.has(name))
     .sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify([scope, operation ? print(operation) : print(args.document), variables]);
+  return JSON.stringify([scope, printOnce(operation ?? args.document), variables]);
+}
+
+/** One subscription of a group, as the fan-out keeps it while it is open. */
+interface Subscriber {
+  readonly args: ExecutionArgs;
+  readonly source: AsyncIterable<unknown> & { return?: AsyncIterator<unknown>['return'] };
+  readonly group: string;
+  /** Set when delivery was taken over (FanoutOptions.writerOf). */
+  readonly writer: Writer | undefined;
+  ended: boolean;
+}
+
+/**
+ * A subscriber's results: yielded, or written through its writer. At module level rather than per
+ * subscription: a generator function declared inside another gives each of its calls a new prototype
+ * and object shape, memory that thousands of idle subscriptions would each hold.
+ */
+async function* follow(
+  subscriber: Subscriber,
+  entryFor: (subscriber: Subscriber, payload: unknown) => Promise<Entry>,
+  textOf: (entry: Entry) => string,
+): AsyncGenerator<ExecutionResult> {
+  const { source, writer } = subscriber;
+  try {
+    for await (const payload of source) {
+      const entry = await entryFor(subscriber, payload);
+      if (!writer) yield entry.result;
+      // Ended while this event was executed: its frame would follow the caller's `complete`.
+      else if (!subscriber.ended) await writer(textOf(entry));
+    }
+  } finally {
+    await source.return?.(undefined);
+  }
 }
 
 export function createFanout(options: FanoutOptions): Fanout {
@@ -77,6 +121,14 @@ export function createFanout(options: FanoutOptions): Fanout {
   const serialise = options.serialise ?? ((result: ExecutionResult) => JSON.stringify(result));
   // Results in flight are shared too: concurrent subscribers of one group wait on one execution.
   const results = new LRUCache<string, Promise<Entry>>({ max: options.maxEntries ?? 2000 });
+  // Each subscriber keeps its group's key while it is open: one copy per group rather than per subscriber.
+  const groups = new LRUCache<string, string>({ max: 1000 });
+  const intern = (key: string): string => {
+    const known = groups.get(key);
+    if (known !== undefined) return known;
+    groups.set(key, key);
+    return key;
+  };
 
   const textOf = (entry: Entry): string => {
     if (entry.json === undefined) {
@@ -86,55 +138,44 @@ export function createFanout(options: FanoutOptions): Fanout {
     return entry.json;
   };
 
+  /** This event's entry for the subscriber's group: executed by the first to get here, shared after. */
+  function entryFor(subscriber: Subscriber, payload: unknown): Promise<Entry> {
+    const run = async (): Promise<Entry> => ({
+      result: await execute({ ...subscriber.args, rootValue: payload }),
+    });
+    const event = options.eventKey(payload);
+    if (event === undefined) {
+      stats.executions += 1;
+      return run();
+    }
+    const key = `${subscriber.group}\u0000${event}`;
+    let entry = results.get(key);
+    if (entry) stats.shared += 1;
+    else {
+      stats.executions += 1;
+      entry = run();
+      results.set(key, entry);
+    }
+    return entry;
+  }
+
   async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const created = await createSourceEventStream(args);
     if (!isAsyncIterable(created)) return created;
-    const source: AsyncIterable<unknown> & { return?: AsyncIterator<unknown>['return'] } = created;
-    const group = groupKey(args, options.scopeOf(args.contextValue));
-
-    const writer = options.writerOf?.(args.contextValue);
-    let ended = false;
-
-    const run = async (payload: unknown): Promise<Entry> => ({
-      result: await execute({ ...args, rootValue: payload }),
-    });
-    /** This event's entry for the group: executed by the first subscriber to get here, shared after. */
-    const entryFor = (payload: unknown): Promise<Entry> => {
-      const event = options.eventKey(payload);
-      if (event === undefined) {
-        stats.executions += 1;
-        return run(payload);
-      }
-      const key = `${group}\u0000${event}`;
-      let entry = results.get(key);
-      if (entry) stats.shared += 1;
-      else {
-        stats.executions += 1;
-        entry = run(payload);
-        results.set(key, entry);
-      }
-      return entry;
+    const subscriber: Subscriber = {
+      args,
+      source: created,
+      group: intern(groupKey(args, options.scopeOf(args.contextValue))),
+      writer: options.writerOf?.(args.contextValue),
+      ended: false,
     };
-
-    async function* results$(): AsyncGenerator<ExecutionResult> {
-      try {
-        for await (const payload of source) {
-          const entry = await entryFor(payload);
-          if (!writer) yield entry.result;
-          // Ended while this event was executed: its frame would follow the caller's `complete`.
-          else if (!ended) await writer(textOf(entry));
-        }
-      } finally {
-        await source.return?.(undefined);
-      }
-    }
-    const iterator = results$();
+    const iterator = follow(subscriber, entryFor, textOf);
     // graphql-ws ends a subscription with return(), which a generator parked on `source.next()` would
     // only see after the next event: end the source first, so the wait ends now and no listener lingers.
     const originalReturn = iterator.return.bind(iterator);
     iterator.return = async (value) => {
-      ended = true;
-      await source.return?.(undefined);
+      subscriber.ended = true;
+      await subscriber.source.return?.(undefined);
       return originalReturn(value);
     };
     return iterator;
