@@ -228,6 +228,7 @@ export async function measure(sides: Side[], events: number): Promise<Delivery[]
     clientCpuMs: 0,
     executions: [] as number[],
     shared: [] as number[],
+    serialisations: [] as number[],
   }));
   for (let turn = 0; turn < TURNS; turn += 1) {
     const order = sides.map((_, i) => i);
@@ -243,6 +244,7 @@ export async function measure(sides: Side[], events: number): Promise<Delivery[]
         if (now && counters) {
           total.executions.push(now.executions - counters.executions);
           total.shared.push(now.shared - counters.shared);
+          total.serialisations.push(now.serialisations - counters.serialisations);
         }
         counters = now;
       };
@@ -276,6 +278,7 @@ export async function measure(sides: Side[], events: number): Promise<Delivery[]
         frameBytes: merged.frame === null ? 0 : Buffer.byteLength(merged.frame),
         executionsPerEvent: spread(total.executions),
         sharedPerEvent: spread(total.shared),
+        serialisationsPerEvent: spread(total.serialisations),
       };
       const { p50Ms, p99Ms } = delivery.latency;
       log(

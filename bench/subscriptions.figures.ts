@@ -70,6 +70,17 @@ export function figuresOf(r: SubscriptionsResult): Figure[] {
         largest.gateway.executionsPerEvent?.min === 1 && largest.gateway.executionsPerEvent.max === 1,
       ),
     });
+    const serialised = largest.gateway.serialisationsPerEvent;
+    if (serialised) {
+      rows.push({
+        figure: `serialisations per event, 1 operation, ${count(largest.subscribers)} subscribers`,
+        gateway: executions(serialised),
+        baseline: '—',
+        ratio: '—',
+        target: '1 (one group)',
+        met: yesNo(serialised.min === 1 && serialised.max === 1),
+      });
+    }
   }
   rows.push({
     figure: `executions per event, 2 operations, ${count(r.groups.subscribers)} subscribers`,

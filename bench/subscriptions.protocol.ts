@@ -37,8 +37,15 @@ export const gatewayConfigSchema = z.object({
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-/** The gateway's `fanout` stats: executions run, and results served to a group from one of them. */
-export const fanoutCountersSchema = z.object({ executions: z.number(), shared: z.number() });
+/**
+ * The gateway's `fanout` stats: executions run, results served to a group from one of them, and results
+ * serialised (once per group and event).
+ */
+export const fanoutCountersSchema = z.object({
+  executions: z.number(),
+  shared: z.number(),
+  serialisations: z.number(),
+});
 export type FanoutCounters = z.infer<typeof fanoutCountersSchema>;
 
 export const gatewayStatsSchema = z.object({

@@ -67,6 +67,14 @@ function baselineVerdict(r: SubscriptionsResult): string {
   );
 }
 
+/** The serialisations per event the run counted, where it counted them. */
+function serialisedNote(d: Delivery): string {
+  const spread = d.serialisationsPerEvent;
+  if (!spread) return 'not counted in this run';
+  const n = spread.min === spread.max ? `${spread.min}` : `${spread.min}–${spread.max}`;
+  return `${n} serialisation${n === '1' ? '' : 's'} per event for ${count(d.subscribers)} subscribers`;
+}
+
 /** How much of a subscription's memory is its socket and how much the subscription itself. */
 function memoryVerdict(r: SubscriptionsResult): string {
   const { gateway: g, multiplexed: x, baseline: b } = r.memory;
@@ -209,9 +217,9 @@ ${memoryVerdict(r)}
 - **Per-subscriber work in the gateway.** At ${count(largest.subscribers)} subscribers the gateway process
   spends ${g.serverCpuMsPerEvent} ms CPU per event (${perSubscriberUs(g)} µs per subscriber) against
   ${largest.baseline.serverCpuMsPerEvent} ms for plain ws (${perSubscriberUs(largest.baseline)} µs). The
-  execution is shared, but each subscriber still has its own event stream in the hub, its own
-  async-generator steps through \`fanout.ts\` and graphql-ws, its own \`JSON.stringify\` of the whole result
-  (the frame carries the subscription id) and its own write. One publish wakes every stream, and each
+  execution and its serialisation are shared (${serialisedNote(largest.gateway)}), but each subscriber still
+  has its own event stream in the hub, its own async-generator steps through \`fanout.ts\`, its own frame (the
+  shared text spliced after its subscription id) and its own write. One publish wakes every stream, and each
   step of each stream is a microtask queued behind the same step of all the others, so the first frame
   leaves only once every subscriber has come up to its send: the first receipt grows with the subscribers
   (${firstReceipts(r, 'gateway')}), where plain ws sends the first frame at once

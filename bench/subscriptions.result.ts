@@ -40,6 +40,11 @@ const deliverySchema = z.object({
   /** Gateway only: executions and shared results per event, each event's count taken alone. */
   executionsPerEvent: z.object({ min: z.number(), max: z.number(), mean: z.number() }).nullable(),
   sharedPerEvent: z.object({ min: z.number(), max: z.number(), mean: z.number() }).nullable(),
+  /** Absent from results written before the fan-out counted serialisations. */
+  serialisationsPerEvent: z
+    .object({ min: z.number(), max: z.number(), mean: z.number() })
+    .nullable()
+    .optional(),
 });
 export type Delivery = z.infer<typeof deliverySchema>;
 
