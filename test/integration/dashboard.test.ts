@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { TerminateContractDocument } from '../../sdk/client.js';
+import { apiKey } from '../helpers/auth.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -22,6 +23,11 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** A key with the readonly role: it may read contracts but not the operator event log. */
+const READONLY_KEY = 'dashboard-readonly-key-0123456789abcdef';
+/** A contract whose reads fail while a fault is injected: its enrichment gives up. */
+const BROKEN = '65f000000000000000000abc';
 
 /** How soon a change must show in the feed after it was triggered. */
 const LIVE_WITHIN_MS = 1000;
@@ -149,6 +155,78 @@ describe('the dashboard', () => {
     await expect(page.locator('#terminate').isDisabled()).resolves.toBe(true);
   });
 
+  it('lists the flow’s events in the event log with their delivery state and source', async () => {
+    await expect(page.locator('#event-log').isVisible()).resolves.toBe(true);
+    const created = page.locator('#log tr[data-event="ContractCreated"]').first();
+    await created.waitFor();
+    await expect(created.getAttribute('data-state')).resolves.toBe('PUBLISHED');
+    await expect(created.locator('.source').textContent()).resolves.toBe('webhook');
+    await expect(created.locator('.attempts').textContent()).resolves.toBe('0');
+    await expect(created.locator('.contract').textContent()).resolves.toMatch(/^New Customer /);
+    // Newest first: the termination the flows ended with comes before the signup.
+    const events = await page
+      .locator('#log-rows tr')
+      .evaluateAll((rows: { getAttribute(name: string): string | null }[]) =>
+        rows.map((row) => row.getAttribute('data-event')),
+      );
+    expect(events).toContain('ContractCancelled');
+    expect(events.indexOf('ContractCancelled')).toBeLessThan(events.indexOf('ContractCreated'));
+  });
+
+  it('replays a published event from the log, and the feed shows it marked replayed', async () => {
+    const created = page.locator('#log tr[data-event="ContractCreated"]').first();
+    const contractId = await created.getAttribute('data-contract-id');
+    expect(await page.locator('#feed li[data-replayed="true"]').count()).toBe(0);
+    await created.locator('button.replay').click();
+    const replayed = page.locator(
+      `#feed li[data-replayed="true"][data-event="ContractCreated"][data-contract-id="${contractId}"]`,
+    );
+    await replayed.waitFor();
+    await expect(replayed.locator('.mark[data-mark="replayed"]').textContent()).resolves.toBe('replayed');
+    await page.locator('#log-status', { hasText: 'Replayed ContractCreated' }).waitFor();
+    // The original delivery is not marked.
+    const original = page.locator(
+      `#feed li[data-replayed="false"][data-event="ContractCreated"][data-contract-id="${contractId}"]`,
+    );
+    expect(await original.count()).toBe(1);
+  });
+
+  it('shows a failed enrichment in the log with its attempts and last error', async () => {
+    stack.emulator.faults.inject({
+      method: 'GET',
+      path: new RegExp(`/contracts/${BROKEN}$`, 'i'),
+      status: 500,
+    });
+    try {
+      expect(await stack.postWebhook({ Event: 'ContractChanged', ContractId: BROKEN })).toBe(202);
+      const failed = page.locator(`#log tr[data-state="FAILED"][data-contract-id="${BROKEN}"]`);
+      await failed.waitFor();
+      await expect(failed.locator('.state').textContent()).resolves.toBe('failed');
+      await expect(failed.locator('.last-error').textContent()).resolves.toMatch(/500|unavailable|server/i);
+      expect(Number(await failed.locator('.attempts').textContent())).toBeGreaterThan(1);
+    } finally {
+      stack.emulator.faults.clear();
+    }
+  });
+
+  it('filters the log to the selected contract', async () => {
+    const selected = await page
+      .locator('#contracts button[aria-current="true"]')
+      .getAttribute('data-contract-id');
+    await page.locator(`#log tr[data-contract-id="${BROKEN}"]`).waitFor();
+    await page.locator('#log-only-selected').check();
+    await page.locator(`#log tr[data-contract-id="${BROKEN}"]`).waitFor({ state: 'detached' });
+    const contracts = await page
+      .locator('#log-rows tr[data-id]')
+      .evaluateAll((rows: { getAttribute(name: string): string | null }[]) =>
+        rows.map((row) => row.getAttribute('data-contract-id')),
+      );
+    expect(contracts.length).toBeGreaterThan(0);
+    expect(new Set(contracts)).toEqual(new Set([selected]));
+    await page.locator('#log-only-selected').uncheck();
+    await page.locator(`#log tr[data-contract-id="${BROKEN}"]`).waitFor();
+  });
+
   it('runs under the gateway’s Content-Security-Policy without errors', () => {
     expect(problems).toEqual([]);
   });
@@ -167,16 +245,33 @@ describe('the dashboard without a valid key', () => {
 });
 
 describe('the dashboard against billwerk itself', () => {
-  it('shows data but offers no flow buttons', async () => {
+  it('shows data but offers no flow buttons, and the event log to admin keys only', async () => {
     // The same page, served by a gateway that says it is not running the emulator.
-    const real = await startStack({ dashboard: { emulator: false, assetsDir } });
+    const real = await startStack({
+      dashboard: { emulator: false, assetsDir },
+      env: { API_KEYS: JSON.stringify([apiKey(READONLY_KEY, { id: 'viewer', role: 'readonly' })]) },
+    });
     try {
       const page = await openDashboard(real.adminKey, real);
       await page.locator('#detail h2').waitFor();
       await expect(page.locator('#mode').textContent()).resolves.toBe('billwerk');
       expect(await page.locator('#contracts li').count()).toBeGreaterThan(0);
       expect(await page.locator('#flows').isVisible()).toBe(false);
+      await page.locator('#event-log').waitFor();
       await page.close();
+
+      const viewer = await browser.newPage();
+      const logAnswered = viewer.waitForResponse((response) =>
+        Boolean(response.request().postData()?.includes('webhookEvents')),
+      );
+      await viewer.goto(`${real.gateway.url}/#key=${encodeURIComponent(READONLY_KEY)}`);
+      await viewer.locator('#detail h2').waitFor();
+      expect(await viewer.locator('#contracts li').count()).toBeGreaterThan(0);
+      await logAnswered;
+      // The gateway refused the log (FORBIDDEN): the page goes on without the panel.
+      await viewer.locator('#socket[data-state="connected"]').waitFor();
+      expect(await viewer.locator('#event-log').isVisible()).toBe(false);
+      await viewer.close();
     } finally {
       await real.close();
     }

@@ -26,6 +26,13 @@ export const day = (iso: string | null | undefined): string => (iso ? iso.slice(
 
 export const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hour12: false });
 
+/** The local time of day, with the date in front unless it is today. */
+export const stamp = (iso: string): string => {
+  const at = new Date(iso);
+  if (at.toDateString() === new Date().toDateString()) return time(iso);
+  return `${at.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time(iso)}`;
+};
+
 export const money = (value: { amount: number; currency: string } | null | undefined): string =>
   value
     ? new Intl.NumberFormat(undefined, { style: 'currency', currency: value.currency }).format(value.amount)

@@ -15,6 +15,7 @@ import {
   type DashboardEventsSubscription,
 } from '../../sdk/generated/graphql.js';
 import { byId, day, el, money, statusBadge, time } from './dom.js';
+import { createEventLog } from './event-log.js';
 import { connectGateway, GatewayError, type Gateway } from './gateway.js';
 
 type ContractRow = ContractsQuery['contracts']['edges'][number]['node'];
@@ -181,9 +182,18 @@ function addToFeed(event: LiveEvent): void {
       'data-event': event.event,
       'data-contract-id': event.contractId ?? '',
       'data-selected': String(event.contractId !== null && event.contractId === state.selected),
+      'data-source': event.source,
+      'data-replayed': String(event.replayed),
     },
     el('span', { class: 'when' }, time(event.receivedAt)),
-    el('div', { class: 'event' }, event.changeType ? `${event.event} · ${event.changeType}` : event.event),
+    el(
+      'div',
+      { class: 'event' },
+      event.changeType ? `${event.event} · ${event.changeType}` : event.event,
+      // An operator sent it again (replayWebhookEvents), or reconciliation found it after its webhook was lost.
+      event.replayed && el('span', { class: 'mark', 'data-mark': 'replayed' }, 'replayed'),
+      event.source === 'RECONCILED' && el('span', { class: 'mark', 'data-mark': 'reconciled' }, 'reconciled'),
+    ),
     el(
       'div',
       { class: 'what' },
@@ -231,10 +241,15 @@ async function main(): Promise<void> {
     },
   });
 
+  const eventLog = createEventLog(gateway, {
+    selected: () => state.selected,
+    contractLabel: (id) => state.contracts.find((c) => c.billwerkId === id)?.customer?.displayName,
+  });
   const loadContracts = async () => {
     const { contracts } = await gateway.request(ContractsDocument, { first: 100 });
     state.contracts = contracts.edges.map((e) => e.node);
     renderContracts();
+    eventLog.render();
   };
   try {
     await loadContracts();
@@ -254,9 +269,11 @@ async function main(): Promise<void> {
   });
 
   select = async (contractId: string) => {
+    const changed = state.selected !== contractId;
     state.selected = contractId;
     renderContracts();
     markSelectedInFeed();
+    if (changed) eventLog.selectionChanged();
     const { contract } = await gateway.request(ContractDocument, { id: contractId });
     if (contract && state.selected === contractId) renderDetail(contract);
   };
@@ -264,6 +281,9 @@ async function main(): Promise<void> {
   gateway.subscribe(DashboardEventsDocument, {}, (data) => {
     const event = data.billwerkEvents;
     addToFeed(event);
+    // A replayed event is an old one sent again: the contracts and the log already show what it says.
+    if (event.replayed) return;
+    eventLog.refresh();
     if (event.contractId && !state.contracts.some((c) => c.billwerkId === event.contractId))
       void loadContracts();
     else if (event.contract) {
@@ -274,6 +294,8 @@ async function main(): Promise<void> {
   });
 
   if (state.contracts[0]) await select(state.contracts[0].billwerkId);
+  // Admin keys only: for any other key the gateway answers FORBIDDEN and the panel stays hidden.
+  eventLog.start();
   if (info.emulator) await setUpFlows(gateway, loadContracts);
 }
 
