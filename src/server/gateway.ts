@@ -24,7 +24,7 @@ import { localLease, redisSweepLease, type Lease } from '../events/sweep-lease.j
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { localReplayer, redisReplayer } from '../events/replay.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
+import { formatError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createLoaders } from '../loaders/loaders.js';
 import { createPages } from '../loaders/pages.js';
@@ -49,7 +49,7 @@ import { createRateLimit, rateLimitedHttpError } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
 import { attachSubscriptions } from './subscriptions.js';
-import { loadTrustedDocuments, registerTrustedDocuments } from './trusted-documents.js';
+import { loadTrustedDocuments, notTrusted, registerTrustedDocuments } from './trusted-documents.js';
 import { redisPersistedQueryCache } from './apq-cache.js';
 import { tracingPlugin } from './tracing.js';
 
@@ -276,6 +276,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const schema = await buildGatewaySchema();
   // One child logger for every subscription: a pino child per subscription costs memory per socket.
   const subscriptionLogger = logger.child({ component: 'subscriptions' });
+  const trusted = loadTrustedDocuments(config.trustedDocumentsDir);
+  registerTrustedDocuments(app, trusted);
   const subscriptions = attachSubscriptions({
     server: app.server,
     schema,
@@ -286,11 +288,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     validationRules: rules,
     connectionInitWaitTimeout: config.connectionInitTimeoutMs,
     rateLimit,
+    allowDocument: (principal, query, operationName) =>
+      !principal.trustedDocumentsOnly || trusted.allows(query, operationName),
   });
   metrics.bind({ cache, log, hub, fanout: subscriptions.fanout, sockets: () => subscriptions.sockets });
 
-  const trusted = loadTrustedDocuments(config.trustedDocumentsDir);
-  registerTrustedDocuments(app, trusted);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     // Automatic persisted queries: in memory, or in Redis so every instance knows a registered hash.
@@ -332,12 +334,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const tooLarge = checkDocumentSize(document ?? '');
       if (tooLarge) throw toGraphQLError(tooLarge);
       if (principal.trustedDocumentsOnly && !trusted.allows(document ?? '', operationNameOf(request))) {
-        throw toGraphQLError(
-          new GatewayError(
-            ErrorCode.OPERATION_NOT_ALLOWED,
-            'This API key may run only trusted documents (the operations of sdk/operations): send one of them, or its hash.',
-          ),
-        );
+        throw toGraphQLError(notTrusted());
       }
       return contextFor(principal, request.id, request.log as unknown as Logger, request.headers);
     },

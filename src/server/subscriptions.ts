@@ -25,6 +25,7 @@ import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql
 import { type Logger } from '../logger.js';
 import { createFanout, type FanoutStats, type Writer } from './fanout.js';
 import { checkDocumentSize } from './query-limits.js';
+import { notTrusted } from './trusted-documents.js';
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -48,6 +49,8 @@ export interface SubscriptionServerOptions {
   maxPayloadBytes?: number;
   /** Takes one operation from the caller's rate limit per subscribe message. @default no limit */
   rateLimit?: (principal: Principal, address?: string) => Promise<GatewayError | undefined>;
+  /** Whether a caller may run this document (allow-list keys run only trusted documents). @default all */
+  allowDocument?: (principal: Principal, query: string, operationName?: string | null) => boolean;
 }
 
 /**
@@ -220,6 +223,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }
         // After the count: it must see this subscription before another message's onSubscribe runs.
         const { principal } = stateOf(ctx.extra);
+        if (principal && options.allowDocument?.(principal, payload.query, payload.operationName) === false) {
+          return [toGraphQLError(notTrusted())];
+        }
         const address = ctx.extra.request.socket.remoteAddress;
         const limited = principal && (await options.rateLimit?.(principal, address));
         if (limited) return [toGraphQLError(limited)];

@@ -18,6 +18,7 @@ import {
 } from 'graphql';
 import { type FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { ErrorCode, GatewayError } from '../graphql/errors.js';
 
 export interface TrustedOperation {
   name: string;
@@ -34,6 +35,13 @@ export interface TrustedDocuments {
   /** Every trusted operation: the manifest partners can pin. */
   readonly operations: readonly TrustedOperation[];
 }
+
+/** The refusal an allow-list key gets for any other document. */
+export const notTrusted = () =>
+  new GatewayError(
+    ErrorCode.OPERATION_NOT_ALLOWED,
+    'This API key may run only trusted documents (the operations of sdk/operations): send one of them, or its hash.',
+  );
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 

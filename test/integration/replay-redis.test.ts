@@ -65,6 +65,6 @@ describe('replays with Redis', () => {
     for (const first of await Promise.all(firsts)) {
       expect(first.value).toEqual({ ...stored, replayed: true });
     }
-    await Promise.all(streams.map((stream) => stream.return(undefined)));
+    for (const stream of streams) await stream.return?.(undefined);
   });
 });

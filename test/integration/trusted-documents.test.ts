@@ -1,12 +1,13 @@
 // Trusted documents and persisted queries: automatic persisted queries (miss, register, hit); a partner
-// key in allow-list mode runs the SDK's operations (as text or by hash) and is refused anything else,
-// before any billwerk call.
+// key in allow-list mode runs the SDK's operations (as text or by hash, over HTTP and graphql-ws) and is
+// refused anything else, before any billwerk call.
 import { createHash } from 'node:crypto';
 import { CatalogueDocument, CustomerDocument } from '../../sdk/generated/graphql.js';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { loadTrustedDocuments } from '../../src/server/trusted-documents.js';
 import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { collect, wsClient } from '../helpers/ws.js';
 
 const PINNED = 'pinned-partner-key-0123456789abcdef';
 const FREE = 'free-partner-key-0123456789abcdef';
@@ -103,5 +104,26 @@ describe('an API key in allow-list mode', () => {
       .sdkAs(FREE)
       .raw.request<{ customer: { id: string } }>(`{ customer(id: "${ADA}") { id } }`);
     expect(free.customer.id).toBe(`gid://billwerk/Customer/${ADA}`);
+  });
+});
+
+describe('an allow-list key over graphql-ws', () => {
+  it('subscribes with a trusted operation and is refused any other', async () => {
+    const client = wsClient(stack.graphqlUrl, { credential: PINNED });
+    const trustedOps = loadTrustedDocuments('sdk/operations');
+    const contractChanges = trustedOps.operations.find((o) => o.name === 'ContractChanges')!;
+    const allowed = collect(client, contractChanges.query, { customerId: ADA });
+    const refused = collect(client, `subscription { billwerkEvents { event } }`);
+    const errors = (await refused.failed) as { extensions?: { code?: string } }[];
+    expect(errors[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
+    // The trusted one runs: an event of the partner's customer reaches it (posted until it is live).
+    const contract = SEED_IDS.contracts.adaBasicMonthly;
+    while (allowed.items.length === 0) {
+      expect(
+        await stack.postWebhook({ Event: 'ContractChanged', ContractId: contract, CustomerId: ADA }),
+      ).toBe(202);
+      await Promise.race([allowed.waitFor(1), new Promise((resolve) => setTimeout(resolve, 200))]);
+    }
+    await client.dispose();
   });
 });
