@@ -52,6 +52,17 @@ const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 `;
+// KEYS: lease, inbox. ARGV: token, group, consumer, count. Reads new inbox entries for the group only
+// while this token holds the lease, so no entry is handed to an instance that lost it. Returns false
+// when the lease is not held, else {entries, id of the newest entry in the inbox}.
+const READ = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+local entries = {}
+if reply then entries = reply[1][2] end
+return {entries, newest and newest[1] or '0-0'}
+`;
 // KEYS: lease. ARGV: token. Gives the lease back if this token holds it.
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -67,13 +78,16 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
   const blockMs = options.blockMs ?? 2000;
   redis.defineCommand('bggLeaseRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('bggLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand('bggInboxRead', { numberOfKeys: 2, lua: READ });
   const scripts = redis as unknown as Record<
     'bggLeaseRenew' | 'bggLeaseRelease',
     (...args: (string | number)[]) => Promise<number>
-  >;
+  > & { bggInboxRead: (...args: (string | number)[]) => Promise<[Entry[], string] | null> };
 
   let closed = false;
   let token: string | undefined;
+  /** The token under which new inbox entries may be read: set once pending work was taken over. */
+  let readable: string | undefined;
   let delivered = 0;
   /** Inbox entries handed to the pipeline and not yet published or given up. */
   const inFlight = new Set<number>();
@@ -116,7 +130,7 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     }
   }
 
-  /** Takes over what earlier holders read but never published, oldest first. */
+  /** Takes over inbox entries read but never published (their readers lost the lease), oldest first. */
   async function claimPending(): Promise<void> {
     let cursor = '0-0';
     do {
@@ -134,51 +148,63 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     } while (cursor !== '0-0' && !closed && token);
   }
 
-  /** While this instance holds the lease: new inbox entries go to the pipeline in receipt order. */
-  async function consume(held: string, connection: Redis): Promise<void> {
-    while (!closed && token === held) {
+  /**
+   * While this instance holds the lease (and has taken over what was pending), new inbox entries go to
+   * the pipeline in receipt order. Reads are fenced by the lease inside Redis; between them a blocking
+   * XREAD on the inbox waits for the next entry.
+   */
+  async function consume(connection: Redis): Promise<void> {
+    while (!closed) {
+      const held = readable;
+      if (!held) {
+        await pause(Math.max(Math.floor(leaseMs / 3), 50));
+        continue;
+      }
       try {
-        const reply = (await connection.xreadgroup(
-          'GROUP',
-          keys.group,
-          instanceId,
-          'COUNT',
-          100,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          keys.inbox,
-          '>',
-        )) as StreamReply;
-        for (const [, entries] of reply ?? []) for (const entry of entries) submit(entry);
+        const reply = await scripts.bggInboxRead(keys.lease, keys.inbox, held, keys.group, instanceId, 100);
+        if (!reply) {
+          if (readable === held) readable = undefined;
+          continue;
+        }
+        const [entries, newest] = reply;
+        for (const entry of entries) submit(entry);
+        if (entries.length === 0) {
+          await connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.inbox, newest);
+        }
       } catch (error) {
         if (closed) return;
+        // The read may have happened with its answer lost (Redis went away): the entries wait in this
+        // instance's pending list, and the lease loop takes them over before anything newer is read.
+        if (readable === held) readable = undefined;
         logger.warn({ error: (error as Error).message }, 'reading the inbox failed; retrying');
-        await pause(500);
+        await pause(200);
       }
     }
   }
 
   async function leaseLoop(): Promise<void> {
-    const groupReader = options.blocking('inbox');
-    readers.push(groupReader);
-    let consuming: Promise<void> | undefined;
     while (!closed) {
       try {
         if (token) {
-          if ((await scripts.bggLeaseRenew(keys.lease, token, leaseMs)) !== 1) {
+          const held = token;
+          if ((await scripts.bggLeaseRenew(keys.lease, held, leaseMs)) !== 1) {
             logger.warn('enrichment lease lost to another instance');
             token = undefined;
+            readable = undefined;
+          } else if (!readable) {
+            await claimPending();
+            if (token === held) readable = held;
           }
         } else {
-          const candidate = randomUUID();
+          // The holder's name in the token tells an operator (and the tests) which instance holds it.
+          const candidate = `${instanceId}/${randomUUID()}`;
           if ((await redis.set(keys.lease, candidate, 'PX', leaseMs, 'NX')) === 'OK') {
             token = candidate;
             logger.info({ instance: instanceId }, 'holding the enrichment lease');
             await ensureGroup();
+            // What earlier holders left goes first; only then are new entries read.
             await claimPending();
-            await consuming;
-            consuming = consume(candidate, groupReader);
+            if (token === candidate) readable = candidate;
           }
         }
       } catch (error) {
@@ -187,8 +213,6 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
       }
       await pause(Math.max(Math.floor(leaseMs / 3), 50));
     }
-    groupReader.disconnect();
-    await consuming;
   }
 
   async function tailLoop(connection: Redis): Promise<void> {
@@ -234,7 +258,10 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     start() {
       const tail = options.blocking('published');
       readers.push(tail);
+      const inbox = options.blocking('inbox');
+      readers.push(inbox);
       loops.push(tailLoop(tail).finally(() => tail.disconnect()));
+      loops.push(consume(inbox).finally(() => inbox.disconnect()));
       loops.push(leaseLoop());
       return Promise.resolve();
     },
