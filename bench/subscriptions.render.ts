@@ -75,6 +75,18 @@ function serialisedNote(d: Delivery): string {
   return `${n} serialisation${n === '1' ? '' : 's'} per event for ${count(d.subscribers)} subscribers`;
 }
 
+/** Whether other work on the machine outweighed its cores during the run. */
+function loadNote(r: SubscriptionsResult): string {
+  const { nproc, loadAverage } = r.machine;
+  const peak = Math.max(loadAverage.start, loadAverage.end);
+  if (peak <= nproc) return '';
+  return (
+    `\n\n**Load.** Other work ran on the machine during this run: a load average of up to ${peak} on ` +
+    `${nproc} CPUs, so every process here waited for a core part of the time. Absolute latencies carry that ` +
+    'wait; the gateway and plain ws took turns through it, so their ratio is the steadier reading.'
+  );
+}
+
 /** How much of a subscription's memory is its socket and how much the subscription itself. */
 function memoryVerdict(r: SubscriptionsResult): string {
   const { gateway: g, multiplexed: x, baseline: b } = r.memory;
@@ -142,7 +154,7 @@ export function renderSubscriptions(r: SubscriptionsResult): string {
 Last run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:subscriptions\`, on ${m.nproc} CPUs
 (\`nproc\`, ${m.cpuModel}), Node ${m.node}, ${m.platform}, open files ${m.openFilesLimit}; 1-minute load
 average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end. Raw numbers:
-\`bench/results/subscriptions.json\`.
+\`bench/results/subscriptions.json\`.${loadNote(r)}
 
 ${figures}
 
@@ -184,7 +196,9 @@ ${figures}
 - **Lost** = events × subscribers − distinct (subscription, event) pairs received; repeated frames, error
   frames and unexpected closes are counted apart and must be 0 too.
 - **Executions per event**: the gateway's \`fanout.executions\` and \`fanout.shared\` counters, read after
-  each event was delivered, so each reading covers one event. The two-operation phase alternates the query
+  each event was delivered, so each reading covers one event; serialisations per event likewise from
+  \`fanout.serialisations\` (the result's JSON text, which every subscriber's frame carries after its own
+  subscription id). The two-operation phase alternates the query
   above and \`${s.secondQuery}\` over ${count(r.groups.subscribers)} subscribers (${r.groups.events}
   events).
 - **Memory**: ${count(memory.gateway.requested)} idle subscriptions opened and held; \`global.gc()\` (the

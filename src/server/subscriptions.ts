@@ -106,11 +106,13 @@ const serialiseResult = (result: ExecutionResult): string =>
  * ws adapter does, so a stalled socket holds the subscriber back and the hub sees it fall behind.
  */
 function nextWriter(socket: Extra['socket'], id: string): Writer {
-  const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+  // Only the quoted id is kept: a frame head built ahead would be a rope held by every idle subscription.
+  const quotedId = JSON.stringify(id);
   return (json) =>
     new Promise((resolve, reject) => {
       if (socket.readyState !== socket.OPEN) return resolve();
-      socket.send(`${head}${json}}`, (error) => (error ? reject(error) : resolve()));
+      const frame = `{"id":${quotedId},"type":"${MessageType.Next}","payload":${json}}`;
+      socket.send(frame, (error) => (error ? reject(error) : resolve()));
     });
 }
 
