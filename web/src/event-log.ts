@@ -79,6 +79,7 @@ export function createEventLog(gateway: Gateway, options: EventLogOptions): Even
         panel.hidden = true;
         return;
       }
+      panel.hidden = false;
       setStatus(error instanceof Error ? error.message : String(error), 'error');
     });
   };
