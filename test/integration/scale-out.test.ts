@@ -119,6 +119,20 @@ describe('two gateway instances on one Redis', () => {
     expect((await post(b.url, marker)).status).toBe(202);
     for (const subscriber of subscribers) expect(await subscriber.waitFor(31)).toHaveLength(31);
     for (const subscriber of subscribers) subscriber.dispose();
+    // Both instances report the shared log: nothing pending, the same publication position.
+    const positions = await Promise.all(
+      [a, b].map(async (g) => {
+        const text = await (await fetch(`${g.url}/metrics`)).text();
+        expect(text).toMatch(/^gateway_event_log_retained 31$/m);
+        return /^gateway_event_log_last_published_seq (\d+)$/m.exec(text)?.[1];
+      }),
+    );
+    expect(positions).toEqual(['31', '31']);
+    // A cursor from the future is refused on either instance with a clear error.
+    const future = collect<Probe>(client(a.url), PROBES, { after: encodeEventCursor(10_000) });
+    expect(JSON.stringify(await future.failed)).toMatch(
+      /BAD_USER_INPUT.*not a cursor|not a cursor.*BAD_USER_INPUT/,
+    );
   }, 60_000);
 
   it('drops a retry or a contract change posted to the other instance', async () => {
