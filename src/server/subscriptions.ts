@@ -79,6 +79,18 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 interface ConnectionState {
   principal?: Principal;
   expiry?: NodeJS.Timeout;
+  /** The peer's address (rate limits), kept instead of the upgrade request. */
+  address?: string;
+}
+
+/**
+ * graphql-ws keeps the HTTP upgrade request in `extra` for the socket's whole life: its headers, raw
+ * headers and stream state, over a kilobyte per socket that nothing reads after `connection_init`.
+ * The gateway keeps the peer's address and lets the request go.
+ */
+function releaseRequest(extra: Extra, state: ConnectionState): void {
+  state.address = extra.request.socket.remoteAddress;
+  (extra as { request?: Extra['request'] }).request = undefined;
 }
 
 const stateOf = (extra: Extra): ConnectionState => {
@@ -192,6 +204,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
           const principal = await options.authenticate(authorizationOf(ctx.connectionParams));
           const state = stateOf(ctx.extra);
           state.principal = principal;
+          releaseRequest(ctx.extra, state);
           if (principal.expiresAt !== undefined) closeAtExpiry(ctx.extra, state, principal.expiresAt);
           return true;
         } catch {
@@ -228,8 +241,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         if (principal && options.allowDocument?.(principal, payload.query, payload.operationName) === false) {
           return [toGraphQLError(notTrusted())];
         }
-        const address = ctx.extra.request.socket.remoteAddress;
-        const limited = principal && (await options.rateLimit?.(principal, address));
+        const limited = principal && (await options.rateLimit?.(principal, stateOf(ctx.extra).address));
         if (limited) return [toGraphQLError(limited)];
         return undefined;
       },
