@@ -50,6 +50,28 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEWAY_MODE: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
   });
 
+  it('uses Redis only when REDIS_URL is set, and never echoes its password', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://:pw-secret@10.0.0.5:6380/2' }).redis).toEqual({
+      url: 'redis://:pw-secret@10.0.0.5:6380/2',
+      keyPrefix: 'bgg:',
+      leaseMs: 5000,
+    });
+    expect(
+      loadConfig({ REDIS_URL: 'rediss://cache.example:6380', REDIS_KEY_PREFIX: 'shop:' }).redis,
+    ).toMatchObject({
+      keyPrefix: 'shop:',
+    });
+    let message = '';
+    try {
+      loadConfig({ REDIS_URL: 'http://:pw-secret@10.0.0.5' });
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message).toMatch(/REDIS_URL/);
+    expect(message).not.toContain('pw-secret');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(4000);
   });
