@@ -81,8 +81,8 @@ function loadNote(r: SubscriptionsResult): string {
   const peak = Math.max(loadAverage.start, loadAverage.end);
   if (peak <= nproc) return '';
   return (
-    `\n\n**Load.** Other work ran on the machine during this run: a load average of up to ${peak} on ` +
-    `${nproc} CPUs, so every process here waited for a core part of the time. Absolute latencies carry that ` +
+    `\n\n**Load.** Other work ran on the machine during this run: a load average of up to ${peak} on\n` +
+    `${nproc} CPUs, so every process here waited for a core part of the time. Absolute latencies carry that\n` +
     'wait; the gateway and plain ws took turns through it, so their ratio is the steadier reading.'
   );
 }
@@ -231,9 +231,10 @@ ${memoryVerdict(r)}
 - **Per-subscriber work in the gateway.** At ${count(largest.subscribers)} subscribers the gateway process
   spends ${g.serverCpuMsPerEvent} ms CPU per event (${perSubscriberUs(g)} µs per subscriber) against
   ${largest.baseline.serverCpuMsPerEvent} ms for plain ws (${perSubscriberUs(largest.baseline)} µs). The
-  execution and its serialisation are shared (${serialisedNote(largest.gateway)}), but each subscriber still
-  has its own event stream in the hub, its own async-generator steps through \`fanout.ts\`, its own frame (the
-  shared text spliced after its subscription id) and its own write. One publish wakes every stream, and each
+  execution and its serialisation are shared
+  (${serialisedNote(largest.gateway)}), but each subscriber still has its own event
+  stream in the hub, its own async-generator steps through \`fanout.ts\`, its own frame (the shared text
+  spliced after its subscription id) and its own write. One publish wakes every stream, and each
   step of each stream is a microtask queued behind the same step of all the others, so the first frame
   leaves only once every subscriber has come up to its send: the first receipt grows with the subscribers
   (${firstReceipts(r, 'gateway')}), where plain ws sends the first frame at once
