@@ -138,7 +138,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await registerSecurityHeaders(app);
   const metrics = options.metrics ?? createMetrics();
   if (config.metricsEnabled) registerMetricsRoute(app, metrics);
-  registerRequestLog(app, { logger: logger.child({ component: 'graphql' }) });
+  registerRequestLog(app, { logger: logger.child({ component: 'graphql' }), traced: !!options.tracer });
   registerDashboard(app, options.dashboard ?? { emulator: false });
 
   const cache = createSharedCache(options.cacheOptions);

@@ -55,6 +55,8 @@ export interface RequestLogOptions {
   logger: Logger;
   /** Only requests to this path get a scope and a line. @default '/graphql' */
   path?: string;
+  /** Traces are recorded (the tracing plugin reads the scope), so scopes are needed whatever the log level. */
+  traced?: boolean;
 }
 
 /**
@@ -64,6 +66,10 @@ export interface RequestLogOptions {
 export function registerRequestLog(app: FastifyInstance, options: RequestLogOptions): void {
   const path = options.path ?? '/graphql';
   const logger = options.logger;
+  // On Node 20 the first AsyncLocalStorage.run installs promise hooks that then run for every promise of
+  // the process (graphql's execution and undici's make many per request). With no line to write (the level
+  // is above error, e.g. `silent`) and no trace to record, nothing reads a scope: leave it all out.
+  if (!options.traced && !logger.isLevelEnabled('error')) return;
   const inScope = (request: FastifyRequest) => request.url === path || request.url.startsWith(`${path}?`);
 
   // The same technique as @fastify/request-context: enter the store in onRequest, and re-enter it before

@@ -1,8 +1,10 @@
 // Security headers on every response (@fastify/helmet): a Content-Security-Policy that lets the gateway's
 // own pages load same-origin scripts and open a WebSocket to the same host, and one that admits Apollo's
 // explorer on the /graphql landing page only.
-import helmet from '@fastify/helmet';
-import { type FastifyInstance } from 'fastify';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import Fastify, { type FastifyInstance } from 'fastify';
 
 /**
  * Pages served by the gateway itself (the dashboard at /) load scripts, styles and data from their own
@@ -50,20 +52,58 @@ export const LANDING_PAGE_CSP = [
   `style-src 'self' 'unsafe-inline' ${APOLLO_CDNS.join(' ')} https://fonts.googleapis.com`,
 ].join('; ');
 
-/** Registers helmet on every route of `app`; call before the routes are registered. */
+/**
+ * The headers @fastify/helmet sets with `options`, read once from a throwaway instance that routes one
+ * request built in memory (no connection, no port). The plugin builds a new helmet middleware, parsing the CSP
+ * directives again, on every request through two hooks, one of them async; the headers never vary here
+ * (no per-response nonces), so they are computed once instead.
+ */
+export async function helmetHeaders(options: FastifyHelmetOptions): Promise<Record<string, string>> {
+  const probe = Fastify();
+  try {
+    await probe.register(helmet, options);
+    const seen = new Promise<Record<string, unknown>>((resolve) => {
+      probe.get('/', (_request, reply) => {
+        resolve(reply.getHeaders());
+        return '';
+      });
+    });
+    await probe.ready();
+    const request = new IncomingMessage(new Socket());
+    request.method = 'GET';
+    request.url = '/';
+    probe.routing(request, new ServerResponse(request));
+    const headers = await seen;
+    return Object.fromEntries(
+      Object.entries(headers).flatMap(([name, value]) =>
+        typeof value === 'string'
+          ? [[name, value]]
+          : typeof value === 'number'
+            ? [[name, String(value)]]
+            : [],
+      ),
+    );
+  } finally {
+    await probe.close();
+  }
+}
+
+/** Sets helmet's headers on every response of `app`; call before the routes are registered. */
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, {
+  const headers = await helmetHeaders({
     contentSecurityPolicy: { useDefaults: false, directives: { ...GATEWAY_CSP } },
   });
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
     const type = reply.getHeader('content-type');
-    if (
-      request.url.split('?')[0] === '/graphql' &&
-      typeof type === 'string' &&
-      type.startsWith('text/html')
-    ) {
+    if (typeof type === 'string' && type.startsWith('text/html') && isGraphqlPath(request.url)) {
       void reply.header('content-security-policy', LANDING_PAGE_CSP);
     }
-    return payload;
+    done(null, payload);
   });
 }
+
+const isGraphqlPath = (url: string) => url === '/graphql' || url.startsWith('/graphql?');

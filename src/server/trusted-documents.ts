@@ -128,8 +128,9 @@ interface PersistedQueryBody {
  */
 export function registerTrustedDocuments(app: FastifyInstance, trusted: TrustedDocuments): void {
   app.addHook('preHandler', (request, _reply, done) => {
-    if (request.method === 'POST' && request.url.split('?')[0] === '/graphql') {
-      const body = request.body as PersistedQueryBody | undefined;
+    // Most bodies carry their query: only those without one are looked at further.
+    const body = request.body as PersistedQueryBody | undefined;
+    if (body?.query === undefined && request.method === 'POST' && request.url.split('?')[0] === '/graphql') {
       const hash = body?.extensions?.persistedQuery?.sha256Hash;
       const operation = typeof hash === 'string' ? trusted.byHash(hash) : undefined;
       if (body && body.query === undefined && operation) body.query = operation.query;
