@@ -1,7 +1,7 @@
 // The operator's view of the event log (admin only): every stored notice with its delivery state, failed
 // enrichments with their last error, and where it came from (webhook or reconciliation).
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { encodeEventCursor } from '../events/cursor.js';
+import { decodeSequence, encodeEventCursor, encodeSequence } from '../events/cursor.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { EventSource } from './billwerk-event.type.js';
 import { ConnectionOf } from './connection.js';
@@ -95,14 +95,9 @@ export class WebhookEvent {
 export class WebhookEventConnection extends ConnectionOf(WebhookEvent, 'WebhookEvent') {}
 
 /** Log entry ids (and connection cursors): opaque, they encode the receipt sequence. */
-export function encodeLogId(seq: number): string {
-  return Buffer.from(`log:${seq}`, 'utf8').toString('base64url');
-}
+export const encodeLogId = (seq: number): string => encodeSequence('log', seq);
 
-export function decodeLogId(id: string): number | undefined {
-  const match = /^log:(\d{1,15})$/.exec(Buffer.from(id, 'base64url').toString('utf8'));
-  return match ? Number(match[1]) : undefined;
-}
+export const decodeLogId = (id: string): number | undefined => decodeSequence('log', id);
 
 @InputType({
   description: 'Which stored events to send to live subscribers again: one by id, or a time range.',

@@ -99,24 +99,19 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The `query` of a GraphQL POST body or GET query string, when there is one. */
-const documentOf = (value: unknown): string | undefined => {
-  const query =
-    typeof value === 'object' && value !== null ? (value as { query?: unknown }).query : undefined;
-  return typeof query === 'string' ? query : undefined;
-};
-
-/** The `operationName` of a GraphQL POST body or GET query string, when there is one. */
-const operationNameOf = (request: { body?: unknown; query?: unknown }): string | undefined => {
+/** The `query` and `operationName` of a GraphQL POST body, or else of a GET query string. */
+function operationOf(request: { body?: unknown; query?: unknown }): {
+  query?: string;
+  operationName?: string;
+} {
   for (const source of [request.body, request.query]) {
-    const name =
-      typeof source === 'object' && source !== null
-        ? (source as { operationName?: unknown }).operationName
-        : undefined;
-    if (typeof name === 'string' && name.length > 0) return name;
+    if (typeof source !== 'object' || source === null) continue;
+    const { query, operationName } = source as { query?: unknown; operationName?: unknown };
+    if (typeof query !== 'string') continue;
+    return { query, operationName: typeof operationName === 'string' ? operationName : undefined };
   }
-  return undefined;
-};
+  return {};
+}
 
 /** How often retention pruning runs. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -333,10 +328,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       const limited = await rateLimit(principal, request.ip);
       if (limited) throw rateLimitedHttpError(limited);
       // Size and tokens before Apollo parses (context is built first); validation adds the other limits.
-      const document = documentOf(request.body) ?? documentOf(request.query);
-      const tooLarge = checkDocumentSize(document ?? '');
+      const { query: document = '', operationName } = operationOf(request);
+      const tooLarge = checkDocumentSize(document);
       if (tooLarge) throw toGraphQLError(tooLarge);
-      if (principal.trustedDocumentsOnly && !trusted.allows(document ?? '', operationNameOf(request))) {
+      if (principal.trustedDocumentsOnly && !trusted.allows(document, operationName)) {
         throw toGraphQLError(notTrusted());
       }
       return contextFor(principal, request.id, request.log as unknown as Logger, request.headers);

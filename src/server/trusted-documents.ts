@@ -133,7 +133,7 @@ export function registerTrustedDocuments(app: FastifyInstance, trusted: TrustedD
     if (body?.query === undefined && request.method === 'POST' && request.url.split('?')[0] === '/graphql') {
       const hash = body?.extensions?.persistedQuery?.sha256Hash;
       const operation = typeof hash === 'string' ? trusted.byHash(hash) : undefined;
-      if (body && body.query === undefined && operation) body.query = operation.query;
+      if (body && operation) body.query = operation.query;
     }
     done();
   });
