@@ -7,7 +7,7 @@ import { SEED_IDS } from '../../src/emulator/seed.js';
 import { loadTrustedDocuments } from '../../src/server/trusted-documents.js';
 import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { collect, wsClient } from '../helpers/ws.js';
+import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
 const PINNED = 'pinned-partner-key-0123456789abcdef';
 const FREE = 'free-partner-key-0123456789abcdef';
@@ -109,21 +109,26 @@ describe('an API key in allow-list mode', () => {
 
 describe('an allow-list key over graphql-ws', () => {
   it('subscribes with a trusted operation and is refused any other', async () => {
-    const client = wsClient(stack.graphqlUrl, { credential: PINNED });
     const trustedOps = loadTrustedDocuments('sdk/operations');
     const contractChanges = trustedOps.operations.find((o) => o.name === 'ContractChanges')!;
-    const allowed = collect(client, contractChanges.query, { customerId: ADA });
+    const allowed = await subscribeLive(
+      stack.graphqlUrl,
+      stack.gateway.events.hub,
+      contractChanges.query,
+      { customerId: ADA },
+      { credential: PINNED },
+    );
+    const client = wsClient(stack.graphqlUrl, { credential: PINNED });
     const refused = collect(client, `subscription { billwerkEvents { event } }`);
     const errors = (await refused.failed) as { extensions?: { code?: string } }[];
     expect(errors[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
-    // The trusted one runs: an event of the partner's customer reaches it (posted until it is live).
+    // The trusted one runs: an event of the partner's customer reaches it.
     const contract = SEED_IDS.contracts.adaBasicMonthly;
-    while (allowed.items.length === 0) {
-      expect(
-        await stack.postWebhook({ Event: 'ContractChanged', ContractId: contract, CustomerId: ADA }),
-      ).toBe(202);
-      await Promise.race([allowed.waitFor(1), new Promise((resolve) => setTimeout(resolve, 200))]);
-    }
+    expect(await stack.postWebhook({ Event: 'ContractChanged', ContractId: contract, CustomerId: ADA })).toBe(
+      202,
+    );
+    await allowed.waitFor(1);
+    await allowed.close();
     await client.dispose();
   });
 });
