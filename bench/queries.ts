@@ -37,6 +37,8 @@ import { writeJson } from './render-docs.js';
 import { figuresOf } from './queries.figures.js';
 import { addSlice, emptyTotals, machineBusyMs, summarizeTotals, type Sample } from './queries.totals.js';
 import { traceRounds, type Trace } from './trace.js';
+import { answeredId } from '../src/billwerk/id.js';
+import { api } from '../src/billwerk/route.js';
 
 /** Fixed delay the emulator adds to every REST call, ms. */
 const LATENCY_MS = 10;
@@ -135,7 +137,7 @@ async function addContracts(billwerk: BillwerkClient, count: number): Promise<vo
       Customer: { FirstName: 'Bench', LastName: `Customer ${i}`, EmailAddress: `bench${i}@example.com` },
       Cart: { PlanVariantId: variants[i % variants.length]! },
     });
-    await billwerk.orders.commit(order.Id, { PaymentMethod: 'InvoicePayment' });
+    await billwerk.orders.commit(answeredId(order.Id, 'Order.Id'), { PaymentMethod: 'InvoicePayment' });
   };
   const parallel = 16;
   for (let i = 0; i < count; i += parallel) {
@@ -240,7 +242,7 @@ async function pageCursors(
   billwerk: BillwerkClient,
 ): Promise<{ cursors: PageCursors; total: number; customers: number }> {
   const contracts: Contract[] = [];
-  for await (const page of billwerk.paginate<Contract>('/contracts', undefined, { pageSize: 200 }))
+  for await (const page of billwerk.paginate<Contract>(api`/contracts`, undefined, { pageSize: 200 }))
     contracts.push(...page);
   const cursors: PageCursors = Array.from({ length: PAGES }, (_, k) =>
     k === 0 ? undefined : contracts[k * PAGE_SIZE - 1]!.Id,

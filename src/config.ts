@@ -1,5 +1,6 @@
 // The one place environment variables are read: parsed with zod, defaulted, validated and frozen.
 // A bad value stops start-up with a message naming the variable (never echoing a secret's value).
+import { billwerkIdSchema } from './billwerk/id.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -24,7 +25,7 @@ const apiKeySchema = z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex digits')
       .transform((hex) => hex.toLowerCase()),
-    customers: z.array(z.string().min(1)).optional(),
+    customers: z.array(billwerkIdSchema).optional(),
     externalIdPrefix: z.string().min(1).optional(),
     /** The key may run only the trusted documents (TRUSTED_DOCUMENTS_DIR), e.g. the SDK's operations. */
     trustedDocumentsOnly: z.boolean().optional(),

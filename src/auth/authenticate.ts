@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { MAX_EXTERNAL_ID_LENGTH, parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
 import { type ApiKeyEntry, type AuthConfig } from '../config.js';
 import { AuthenticationError } from './errors.js';
 import { ADMIN_KEY_HOLDER, ANONYMOUS, type Principal } from './principal.js';
@@ -71,15 +72,24 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
   if (jwt?.secret !== undefined) key = new TextEncoder().encode(jwt.secret);
   else if (jwt?.jwksUrl !== undefined) key = createRemoteJWKSet(new URL(jwt.jwksUrl));
   const algorithms = jwt?.secret !== undefined ? ['HS256'] : ['RS256', 'ES256'];
-  const externalIds = new LRUCache<string, string>({ max: 10_000, ttl: EXTERNAL_ID_TTL_MS });
+  const externalIds = new LRUCache<string, BillwerkId>({ max: 10_000, ttl: EXTERNAL_ID_TTL_MS });
 
-  /** The billwerk customer id a token's claim names, per JWT_CUSTOMER_ID_KIND. */
-  async function customerIdOf(claim: string): Promise<string> {
-    if (jwt?.customerIdKind !== 'external') return claim;
+  /**
+   * The billwerk customer id a token's claim names, per JWT_CUSTOMER_ID_KIND. A billwerk id claim must be
+   * one; an external id is bounded and travels only as a query value (customers?externalId=…).
+   */
+  async function customerIdOf(claim: string): Promise<BillwerkId> {
+    const unknownCustomer = () => new AuthenticationError('The token names no known customer.');
+    if (jwt?.customerIdKind !== 'external') {
+      const id = parseBillwerkId(claim);
+      if (id === undefined) throw unknownCustomer();
+      return id;
+    }
+    if (claim.length > MAX_EXTERNAL_ID_LENGTH) throw unknownCustomer();
     const cached = externalIds.get(claim);
     if (cached !== undefined) return cached;
-    const found = await options.findCustomerByExternalId?.(claim);
-    if (found === undefined) throw new AuthenticationError('The token names no known customer.');
+    const found = parseBillwerkId(await options.findCustomerByExternalId?.(claim));
+    if (found === undefined) throw unknownCustomer();
     externalIds.set(claim, found);
     return found;
   }

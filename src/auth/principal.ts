@@ -1,5 +1,6 @@
 // Who is calling: the principal every request and every graphql-ws connection runs as, with its roles
 // and the scope of customers it may see. Built by auth/authenticate.ts; enforced by auth/scope.ts.
+import { type BillwerkId } from '../billwerk/id.js';
 
 export type Role = 'admin' | 'partner' | 'readonly' | 'customer';
 
@@ -14,10 +15,10 @@ export type Scope =
   | {
       readonly kind: 'partner';
       readonly partnerId: string;
-      readonly customers: ReadonlySet<string>;
+      readonly customers: ReadonlySet<BillwerkId>;
       readonly externalIdPrefix?: string;
     }
-  | { readonly kind: 'customer'; readonly customerId: string };
+  | { readonly kind: 'customer'; readonly customerId: BillwerkId };
 
 export interface Principal {
   /**

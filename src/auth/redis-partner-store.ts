@@ -2,6 +2,7 @@
 // memory at start (fan-out asks synchronously on every event) and kept current by a message each instance
 // receives when any of them adds a customer.
 import { type Redis } from 'ioredis';
+import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
 import { type PartnerStore } from './partner-store.js';
 
 export interface RedisPartnerStoreOptions {
@@ -21,21 +22,23 @@ export interface RedisPartnerStore extends PartnerStore {
 
 interface Added {
   partnerId: string;
-  customerId: string;
+  customerId: BillwerkId;
 }
 
-const isAdded = (value: unknown): value is Added =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Added).partnerId === 'string' &&
-  typeof (value as Added).customerId === 'string';
+/** A message from the channel: anything but a partner id with a billwerk customer id is ignored. */
+function parseAdded(value: unknown): Added | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { partnerId, customerId } = value as Record<string, unknown>;
+  const id = parseBillwerkId(customerId);
+  return typeof partnerId === 'string' && id !== undefined ? { partnerId, customerId: id } : undefined;
+}
 
 export function createRedisPartnerStore(options: RedisPartnerStoreOptions): RedisPartnerStore {
   const { redis, subscriber } = options;
   const prefix = `${options.keyPrefix ?? 'bgg:'}partners:`;
   const partnersKey = `${prefix}ids`;
   const channel = `${prefix}added`;
-  const byPartner = new Map<string, Set<string>>();
+  const byPartner = new Map<string, Set<BillwerkId>>();
   const remember = ({ partnerId, customerId }: Added) => {
     let set = byPartner.get(partnerId);
     if (!set) byPartner.set(partnerId, (set = new Set()));
@@ -46,8 +49,8 @@ export function createRedisPartnerStore(options: RedisPartnerStoreOptions): Redi
   subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return;
     try {
-      const added: unknown = JSON.parse(message);
-      if (isAdded(added)) remember(added);
+      const added = parseAdded(JSON.parse(message));
+      if (added) remember(added);
     } catch {
       // Not ours: ignore.
     }
@@ -55,8 +58,9 @@ export function createRedisPartnerStore(options: RedisPartnerStoreOptions): Redi
   const ready = (async () => {
     await subscriber.subscribe(channel);
     for (const partnerId of await redis.smembers(partnersKey)) {
-      for (const customerId of await redis.smembers(`${prefix}${partnerId}`)) {
-        remember({ partnerId, customerId });
+      for (const stored of await redis.smembers(`${prefix}${partnerId}`)) {
+        const added = parseAdded({ partnerId, customerId: stored });
+        if (added) remember(added);
       }
     }
   })();
@@ -73,7 +77,8 @@ export function createRedisPartnerStore(options: RedisPartnerStoreOptions): Redi
         .exec();
       remember({ partnerId, customerId });
     },
-    has: (partnerId, customerId) => byPartner.get(partnerId)?.has(customerId) ?? false,
+    has: (partnerId, customerId) =>
+      (byPartner.get(partnerId) as ReadonlySet<string> | undefined)?.has(customerId) ?? false,
     customersOf: (partnerId) => [...(byPartner.get(partnerId) ?? [])],
     async close() {
       await subscriber.unsubscribe(channel).catch(() => undefined);

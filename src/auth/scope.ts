@@ -2,6 +2,7 @@
 // events reach its subscriptions, and how the lists are narrowed to its customers. Resolvers and the
 // subscription hub ask a request's `Access`; they never look at roles or scopes themselves.
 import type { Contract, Customer, Invoice } from '../billwerk/dto.js';
+import { type BillwerkId } from '../billwerk/id.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { type Loaders } from '../loaders/loaders.js';
 import { type PageSource, type Pages } from '../loaders/pages.js';
@@ -31,13 +32,13 @@ export interface Access {
   /** The customers list narrowed to the caller. */
   customers(search: string | undefined): ScopedList<Customer>;
   /** The contracts list (optionally of one customer) narrowed to the caller. */
-  contracts(customerId: string | undefined): ScopedList<Contract>;
+  contracts(customerId: BillwerkId | undefined): ScopedList<Contract>;
   /** The invoices list narrowed to the caller. */
-  invoices(filter: { customerId?: string; contractId?: string }): Promise<ScopedList<Invoice>>;
+  invoices(filter: { customerId?: BillwerkId; contractId?: BillwerkId }): Promise<ScopedList<Invoice>>;
   /** Synchronous check for event fan-out. */
   eventVisible(event: StoredEvent): boolean;
   /** A partner's signup: the new customer joins its scope (durably). */
-  recordSignup(customerId: string): Promise<void>;
+  recordSignup(customerId: BillwerkId): Promise<void>;
 }
 
 export interface AccessOptions {
@@ -53,8 +54,8 @@ const EMPTY: PageSource<never> = () => Promise.resolve([]);
 
 /** billwerk has no "these ids" filter: a list of ids becomes a page source reading each by id. */
 function byIds<D extends { Id: string }>(
-  ids: readonly string[],
-  load: (id: string) => Promise<D | null>,
+  ids: readonly BillwerkId[],
+  load: (id: BillwerkId) => Promise<D | null>,
 ): PageSource<D> {
   return async (take, from) => {
     const start = from === undefined ? 0 : ids.indexOf(from) + 1;
@@ -88,7 +89,10 @@ export function createAccess(options: AccessOptions): Access {
       case 'customer':
         return scope.customerId === customerId;
       case 'partner':
-        return scope.customers.has(customerId) || partners.has(scope.partnerId, customerId);
+        return (
+          (scope.customers as ReadonlySet<string>).has(customerId) ||
+          partners.has(scope.partnerId, customerId)
+        );
     }
   };
   const prefix = scope.kind === 'partner' ? scope.externalIdPrefix : undefined;
@@ -103,7 +107,7 @@ export function createAccess(options: AccessOptions): Access {
   }
 
   /** The ids a scope names outright, when that is the whole scope (no external-id rule). */
-  const listedIds = (): readonly string[] | undefined => {
+  const listedIds = (): readonly BillwerkId[] | undefined => {
     if (scope.kind === 'customer') return [scope.customerId];
     if (scope.kind === 'partner' && prefix === undefined) {
       return [...new Set([...scope.customers, ...partners.customersOf(scope.partnerId)])];
@@ -144,7 +148,11 @@ export function createAccess(options: AccessOptions): Access {
       }
       if (scope.kind === 'all') return { source: pages.contracts() };
       if (scope.kind === 'none') return { source: EMPTY };
-      if (scope.kind === 'customer') return { source: pages.contractsOfCustomer(scope.customerId) };
+      // A customer's own list is still checked item by item: what billwerk answers for a path is not
+      // taken as proof of ownership.
+      if (scope.kind === 'customer') {
+        return { source: pages.contractsOfCustomer(scope.customerId), keep: ownerVisible };
+      }
       return { source: pages.contracts(), keep: ownerVisible };
     },
     async invoices(filter) {
@@ -155,7 +163,7 @@ export function createAccess(options: AccessOptions): Access {
         if (!contract || !(await customerVisible(contract.CustomerId))) return { source: EMPTY };
       }
       if (filter.customerId === undefined && scope.kind === 'customer') {
-        return { source: pages.invoices({ ...filter, customerId: scope.customerId }) };
+        return { source: pages.invoices({ ...filter, customerId: scope.customerId }), keep: ownerVisible };
       }
       return { source: pages.invoices(filter), keep: ownerVisible };
     },

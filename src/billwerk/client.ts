@@ -16,6 +16,7 @@ import {
   type RequestOptions,
 } from './resources.js';
 import { TOKEN_PATH, withRetries } from './retry.js';
+import { type ApiRoute } from './route.js';
 import { parseSuccessBody, queryString, sendOnce, type Query, type RawResponse } from './transport.js';
 
 export type { HttpMethod, PageRequest, RequestOptions } from './resources.js';
@@ -25,6 +26,11 @@ export interface UpstreamCallInfo {
   method: string;
   /** Path relative to /api/v1 (or `/oauth/token`), query secrets redacted. */
   path: string;
+  /**
+   * The route template the call site wrote (`/contracts/{id}/end`, or `/oauth/token`): a closed set, so it is
+   * what metrics and traces label calls with.
+   */
+  endpoint: string;
   /** HTTP status; 0 when no answer arrived (timeout, network error). */
   status: number;
   durationMs: number;
@@ -142,14 +148,13 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
     tokenRefreshMarginMs: o.tokenRefreshMarginMs,
     now: o.now,
     onExchange: ({ status, durationMs }) =>
-      report({ method: 'POST', path: TOKEN_PATH, status, durationMs, attempt: 1 }),
+      report({ method: 'POST', path: TOKEN_PATH, endpoint: TOKEN_PATH, status, durationMs, attempt: 1 }),
   });
 
-  async function request<T>(method: HttpMethod, path: string, opts: RequestOptions = {}): Promise<T> {
+  async function request<T>(method: HttpMethod, route: ApiRoute, opts: RequestOptions = {}): Promise<T> {
     if (closed) throw new Error('billwerk client is closed');
-    if (!path.startsWith('/'))
-      throw new TypeError(`billwerk path must start with "/", got ${redactPath(path)}`);
-    const reportPath = redactPath(`${path}${queryString(opts.query)}`);
+    const endpoint = route.template;
+    const reportPath = redactPath(`${route.path}${queryString(opts.query)}`);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     let sends = 0;
 
@@ -159,7 +164,7 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
       try {
         const res = await sendOnce(dispatcher, {
           baseUrl: o.baseUrl,
-          serverPath: `${API_ROOT}${path}`,
+          serverPath: `${API_ROOT}${route.path}`,
           query: opts.query,
           reportPath,
           method,
@@ -168,11 +173,18 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
           timeoutMs: o.timeoutMs,
           signal: opts.signal,
         });
-        report({ method, path: reportPath, status: res.status, durationMs: o.now() - startedAt, attempt });
+        report({
+          method,
+          path: reportPath,
+          endpoint,
+          status: res.status,
+          durationMs: o.now() - startedAt,
+          attempt,
+        });
         return res;
       } catch (error) {
         if (error instanceof BillwerkError) {
-          report({ method, path: reportPath, status: 0, durationMs: o.now() - startedAt, attempt });
+          report({ method, path: reportPath, endpoint, status: 0, durationMs: o.now() - startedAt, attempt });
         }
         throw error;
       }
@@ -238,16 +250,16 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
   }
 
   const pageSource =
-    <T extends { Id: string }>(path: string, query: Query | undefined): PageSource<T> =>
+    <T extends { Id: string }>(route: ApiRoute, query: Query | undefined): PageSource<T> =>
     async ({ take, from }) =>
-      asPage<T>(await request<unknown>('GET', path, { query: { ...query, take, from } }), 'GET', path);
+      asPage<T>(await request<unknown>('GET', route, { query: { ...query, take, from } }), 'GET', route.path);
 
   const core: BillwerkCore = {
     request,
-    paginate: <T extends { Id: string }>(path: string, query?: Query, opts?: { pageSize?: number }) =>
-      walkPages(pageSource<T>(path, query), opts?.pageSize),
-    listPage: <T extends { Id: string }>(path: string, query: Query | undefined, page: PageRequest) =>
-      fetchPageAfter(pageSource<T>(path, query), page),
+    paginate: <T extends { Id: string }>(route: ApiRoute, query?: Query, opts?: { pageSize?: number }) =>
+      walkPages(pageSource<T>(route, query), opts?.pageSize),
+    listPage: <T extends { Id: string }>(route: ApiRoute, query: Query | undefined, page: PageRequest) =>
+      fetchPageAfter(pageSource<T>(route, query), page),
   };
 
   return {

@@ -3,6 +3,9 @@
 // makes a BillwerkId, and the REST client takes nothing else where it builds a path, so no outside string
 // (a `..`, a `/`, a percent-encoding) can name another resource.
 
+import { z } from 'zod';
+import { UpstreamError } from './errors.js';
+
 declare const billwerkIdBrand: unique symbol;
 
 /** A 24-character lowercase hex ObjectId, checked by `parseBillwerkId`. */
@@ -17,6 +20,16 @@ export function parseBillwerkId(value: unknown): BillwerkId | undefined {
   return OBJECT_ID.test(lower) ? (lower as BillwerkId) : undefined;
 }
 
+/** The same parse as a zod schema, for configuration and stored records. */
+export const billwerkIdSchema = z.string().transform((value, ctx): BillwerkId => {
+  const id = parseBillwerkId(value);
+  if (id === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a billwerk id (24 hex characters)' });
+    return z.NEVER;
+  }
+  return id;
+});
+
 export function isBillwerkId(value: unknown): value is BillwerkId {
   return typeof value === 'string' && OBJECT_ID.test(value);
 }
@@ -25,3 +38,18 @@ export function isBillwerkId(value: unknown): value is BillwerkId {
 export const MAX_EXTERNAL_ID_LENGTH = 256;
 /** Longest customer search text accepted. */
 export const MAX_SEARCH_LENGTH = 200;
+
+/**
+ * An id taken from one of billwerk's own answers (a DTO field), checked before it is used in another call.
+ * billwerk is trusted to send ObjectIds; an answer that does not is an upstream fault, not a path.
+ */
+export function answeredId(value: string, field: string): BillwerkId {
+  const id = parseBillwerkId(value);
+  if (id === undefined) {
+    throw new UpstreamError(`billwerk answered a ${field} that is not an id`, {
+      method: 'GET',
+      path: `/${field}`,
+    });
+  }
+  return id;
+}

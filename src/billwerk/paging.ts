@@ -1,8 +1,9 @@
 // Paging over billwerk's `take`/`from=<Id>` cursor: one page after a cursor, or a lazy walk of all pages.
 // Works whether billwerk's cursor is inclusive (as it looks, [inferred]) or exclusive.
+import { answeredId, type BillwerkId } from './id.js';
 
 /** Fetches one raw page: at most `take` items, starting at (or after) the item with Id `from`. */
-export type PageSource<T> = (page: { take: number; from?: string }) => Promise<T[]>;
+export type PageSource<T> = (page: { take: number; from?: BillwerkId }) => Promise<T[]>;
 
 /** @default page size when a caller names none. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -29,7 +30,7 @@ function assertPageSize(take: number): void {
  */
 export async function fetchPageAfter<T extends { Id: string }>(
   source: PageSource<T>,
-  page: { take: number; from?: string },
+  page: { take: number; from?: BillwerkId },
 ): Promise<T[]> {
   assertPageSize(page.take);
   // Sliced in both cases, in case a server ignores `take`.
@@ -49,7 +50,7 @@ export async function* walkPages<T extends { Id: string }>(
 ): AsyncGenerator<T[]> {
   assertPageSize(pageSize);
   const cursorsSeen = new Set<string>();
-  let from: string | undefined;
+  let from: BillwerkId | undefined;
   for (;;) {
     const items = await fetchPageAfter(source, { take: pageSize, from });
     if (items.length > 0) yield items;
@@ -60,6 +61,6 @@ export async function* walkPages<T extends { Id: string }>(
       throw new Error(`billwerk paging made no progress: cursor ${last} came back twice`);
     }
     cursorsSeen.add(last);
-    from = last;
+    from = answeredId(last, 'Id');
   }
 }

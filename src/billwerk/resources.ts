@@ -14,7 +14,6 @@ import type {
   CustomerInput,
   Discount,
   DiscountSubscription,
-  Id,
   Invoice,
   IsoDate,
   MeteredUsage,
@@ -31,6 +30,8 @@ import type {
   WebhookRegistration,
   WebhookRegistrationInput,
 } from './dto.js';
+import type { BillwerkId } from './id.js';
+import { api, type ApiRoute } from './route.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.js';
 import type { Query } from './transport.js';
 
@@ -52,117 +53,122 @@ export interface RequestOptions {
 /** One page: `take` items after the item with Id `from` (exclusive; see paging.ts). */
 export interface PageRequest {
   take: number;
-  from?: string;
+  from?: BillwerkId;
 }
 
 /** The generic calls every resource method is made of. */
 export interface BillwerkCore {
-  /** One call to `{baseUrl}/api/v1{path}`; resolves to the parsed JSON, or undefined for an empty body. */
-  request<T>(method: HttpMethod, path: string, opts?: RequestOptions): Promise<T>;
+  /** One call to `{baseUrl}/api/v1{route.path}`; resolves to the parsed JSON, or undefined for an empty body. */
+  request<T>(method: HttpMethod, route: ApiRoute, opts?: RequestOptions): Promise<T>;
   /** All pages of a list, fetched lazily one page per iteration. */
   paginate<T extends { Id: string }>(
-    path: string,
+    route: ApiRoute,
     query?: Query,
     opts?: { pageSize?: number },
   ): AsyncGenerator<T[]>;
   /** One page of a list; `from` names the last item the caller already has. */
-  listPage<T extends { Id: string }>(path: string, query: Query | undefined, page: PageRequest): Promise<T[]>;
+  listPage<T extends { Id: string }>(
+    route: ApiRoute,
+    query: Query | undefined,
+    page: PageRequest,
+  ): Promise<T[]>;
 }
 
 /** Paging fields shared by the list methods: `take` defaults to DEFAULT_PAGE_SIZE. */
 export interface ListQuery {
   take?: number;
-  from?: Id;
+  from?: BillwerkId;
 }
 
 export interface BillwerkResources {
   customers: {
-    get(id: Id): Promise<Customer>;
+    get(id: BillwerkId): Promise<Customer>;
     list(q?: ListQuery & { search?: string; externalId?: string }): Promise<Customer[]>;
     create(input: CustomerInput): Promise<Customer>;
     /** PATCH merges; with `ifMatch` (an ETag) billwerk answers 412 → ConflictError when stale. */
-    patch(id: Id, patch: CustomerInput, ifMatch?: string): Promise<Customer>;
-    contracts(id: Id): Promise<Contract[]>;
+    patch(id: BillwerkId, patch: CustomerInput, ifMatch?: string): Promise<Customer>;
+    /** Every contract of the customer, or one page of them with `q`. */
+    contracts(id: BillwerkId, q?: ListQuery): Promise<Contract[]>;
   };
   contracts: {
-    get(id: Id): Promise<Contract>;
+    get(id: BillwerkId): Promise<Contract>;
     list(q?: ListQuery & { externalId?: string }): Promise<Contract[]>;
-    patch(id: Id, patch: ContractPatch, ifMatch?: string): Promise<Contract>;
+    patch(id: BillwerkId, patch: ContractPatch, ifMatch?: string): Promise<Contract>;
     /** The earliest regular end if cancelled at `at` (default now); the query name is [inferred]. */
-    cancellationPreview(id: Id, at?: IsoDate): Promise<CancellationPreview>;
-    end(id: Id, endDate: IsoDate): Promise<CancellationPreview>;
+    cancellationPreview(id: BillwerkId, at?: IsoDate): Promise<CancellationPreview>;
+    end(id: BillwerkId, endDate: IsoDate): Promise<CancellationPreview>;
     /** Ends the contract at its own start, as if it never ran; answers the Contract. */
-    annulate(id: Id): Promise<Contract>;
-    subscriptions(id: Id): Promise<ContractSubscriptions>;
-    componentSubscriptions(id: Id): Promise<ComponentSubscription[]>;
-    addComponentSubscription(id: Id, input: ComponentSubscriptionInput): Promise<ComponentSubscription>;
-    discountSubscriptions(id: Id): Promise<DiscountSubscription[]>;
-    usage(id: Id, range?: { from?: IsoDate; until?: IsoDate }): Promise<MeteredUsage[]>;
-    reportUsage(id: Id, input: MeteredUsageInput): Promise<MeteredUsage>;
-    deleteUsage(id: Id, usageId: Id): Promise<void>;
+    annulate(id: BillwerkId): Promise<Contract>;
+    subscriptions(id: BillwerkId): Promise<ContractSubscriptions>;
+    componentSubscriptions(id: BillwerkId): Promise<ComponentSubscription[]>;
+    addComponentSubscription(
+      id: BillwerkId,
+      input: ComponentSubscriptionInput,
+    ): Promise<ComponentSubscription>;
+    discountSubscriptions(id: BillwerkId): Promise<DiscountSubscription[]>;
+    usage(id: BillwerkId, range?: { from?: IsoDate; until?: IsoDate }): Promise<MeteredUsage[]>;
+    reportUsage(id: BillwerkId, input: MeteredUsageInput): Promise<MeteredUsage>;
+    deleteUsage(id: BillwerkId, usageId: BillwerkId): Promise<void>;
   };
   componentSubscriptions: {
-    end(id: Id, endDate: IsoDate): Promise<ComponentSubscription>;
+    end(id: BillwerkId, endDate: IsoDate): Promise<ComponentSubscription>;
   };
   contractChanges: {
-    get(id: Id): Promise<ContractChange>;
+    get(id: BillwerkId): Promise<ContractChange>;
     /**
      * A contract's changes, newest first; without `contractId`, every contract's (what reconciliation
      * walks; documented only with `contractId`, the unfiltered list is [inferred]).
      */
-    list(q: ListQuery & { contractId?: Id; includeContract?: boolean }): Promise<ContractChange[]>;
+    list(q: ListQuery & { contractId?: BillwerkId; includeContract?: boolean }): Promise<ContractChange[]>;
   };
   orders: {
     /** Prices an order; nothing is stored. */
     preview(input: OrderInput): Promise<OrderPreview>;
     create(input: OrderInput): Promise<Order>;
-    get(id: Id): Promise<Order>;
+    get(id: BillwerkId): Promise<Order>;
     /** `{}` reuses the payment data on file; answers the Contract. */
-    commit(id: Id, body?: OrderCommitInput): Promise<Contract>;
+    commit(id: BillwerkId, body?: OrderCommitInput): Promise<Contract>;
   };
   /** Catalogue lists are small and wanted whole, so these walk every page. */
   catalogue: {
     productInfo(): Promise<ProductInfo>;
     planGroups(): Promise<PlanGroup[]>;
-    planGroup(id: Id): Promise<PlanGroup>;
-    plans(q?: { planGroupId?: Id }): Promise<Plan[]>;
-    plan(id: Id): Promise<Plan>;
-    planVariants(q?: { planId?: Id }): Promise<PlanVariant[]>;
-    planVariant(id: Id): Promise<PlanVariant>;
+    planGroup(id: BillwerkId): Promise<PlanGroup>;
+    plans(q?: { planGroupId?: BillwerkId }): Promise<Plan[]>;
+    plan(id: BillwerkId): Promise<Plan>;
+    planVariants(q?: { planId?: BillwerkId }): Promise<PlanVariant[]>;
+    planVariant(id: BillwerkId): Promise<PlanVariant>;
     components(): Promise<Component[]>;
-    component(id: Id): Promise<Component>;
+    component(id: BillwerkId): Promise<Component>;
     discounts(): Promise<Discount[]>;
-    discount(id: Id): Promise<Discount>;
+    discount(id: BillwerkId): Promise<Discount>;
     coupons(): Promise<Coupon[]>;
   };
   invoices: {
-    get(id: Id): Promise<Invoice>;
-    list(q?: ListQuery & { customerId?: Id; contractId?: Id }): Promise<Invoice[]>;
+    get(id: BillwerkId): Promise<Invoice>;
+    list(q?: ListQuery & { customerId?: BillwerkId; contractId?: BillwerkId }): Promise<Invoice[]>;
   };
   webhooks: {
     list(): Promise<WebhookRegistration[]>;
     register(input: WebhookRegistrationInput & { Auth?: WebhookAuth }): Promise<WebhookRegistration>;
-    delete(id: Id): Promise<void>;
+    delete(id: BillwerkId): Promise<void>;
   };
 }
 
 /** Catalogue walks use the largest page, so a typical catalogue takes one call. */
 const CATALOGUE_PAGE_SIZE = MAX_PAGE_SIZE;
 
-/** Ids go into paths escaped, so a hostile id cannot reach another endpoint. */
-const seg = (id: string) => encodeURIComponent(id);
-
 const ifMatchHeader = (ifMatch: string | undefined): Record<string, string> =>
   ifMatch === undefined ? {} : { 'If-Match': ifMatch };
 
 export function createResources(core: BillwerkCore): BillwerkResources {
-  const get = <T>(path: string, query?: Query) => core.request<T>('GET', path, { query });
-  const post = <T>(path: string, body?: unknown) => core.request<T>('POST', path, { body });
-  const page = <T extends { Id: string }>(path: string, q: ListQuery | undefined, filters: Query) =>
-    core.listPage<T>(path, filters, { take: q?.take ?? DEFAULT_PAGE_SIZE, from: q?.from });
-  const all = async <T extends { Id: string }>(path: string, query?: Query): Promise<T[]> => {
+  const get = <T>(route: ApiRoute, query?: Query) => core.request<T>('GET', route, { query });
+  const post = <T>(route: ApiRoute, body?: unknown) => core.request<T>('POST', route, { body });
+  const page = <T extends { Id: string }>(route: ApiRoute, q: ListQuery | undefined, filters: Query) =>
+    core.listPage<T>(route, filters, { take: q?.take ?? DEFAULT_PAGE_SIZE, from: q?.from });
+  const all = async <T extends { Id: string }>(route: ApiRoute, query?: Query): Promise<T[]> => {
     const items: T[] = [];
-    for await (const chunk of core.paginate<T>(path, query, { pageSize: CATALOGUE_PAGE_SIZE })) {
+    for await (const chunk of core.paginate<T>(route, query, { pageSize: CATALOGUE_PAGE_SIZE })) {
       items.push(...chunk);
     }
     return items;
@@ -170,68 +176,69 @@ export function createResources(core: BillwerkCore): BillwerkResources {
 
   return {
     customers: {
-      get: (id) => get(`/customers/${seg(id)}`),
-      list: (q) => page('/customers', q, { search: q?.search, externalId: q?.externalId }),
-      create: (input) => post('/customers', input),
+      get: (id) => get(api`/customers/${id}`),
+      list: (q) => page(api`/customers`, q, { search: q?.search, externalId: q?.externalId }),
+      create: (input) => post(api`/customers`, input),
       patch: (id, patch, ifMatch) =>
-        core.request('PATCH', `/customers/${seg(id)}`, { body: patch, headers: ifMatchHeader(ifMatch) }),
-      contracts: (id) => get(`/customers/${seg(id)}/contracts`),
+        core.request('PATCH', api`/customers/${id}`, { body: patch, headers: ifMatchHeader(ifMatch) }),
+      contracts: (id, q) =>
+        q === undefined ? get(api`/customers/${id}/contracts`) : page(api`/customers/${id}/contracts`, q, {}),
     },
     contracts: {
-      get: (id) => get(`/contracts/${seg(id)}`),
-      list: (q) => page('/contracts', q, { externalId: q?.externalId }),
+      get: (id) => get(api`/contracts/${id}`),
+      list: (q) => page(api`/contracts`, q, { externalId: q?.externalId }),
       patch: (id, patch, ifMatch) =>
-        core.request('PATCH', `/contracts/${seg(id)}`, { body: patch, headers: ifMatchHeader(ifMatch) }),
+        core.request('PATCH', api`/contracts/${id}`, { body: patch, headers: ifMatchHeader(ifMatch) }),
       cancellationPreview: (id, at) =>
-        get(`/contracts/${seg(id)}/cancellationPreview`, { cancellationTime: at }),
-      end: (id, endDate) => post(`/contracts/${seg(id)}/end`, { EndDate: endDate }),
-      annulate: (id) => post(`/contracts/${seg(id)}/annulate`),
-      subscriptions: (id) => get(`/contracts/${seg(id)}/subscriptions`),
-      componentSubscriptions: (id) => get(`/contracts/${seg(id)}/componentsubscriptions`),
-      addComponentSubscription: (id, input) => post(`/contracts/${seg(id)}/componentsubscriptions`, input),
-      discountSubscriptions: (id) => get(`/contracts/${seg(id)}/discountsubscriptions`),
+        get(api`/contracts/${id}/cancellationPreview`, { cancellationTime: at }),
+      end: (id, endDate) => post(api`/contracts/${id}/end`, { EndDate: endDate }),
+      annulate: (id) => post(api`/contracts/${id}/annulate`),
+      subscriptions: (id) => get(api`/contracts/${id}/subscriptions`),
+      componentSubscriptions: (id) => get(api`/contracts/${id}/componentsubscriptions`),
+      addComponentSubscription: (id, input) => post(api`/contracts/${id}/componentsubscriptions`, input),
+      discountSubscriptions: (id) => get(api`/contracts/${id}/discountsubscriptions`),
       usage: (id, range) =>
-        get(`/contracts/${seg(id)}/usage`, { fromDateTime: range?.from, untilDateTime: range?.until }),
-      reportUsage: (id, input) => post(`/contracts/${seg(id)}/usage`, input),
-      deleteUsage: (id, usageId) => core.request('DELETE', `/contracts/${seg(id)}/usage/${seg(usageId)}`),
+        get(api`/contracts/${id}/usage`, { fromDateTime: range?.from, untilDateTime: range?.until }),
+      reportUsage: (id, input) => post(api`/contracts/${id}/usage`, input),
+      deleteUsage: (id, usageId) => core.request('DELETE', api`/contracts/${id}/usage/${usageId}`),
     },
     componentSubscriptions: {
       end: (id, endDate) =>
-        core.request('PUT', `/componentsubscriptions/${seg(id)}`, { body: { Id: id, EndDate: endDate } }),
+        core.request('PUT', api`/componentsubscriptions/${id}`, { body: { Id: id, EndDate: endDate } }),
     },
     contractChanges: {
-      get: (id) => get(`/contractChanges/${seg(id)}`),
+      get: (id) => get(api`/contractChanges/${id}`),
       list: (q) =>
-        page('/contractChanges', q, { contractId: q.contractId, includeContract: q.includeContract }),
+        page(api`/contractChanges`, q, { contractId: q.contractId, includeContract: q.includeContract }),
     },
     orders: {
-      preview: (input) => post('/orders/preview', input),
-      create: (input) => post('/orders', input),
-      get: (id) => get(`/orders/${seg(id)}`),
-      commit: (id, body = {}) => post(`/orders/${seg(id)}/commit`, body),
+      preview: (input) => post(api`/orders/preview`, input),
+      create: (input) => post(api`/orders`, input),
+      get: (id) => get(api`/orders/${id}`),
+      commit: (id, body = {}) => post(api`/orders/${id}/commit`, body),
     },
     catalogue: {
-      productInfo: () => get('/productInfo'),
-      planGroups: () => all('/planGroups'),
-      planGroup: (id) => get(`/planGroups/${seg(id)}`),
-      plans: (q) => all('/plans', { planGroupId: q?.planGroupId }),
-      plan: (id) => get(`/plans/${seg(id)}`),
-      planVariants: (q) => all('/planVariants', { planId: q?.planId }),
-      planVariant: (id) => get(`/planVariants/${seg(id)}`),
-      components: () => all('/components'),
-      component: (id) => get(`/components/${seg(id)}`),
-      discounts: () => all('/discounts'),
-      discount: (id) => get(`/discounts/${seg(id)}`),
-      coupons: () => all('/coupons'),
+      productInfo: () => get(api`/productInfo`),
+      planGroups: () => all(api`/planGroups`),
+      planGroup: (id) => get(api`/planGroups/${id}`),
+      plans: (q) => all(api`/plans`, { planGroupId: q?.planGroupId }),
+      plan: (id) => get(api`/plans/${id}`),
+      planVariants: (q) => all(api`/planVariants`, { planId: q?.planId }),
+      planVariant: (id) => get(api`/planVariants/${id}`),
+      components: () => all(api`/components`),
+      component: (id) => get(api`/components/${id}`),
+      discounts: () => all(api`/discounts`),
+      discount: (id) => get(api`/discounts/${id}`),
+      coupons: () => all(api`/coupons`),
     },
     invoices: {
-      get: (id) => get(`/invoices/${seg(id)}`),
-      list: (q) => page('/invoices', q, { customerId: q?.customerId, contractId: q?.contractId }),
+      get: (id) => get(api`/invoices/${id}`),
+      list: (q) => page(api`/invoices`, q, { customerId: q?.customerId, contractId: q?.contractId }),
     },
     webhooks: {
-      list: () => get('/webhooks'),
-      register: (input) => post('/webhooks', input),
-      delete: (id) => core.request('DELETE', `/webhooks/${seg(id)}`),
+      list: () => get(api`/webhooks`),
+      register: (input) => post(api`/webhooks`, input),
+      delete: (id) => core.request('DELETE', api`/webhooks/${id}`),
     },
   };
 }

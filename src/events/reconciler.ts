@@ -15,6 +15,8 @@ import { type Logger } from '../logger.js';
 import { type EventLog } from './event-log.js';
 import { type Lease } from './sweep-lease.js';
 import { dedupeKey, parseNotice, type ParsedNotice } from './notice.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
+import { type PageRequest } from '../billwerk/resources.js';
 
 export interface ReconcilerOptions {
   log: EventLog;
@@ -137,13 +139,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let running: Promise<SweepResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const source = (page: { take: number; from?: string }) =>
-    billwerk.contractChanges.list({ ...page, includeContract: true });
+  const source = (page: PageRequest) => billwerk.contractChanges.list({ ...page, includeContract: true });
 
   /** Every change newer than `lastId`, oldest first (billwerk lists newest first). */
   async function changesAfter(lastId: string): Promise<ContractChange[]> {
     const found: ContractChange[] = [];
-    let from: string | undefined;
+    let from: BillwerkId | undefined;
     for (;;) {
       const page = await fetchPageAfter(source, { take: pageSize, from });
       for (const change of page) {
@@ -151,7 +152,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         found.push(change);
       }
       if (page.length < pageSize) return found.reverse();
-      from = page[page.length - 1]!.Id;
+      from = answeredId(page[page.length - 1]!.Id, 'ContractChange.Id');
     }
   }
 

@@ -3,7 +3,7 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { Component } from './component.type.js';
 import { type GraphQLContext } from './context.js';
-import { billwerkIdOf } from './node.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
 import { PlanGroup } from './plan-group.type.js';
 import { PlanVariant } from './plan-variant.type.js';
 import { Plan } from './plan.type.js';
@@ -37,7 +37,7 @@ export class PlanResolver {
     @Arg('planGroupId', () => ID, { nullable: true, description: 'Only plans of this plan group.' })
     planGroupId?: string,
   ): Promise<Plan[]> {
-    const groupId = planGroupId ? billwerkIdOf('PlanGroup', planGroupId, 'planGroupId') : undefined;
+    const groupId = optionalBillwerkIdOf('PlanGroup', planGroupId, 'planGroupId');
     const plans = await ctx.loaders.catalogue('plans');
     return plans.filter((plan) => !groupId || plan.PlanGroupId === groupId).map((dto) => Plan.from(dto));
   }
@@ -72,7 +72,7 @@ export class PlanVariantResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('planId', () => ID, { nullable: true, description: 'Only variants of this plan.' }) planId?: string,
   ): Promise<PlanVariant[]> {
-    const plan = planId ? billwerkIdOf('Plan', planId, 'planId') : undefined;
+    const plan = optionalBillwerkIdOf('Plan', planId, 'planId');
     const variants = await ctx.loaders.catalogue('planVariants');
     return variants.filter((v) => !plan || v.PlanId === plan).map((dto) => PlanVariant.from(dto));
   }

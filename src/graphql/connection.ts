@@ -1,6 +1,8 @@
 // Relay connections over billwerk's `take`/`from` paging: a cursor is an item's billwerk id (opaque to
 // clients), so `after` becomes billwerk's stable `from` cursor and pages never shift under writes.
 import { type ClassType, Field, ObjectType } from 'type-graphql';
+import { answeredId, parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
+import { type PageSource } from '../loaders/pages.js';
 import { ErrorCode, GatewayError } from './errors.js';
 
 @ObjectType({ description: 'Where a page of a connection sits in the whole list.' })
@@ -62,14 +64,16 @@ export function encodeCursor(billwerkId: string): string {
   return Buffer.from(`bw:${billwerkId}`, 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!decoded.startsWith('bw:') || decoded.length < 4) {
+/** The billwerk id a cursor names; anything else is refused before it can reach billwerk as `from`. */
+export function decodeCursor(cursor: string): BillwerkId {
+  const decoded = cursor.length <= 64 ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const id = decoded.startsWith('bw:') ? parseBillwerkId(decoded.slice(3)) : undefined;
+  if (id === undefined) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, '`after` is not a cursor of this connection.', {
       argument: 'after',
     });
   }
-  return decoded.slice(3);
+  return id;
 }
 
 export interface PageArgs {
@@ -86,9 +90,6 @@ function pageSize(first: number | null | undefined): number {
   }
   return first;
 }
-
-/** One billwerk page: `take` items after the item with id `from` (exclusive). */
-export type PageSource<D> = (take: number, from: string | undefined) => Promise<D[]>;
 
 /**
  * Reads one connection page. One billwerk call of `first + 1` items answers both the page and whether
@@ -117,7 +118,8 @@ export async function connectionPage<D extends { Id: string }, T>(
       if (!flags || flags[index]) kept.push(item);
       if (kept.length > first) break;
     }
-    from = page.at(-1)?.Id ?? from;
+    const last = page.at(-1);
+    if (last) from = answeredId(last.Id, 'Id');
   }
   const items = kept.slice(0, first);
   const edges = items.map((item) => ({ cursor: encodeCursor(item.Id), node: toNode(item) }));

@@ -13,7 +13,7 @@ import { Contract, ContractPhase, ContractStatus } from './contract.type.js';
 import { Customer } from './customer.type.js';
 import { DiscountSubscription } from './discount.type.js';
 import { Invoice } from './invoice.type.js';
-import { billwerkIdOf } from './node.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
 import { PlanVariant } from './plan-variant.type.js';
 import { Plan } from './plan.type.js';
 import { found } from './resolve.js';
@@ -46,9 +46,7 @@ export class ContractResolver {
     @Arg('status', () => ContractStatus, { nullable: true, description: 'Only contracts in this status.' })
     status?: ContractStatus,
   ): Promise<ConnectionShape<Contract>> {
-    const { source, keep } = ctx.access.contracts(
-      customerId ? billwerkIdOf('Customer', customerId, 'customerId') : undefined,
-    );
+    const { source, keep } = ctx.access.contracts(optionalBillwerkIdOf('Customer', customerId, 'customerId'));
     // billwerk has no status filter, so the status is matched here while walking its pages.
     const byStatus = status ? (dto: ContractDto) => Contract.from(dto).status === status : undefined;
     return connectionPage(

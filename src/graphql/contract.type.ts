@@ -4,6 +4,7 @@ import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { type Contract as ContractDto, type ContractPhase as ContractPhaseDto } from '../billwerk/dto.js';
 import { Node, toGlobalId } from './node.js';
 import { DateTime, JSONObject, Money, openEnum, toDate } from './scalars.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
 
 export enum ContractStatus {
   UNDEFINED = 'Undefined',
@@ -63,7 +64,7 @@ export class Contract implements Node {
   id!: string;
 
   @Field(() => ID, { description: 'The id billwerk uses.' })
-  billwerkId!: string;
+  billwerkId!: BillwerkId;
 
   @Field(() => String, { nullable: true, description: 'Short human reference, e.g. NYXC-NPXH.' })
   referenceCode!: string | null;
@@ -126,7 +127,7 @@ export class Contract implements Node {
   static from(dto: ContractDto): Contract {
     return Object.assign(new Contract(), {
       id: toGlobalId('Contract', dto.Id),
-      billwerkId: dto.Id,
+      billwerkId: answeredId(dto.Id, 'Contract.Id'),
       referenceCode: dto.ReferenceCode ?? null,
       externalId: dto.ExternalId ?? null,
       status: openEnum(ContractStatus, dto.LifecycleStatus, ContractStatus.UNKNOWN),

@@ -1,6 +1,7 @@
 // Root fields customer/customers and the Customer relations (contracts, invoices).
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { connectionPage, type ConnectionShape } from './connection.js';
+import { ErrorCode, GatewayError } from './errors.js';
 import { CustomerConnection, InvoiceConnection } from './connections.js';
 import { type GraphQLContext } from './context.js';
 import { Contract, ContractStatus } from './contract.type.js';
@@ -8,6 +9,7 @@ import { Customer } from './customer.type.js';
 import { Invoice } from './invoice.type.js';
 import { billwerkIdOf } from './node.js';
 import { found } from './resolve.js';
+import { MAX_SEARCH_LENGTH } from '../billwerk/id.js';
 
 @Resolver(() => Customer)
 export class CustomerResolver {
@@ -31,9 +33,23 @@ export class CustomerResolver {
     @Arg('first', () => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
     first?: number,
     @Arg('after', () => String, { nullable: true, description: 'Cursor to continue after.' }) after?: string,
-    @Arg('search', () => String, { nullable: true, description: "billwerk's full-text customer search." })
+    @Arg('search', () => String, {
+      nullable: true,
+      description: `billwerk's full-text customer search, at most ${MAX_SEARCH_LENGTH} characters.`,
+    })
     search?: string,
   ): Promise<ConnectionShape<Customer>> {
+    // The text travels to billwerk only as an encoded query value; its length is bounded here so a huge
+    // search is refused before it costs a call (billwerk answers 431 to an oversized request line).
+    if (search !== undefined && search !== null && search.length > MAX_SEARCH_LENGTH) {
+      throw new GatewayError(
+        ErrorCode.BAD_USER_INPUT,
+        `search is longer than ${MAX_SEARCH_LENGTH} characters.`,
+        {
+          argument: 'search',
+        },
+      );
+    }
     const { source, keep } = ctx.access.customers(search ?? undefined);
     return connectionPage(source, { first, after }, (dto) => Customer.from(dto), keep);
   }

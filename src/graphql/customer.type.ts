@@ -4,6 +4,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { type Customer as CustomerDto } from '../billwerk/dto.js';
 import { Node, toGlobalId } from './node.js';
 import { DateTime, JSONObject, toDate } from './scalars.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
 
 @ObjectType({ description: 'A postal address.' })
 export class Address {
@@ -29,7 +30,7 @@ export class Customer implements Node {
   id!: string;
 
   @Field(() => ID, { description: 'The id billwerk uses (24 hex digits).' })
-  billwerkId!: string;
+  billwerkId!: BillwerkId;
 
   @Field(() => String, { nullable: true, description: "The id of this customer in the caller's own system." })
   externalId!: string | null;
@@ -87,7 +88,7 @@ export class Customer implements Node {
     const a = dto.Address;
     return Object.assign(new Customer(), {
       id: toGlobalId('Customer', dto.Id),
-      billwerkId: dto.Id,
+      billwerkId: answeredId(dto.Id, 'Customer.Id'),
       externalId: dto.ExternalCustomerId ?? null,
       displayName,
       companyName: dto.CompanyName || null,

@@ -8,7 +8,7 @@ import { clearLoaders } from '../loaders/loaders.js';
 import { BillwerkEvent } from './billwerk-event.type.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { billwerkIdOf } from './node.js';
+import { optionalBillwerkIdOf } from './node.js';
 
 interface SubscriptionArgs {
   contractId?: string | null;
@@ -23,8 +23,8 @@ const lower = (values: string[] | null | undefined) =>
 
 /** The filter every subscription shares: contract and customer ids. */
 function idFilter(args: SubscriptionArgs): EventFilter {
-  const contractId = args.contractId ? billwerkIdOf('Contract', args.contractId, 'contractId') : undefined;
-  const customerId = args.customerId ? billwerkIdOf('Customer', args.customerId, 'customerId') : undefined;
+  const contractId = optionalBillwerkIdOf('Contract', args.contractId, 'contractId');
+  const customerId = optionalBillwerkIdOf('Customer', args.customerId, 'customerId');
   return (e) =>
     (!contractId || e.notice.contractId === contractId) &&
     (!customerId || e.notice.customerId === customerId);

@@ -6,7 +6,7 @@ import { type GraphQLContext } from './context.js';
 import { Contract } from './contract.type.js';
 import { Customer } from './customer.type.js';
 import { Invoice } from './invoice.type.js';
-import { billwerkIdOf } from './node.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
 import { found } from './resolve.js';
 
 @Resolver(() => Invoice)
@@ -36,8 +36,8 @@ export class InvoiceResolver {
     contractId?: string,
   ): Promise<ConnectionShape<Invoice>> {
     const filter = {
-      customerId: customerId ? billwerkIdOf('Customer', customerId, 'customerId') : undefined,
-      contractId: contractId ? billwerkIdOf('Contract', contractId, 'contractId') : undefined,
+      customerId: optionalBillwerkIdOf('Customer', customerId, 'customerId'),
+      contractId: optionalBillwerkIdOf('Contract', contractId, 'contractId'),
     };
     const { source, keep } = await ctx.access.invoices(filter);
     return connectionPage(source, { first, after }, (dto) => Invoice.from(dto), keep);

@@ -1,6 +1,7 @@
 // Relay global object identification: every entity's `id` names its type and its billwerk id, so
 // `node(id:)` can fetch anything; root fields also accept the plain 24-hex billwerk id.
 import { Field, ID, InterfaceType } from 'type-graphql';
+import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
 import { ErrorCode, GatewayError } from './errors.js';
 
 export const NODE_TYPES = [
@@ -24,15 +25,22 @@ export function toGlobalId(type: NodeType, id: string): string {
   return `${PREFIX}${type}/${id}`;
 }
 
-export function fromGlobalId(globalId: string): { type: NodeType; id: string } | null {
+/** The type and billwerk id a global id names, or null for anything that is not exactly one. */
+export function fromGlobalId(globalId: string): { type: NodeType; id: BillwerkId } | null {
   if (!globalId.startsWith(PREFIX)) return null;
   const [type, id, ...rest] = globalId.slice(PREFIX.length).split('/');
-  if (rest.length > 0 || !id || !(NODE_TYPES as readonly string[]).includes(type ?? '')) return null;
-  return { type: type as NodeType, id };
+  const parsed = parseBillwerkId(id);
+  if (rest.length > 0 || parsed === undefined || !(NODE_TYPES as readonly string[]).includes(type ?? '')) {
+    return null;
+  }
+  return { type: type as NodeType, id: parsed };
 }
 
-/** The billwerk id behind an argument that is either a global id of `type` or a plain billwerk id. */
-export function billwerkIdOf(type: NodeType, value: string, argument = 'id'): string {
+/**
+ * The billwerk id behind an argument that is either a global id of `type` or a plain billwerk id. Anything
+ * else is refused here, before a REST call: no dot segment, percent-encoding or slash reaches a path.
+ */
+export function billwerkIdOf(type: NodeType, value: string, argument = 'id'): BillwerkId {
   const global = fromGlobalId(value);
   if (global) {
     if (global.type !== type) {
@@ -42,10 +50,20 @@ export function billwerkIdOf(type: NodeType, value: string, argument = 'id'): st
     }
     return global.id;
   }
-  if (value.startsWith(PREFIX) || value.length === 0 || value.length > 64 || !/^[\w-]+$/.test(value)) {
+  const plain = parseBillwerkId(value);
+  if (plain === undefined) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not a valid ${type} id.`, { argument });
   }
-  return value;
+  return plain;
+}
+
+/** An optional id argument: absent (undefined or null) is no filter; anything given must parse. */
+export function optionalBillwerkIdOf(
+  type: NodeType,
+  value: string | null | undefined,
+  argument: string,
+): BillwerkId | undefined {
+  return value === undefined || value === null ? undefined : billwerkIdOf(type, value, argument);
 }
 
 @InterfaceType({ description: 'An object with a global id, fetchable with `node(id:)`.' })

@@ -5,7 +5,7 @@ import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from './context.js';
 import { PageInfo } from './connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { billwerkIdOf } from './node.js';
+import { optionalBillwerkIdOf } from './node.js';
 import { DateTime } from './scalars.js';
 import {
   decodeLogId,
@@ -66,7 +66,7 @@ export class OperatorLogResolver {
       first: first + 1,
       afterSeq,
       types: type ? [type] : undefined,
-      contractId: contractId ? billwerkIdOf('Contract', contractId, 'contractId') : undefined,
+      contractId: optionalBillwerkIdOf('Contract', contractId, 'contractId'),
       from: from ?? undefined,
       to: to ?? undefined,
     });
@@ -129,9 +129,7 @@ export class OperatorLogResolver {
         first: 500,
         afterSeq,
         types: input.type ? [input.type] : undefined,
-        contractId: input.contractId
-          ? billwerkIdOf('Contract', input.contractId, 'input.contractId')
-          : undefined,
+        contractId: optionalBillwerkIdOf('Contract', input.contractId, 'input.contractId'),
         from: input.from,
         to: input.to ?? undefined,
       });

@@ -9,6 +9,7 @@ import { FinalError, type Steps } from './idempotency.js';
 import { type OrderOutcome } from './mutation.payload.js';
 import { OrderPreview } from './order.type.js';
 import { componentOf, distinct, idOf, invalid, positive } from './validate.js';
+import { answeredId } from '../billwerk/id.js';
 
 /** Order statuses after a commit went through (the order may still wait for payment or approval). */
 const COMMITTED = new Set(['completed', 'paymentpending', 'approvalpending', 'approved']);
@@ -30,9 +31,10 @@ async function commitOnce(
   body: OrderCommitInput,
 ): Promise<Contract> {
   if (steps.resumed) {
-    const current = await ctx.billwerk.orders.get(order.Id);
+    const current = await ctx.billwerk.orders.get(answeredId(order.Id, 'Order.Id'));
     const status = current.Status.toLowerCase();
-    if (COMMITTED.has(status)) return ctx.billwerk.contracts.get(order.ContractId);
+    if (COMMITTED.has(status))
+      return ctx.billwerk.contracts.get(answeredId(order.ContractId, 'Order.ContractId'));
     if (status !== 'inprogress') {
       throw new FinalError(
         ErrorCode.CONFLICT,
@@ -41,7 +43,7 @@ async function commitOnce(
       );
     }
   }
-  return ctx.billwerk.orders.commit(order.Id, body);
+  return ctx.billwerk.orders.commit(answeredId(order.Id, 'Order.Id'), body);
 }
 
 /** billwerk refuses an order with a bad coupon code as a whole (flows.md §9): point at the field. */
@@ -77,7 +79,7 @@ export async function placeOrder(
     touched.customerId = created.CustomerId;
     const contract = await steps.step('commit', () => commitOnce(ctx, steps, created, plan.commit ?? {}));
     // The order as committed: its status tells whether it still waits for payment or approval.
-    const order = await ctx.billwerk.orders.get(created.Id);
+    const order = await ctx.billwerk.orders.get(answeredId(created.Id, 'Order.Id'));
     return { order, contract };
   } finally {
     forgetTouched(ctx, touched);

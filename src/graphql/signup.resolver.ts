@@ -21,6 +21,7 @@ import {
   positive,
   text,
 } from './validate.js';
+import { answeredId } from '../billwerk/id.js';
 
 /**
  * API signups have no browser to collect payment data (SubscriptionJS), so a variant that needs it is
@@ -163,12 +164,14 @@ export class SignupResolver {
                 : { PaymentMethod: DEFAULT_PAYMENT_METHOD };
           return { body: order, commit };
         });
-        const customer = await ctx.billwerk.customers.get(outcome.contract.CustomerId);
+        const customer = await ctx.billwerk.customers.get(
+          answeredId(outcome.contract.CustomerId, 'Contract.CustomerId'),
+        );
         return { ...outcome, customer };
       },
     });
     // Also on a replay: the scope must hold the customer even if the first answer was lost mid-way.
-    await ctx.access.recordSignup(value.contract.CustomerId);
+    await ctx.access.recordSignup(answeredId(value.contract.CustomerId, 'Contract.CustomerId'));
     return SignupPayload.from(value, replayed);
   }
 }

@@ -17,6 +17,7 @@ import {
   TerminateContractWithoutNoticeInput,
 } from './termination.input.js';
 import { idOf, invalid, runningContract } from './validate.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
 
 const isoOf = (date: string) => new Date(date).toISOString();
 
@@ -24,7 +25,7 @@ const isoOf = (date: string) => new Date(date).toISOString();
 async function endAt(
   ctx: GraphQLContext,
   steps: Steps,
-  plan: { contractId: string; customerId: string; endDate: string },
+  plan: { contractId: BillwerkId; customerId: string; endDate: string },
 ): Promise<CancellationPreviewDto> {
   try {
     return await steps.step('end', () => ctx.billwerk.contracts.end(plan.contractId, plan.endDate));
@@ -45,7 +46,9 @@ export class TerminationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<CancellationPreview> {
     const contract = await runningContract(ctx, idOf('Contract', input.contractId, 'contractId'));
-    return CancellationPreview.from(await ctx.billwerk.contracts.cancellationPreview(contract.Id));
+    return CancellationPreview.from(
+      await ctx.billwerk.contracts.cancellationPreview(answeredId(contract.Id, 'Contract.Id')),
+    );
   }
 
   @Mutation(() => TerminationPayload, {

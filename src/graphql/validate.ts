@@ -2,12 +2,12 @@
 // catalogue references they name. Every refusal is BAD_USER_INPUT naming the field (`extensions.field`).
 import { OutOfScopeError } from '../auth/errors.js';
 import type { Component, Contract, PlanVariant } from '../billwerk/dto.js';
+import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { fromGlobalId, type NodeType } from './node.js';
 
 /** billwerk ids are 24-hex MongoDB ObjectIds. */
-const BILLWERK_ID = /^[0-9a-f]{24}$/i;
 
 /**
  * A start a little in the past is "now" sent over a slow network, not a back-dated contract: billwerk's
@@ -24,12 +24,13 @@ export function invalid(
 }
 
 /** A billwerk id, given plainly or as a global id of `type`; lower-cased, as billwerk answers them. */
-export function idOf(type: NodeType | 'ComponentSubscription', value: string, field: string): string {
+/** A mutation input's id: a global id of `type` or a plain billwerk id, parsed before any REST call. */
+export function idOf(type: NodeType | 'ComponentSubscription', value: string, field: string): BillwerkId {
   const global = fromGlobalId(value);
   if (global && global.type !== type) throw invalid(field, `${field} names a ${global.type}, not a ${type}.`);
-  const id = global ? global.id : value;
-  if (!BILLWERK_ID.test(id)) throw invalid(field, `${field} is not a valid ${type} id (24 hex digits).`);
-  return id.toLowerCase();
+  const id = global ? global.id : parseBillwerkId(value);
+  if (id === undefined) throw invalid(field, `${field} is not a valid ${type} id (24 hex digits).`);
+  return id;
 }
 
 export function positive(value: number, field: string): number {

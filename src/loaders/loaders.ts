@@ -17,6 +17,8 @@ import type {
   PlanGroup,
   PlanVariant,
 } from '../billwerk/dto.js';
+import { answeredId, parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
+import { api } from '../billwerk/route.js';
 import { type BillwerkReader, type Catalogue } from './reader.js';
 
 /**
@@ -31,6 +33,17 @@ function perKey<V>(load: (id: string) => Promise<V>): DataLoader<string, V> {
       ),
     ),
   );
+}
+
+/**
+ * A loader whose key becomes a billwerk path. Keys come from parsed arguments and from billwerk's own
+ * answers; each is parsed once more where it meets a path, and a key that is no billwerk id names nothing.
+ */
+function perId<V>(load: (id: BillwerkId) => Promise<V>, none: V): DataLoader<string, V> {
+  return perKey((key) => {
+    const id = parseBillwerkId(key);
+    return id === undefined ? Promise.resolve(none) : load(id);
+  });
 }
 
 export interface Loaders {
@@ -127,42 +140,53 @@ class RequestLoaders implements Loaders {
   }
   get contractsOfCustomer() {
     const { client, cache } = this.#reader;
-    return (this.#contractsOfCustomer ??= perKey(async (customerId) => {
+    return (this.#contractsOfCustomer ??= perId(async (customerId) => {
       const contracts = await cache.shareInFlight(`contractsOfCustomer:${customerId}`, () =>
         client.customers.contracts(customerId),
       );
       for (const contract of contracts) this.#primeContract(contract);
       return contracts;
-    }));
+    }, []));
   }
   get componentSubscriptionsOfContract() {
     const { client, cache } = this.#reader;
-    return (this.#componentSubscriptionsOfContract ??= perKey((id) =>
-      cache.shareInFlight(`componentSubscriptions:${id}`, () => client.contracts.componentSubscriptions(id)),
+    return (this.#componentSubscriptionsOfContract ??= perId(
+      (id) =>
+        cache.shareInFlight(`componentSubscriptions:${id}`, () =>
+          client.contracts.componentSubscriptions(id),
+        ),
+      [],
     ));
   }
   get discountSubscriptionsOfContract() {
     const { client, cache } = this.#reader;
-    return (this.#discountSubscriptionsOfContract ??= perKey((id) =>
-      cache.shareInFlight(`discountSubscriptions:${id}`, () => client.contracts.discountSubscriptions(id)),
+    return (this.#discountSubscriptionsOfContract ??= perId(
+      (id) =>
+        cache.shareInFlight(`discountSubscriptions:${id}`, () => client.contracts.discountSubscriptions(id)),
+      [],
     ));
   }
   get changesOfContract() {
     const { client, cache } = this.#reader;
-    return (this.#changesOfContract ??= perKey((id) =>
-      cache.shareInFlight(`changes:${id}`, async () => {
-        const changes: ContractChange[] = [];
-        for await (const page of client.paginate<ContractChange>('/contractChanges', { contractId: id })) {
-          changes.push(...page);
-        }
-        return changes;
-      }),
+    return (this.#changesOfContract ??= perId(
+      (id) =>
+        cache.shareInFlight(`changes:${id}`, async () => {
+          const changes: ContractChange[] = [];
+          for await (const page of client.paginate<ContractChange>(api`/contractChanges`, {
+            contractId: id,
+          })) {
+            changes.push(...page);
+          }
+          return changes;
+        }),
+      [],
     ));
   }
   get usageOfContract() {
     const { client, cache } = this.#reader;
-    return (this.#usageOfContract ??= perKey((id) =>
-      cache.shareInFlight(`usage:${id}`, () => client.contracts.usage(id)),
+    return (this.#usageOfContract ??= perId(
+      (id) => cache.shareInFlight(`usage:${id}`, () => client.contracts.usage(id)),
+      [],
     ));
   }
   get cancellationPreview() {
@@ -170,7 +194,7 @@ class RequestLoaders implements Loaders {
     return (this.#cancellationPreview ??= perKey((key) => {
       const [contractId = '', at = ''] = key.split('@');
       return cache.shareInFlight(`cancellationPreview:${key}`, () =>
-        client.contracts.cancellationPreview(contractId, at || undefined),
+        client.contracts.cancellationPreview(answeredId(contractId, 'Contract.Id'), at || undefined),
       );
     }));
   }

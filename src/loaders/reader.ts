@@ -14,6 +14,7 @@ import type {
   PlanVariant,
 } from '../billwerk/dto.js';
 import { NotFoundError } from '../billwerk/errors.js';
+import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
 import { type SharedCache } from './shared-cache.js';
 
 export interface Catalogue {
@@ -49,6 +50,15 @@ async function orNull<T>(load: Promise<T>): Promise<T | null> {
   }
 }
 
+/**
+ * A read by id, or null for an id billwerk does not know. Ids come from parsed arguments and from billwerk's
+ * own answers; each is parsed once more where it becomes a path, and one that is no billwerk id names nothing.
+ */
+function byId<T>(id: string, read: (id: BillwerkId) => Promise<T>): Promise<T | null> {
+  const parsed = parseBillwerkId(id);
+  return parsed === undefined ? Promise.resolve(null) : orNull(read(parsed));
+}
+
 export function createReader(client: BillwerkClient, cache: SharedCache): BillwerkReader {
   const c = client.catalogue;
   // One GET /productInfo answers every catalogue list at once: a catalogue is small, and a query that
@@ -65,7 +75,7 @@ export function createReader(client: BillwerkClient, cache: SharedCache): Billwe
         coupons: info.Coupons ?? [],
       };
     });
-  const itemLoaders: { [K in CatalogueList]: (id: string) => Promise<Catalogue[K][number]> } = {
+  const itemLoaders: { [K in CatalogueList]: (id: BillwerkId) => Promise<Catalogue[K][number]> } = {
     planGroups: (id) => c.planGroup(id),
     plans: (id) => c.plan(id),
     planVariants: (id) => c.planVariant(id),
@@ -90,16 +100,17 @@ export function createReader(client: BillwerkClient, cache: SharedCache): Billwe
   return {
     client,
     cache,
-    customer: (id) => orNull(cache.read('Customer', id, () => client.customers.get(id))),
-    contract: (id) => orNull(cache.read('Contract', id, () => client.contracts.get(id))),
-    invoice: (id) => orNull(cache.read('Invoice', id, () => client.invoices.get(id))),
-    contractChange: (id) => orNull(cache.read('ContractChange', id, () => client.contractChanges.get(id))),
+    customer: (id) => byId(id, (key) => cache.read('Customer', key, () => client.customers.get(key))),
+    contract: (id) => byId(id, (key) => cache.read('Contract', key, () => client.contracts.get(key))),
+    invoice: (id) => byId(id, (key) => cache.read('Invoice', key, () => client.invoices.get(key))),
+    contractChange: (id) =>
+      byId(id, (key) => cache.read('ContractChange', key, () => client.contractChanges.get(key))),
     catalogueList,
     async catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null> {
       const all = (await catalogueList(list)) as Catalogue[K][number][];
       const listed = all.find((item) => item.Id === id);
       if (listed) return listed;
-      return orNull(cache.read(itemKind[list], id, () => itemLoaders[list](id)));
+      return byId(id, (key) => cache.read(itemKind[list], key, () => itemLoaders[list](key)));
     },
   };
 }

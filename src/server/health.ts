@@ -5,6 +5,7 @@ import { type FastifyInstance } from 'fastify';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Logger } from '../logger.js';
 import { type SqliteDatabase } from '../store/database.js';
+import { api } from '../billwerk/route.js';
 
 export type CheckName = 'billwerk' | 'store' | 'redis';
 export type CheckResult = 'ok' | 'failing';
@@ -44,7 +45,7 @@ export function createReadiness(options: ReadinessOptions): () => Promise<Readin
   const checkBillwerk = (): Promise<CheckResult> => {
     if (billwerkVerdict && now() - billwerkVerdict.at < cacheMs) return billwerkVerdict.result;
     const result = billwerk
-      .request('GET', '/planGroups', { query: { take: 1 }, signal: AbortSignal.timeout(timeoutMs) })
+      .request('GET', api`/planGroups`, { query: { take: 1 }, signal: AbortSignal.timeout(timeoutMs) })
       .then(
         (): CheckResult => 'ok',
         (error: unknown): CheckResult => {

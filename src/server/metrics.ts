@@ -48,19 +48,6 @@ const MAX_OPERATION_NAMES = 200;
 /** Latency buckets in seconds, from a cached read to a slow billwerk call. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/**
- * `/customers/65f0…/contracts?take=1` → `/customers/:id/contracts`. Every segment that is not a plain word
- * is taken for an id: billwerk's are ObjectIds, and a rule that keeps only words can never let an id (or an
- * external id) become a label value.
- */
-export function endpointTemplate(path: string): string {
-  const bare = path.split('?', 1)[0] ?? '';
-  return bare
-    .split('/')
-    .map((segment) => (segment === '' || /^[A-Za-z]+$/.test(segment) ? segment : ':id'))
-    .join('/');
-}
-
 /** Error codes are a closed set (graphql/errors.ts), but the response is checked before it becomes a label. */
 export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
   if (!errors || errors.length === 0) return 'ok';
@@ -190,7 +177,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registry,
     upstreamCall: (info) =>
       upstreamRequests.observe(
-        { method: info.method, endpoint: endpointTemplate(info.path), status: String(info.status) },
+        { method: info.method, endpoint: info.endpoint, status: String(info.status) },
         info.durationMs / 1000,
       ),
     webhookReceived: (outcome) => webhooks.inc({ outcome }),

@@ -8,7 +8,7 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
 } from '@opentelemetry/semantic-conventions';
 import { type UpstreamCallInfo } from '../billwerk/client.js';
-import { endpointTemplate, outcomeOf } from './metrics.js';
+import { outcomeOf } from './metrics.js';
 import { currentRequestScope } from './request-scope.js';
 
 // Incubating semantic conventions are copied, as OpenTelemetry advises, not imported from the unstable entry.
@@ -23,7 +23,7 @@ const ATTR_ERROR_TYPE = 'error.type';
  */
 export function recordUpstreamSpan(tracer: Tracer, parent: Span, info: UpstreamCallInfo): void {
   const end = Date.now();
-  const template = endpointTemplate(info.path);
+  const template = info.endpoint;
   const span = tracer.startSpan(
     `${info.method} ${template}`,
     {

@@ -21,6 +21,8 @@ import {
 } from '../../src/billwerk/errors.js';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { bid } from '../helpers/ids.js';
+import { api } from '../../src/billwerk/route.js';
 
 const UNKNOWN_ID = '0123456789abcdef01234567';
 
@@ -78,7 +80,7 @@ describe('tokens', () => {
     const customer = await newCustomer(client);
     emulator.requests.reset();
     emulator.revokeTokens();
-    await Promise.all(Array.from({ length: 5 }, () => client.customers.get(customer.Id)));
+    await Promise.all(Array.from({ length: 5 }, () => client.customers.get(bid(customer.Id))));
     expect(tokenRequests()).toBe(1);
     expect(emulator.requests.count({ method: 'GET', path: `/api/v1/customers/${customer.Id}` })).toBe(10);
   });
@@ -141,7 +143,7 @@ describe('paging', () => {
 
     const seen: string[] = [];
     let pages = 0;
-    for await (const page of client.paginate<Customer>('/customers', {}, { pageSize: 25 })) {
+    for await (const page of client.paginate<Customer>(api`/customers`, {}, { pageSize: 25 })) {
       pages++;
       expect(page.length).toBeLessThanOrEqual(25);
       seen.push(...page.map((c) => c.Id));
@@ -157,7 +159,7 @@ describe('paging', () => {
   it('listPage continues after a cursor without repeating it', async () => {
     const { client } = connect();
     const first = await client.customers.list({ take: 3 });
-    const next = await client.customers.list({ take: 3, from: first[2]!.Id });
+    const next = await client.customers.list({ take: 3, from: bid(first[2]!.Id) });
     expect(next.map((c) => c.Id)).not.toContain(first[2]!.Id);
     const both = await client.customers.list({ take: 6 });
     expect([...first, ...next].map((c) => c.Id)).toEqual(both.map((c) => c.Id));
@@ -167,7 +169,7 @@ describe('paging', () => {
 describe('errors from real status codes', () => {
   it('404 for an unknown id, not retried', async () => {
     const { client } = connect();
-    const error = await client.customers.get(UNKNOWN_ID).catch((e: unknown) => e);
+    const error = await client.customers.get(bid(UNKNOWN_ID)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ status: 404, method: 'GET', path: `/customers/${UNKNOWN_ID}` });
     expect(emulator.requests.count({ path: `/api/v1/customers/${UNKNOWN_ID}` })).toBe(1);
@@ -185,7 +187,7 @@ describe('errors from real status codes', () => {
     const { client } = connect();
     const customer = await newCustomer(client);
     const error = await client.customers
-      .patch(customer.Id, { FirstName: 'Bo' }, '"stale"')
+      .patch(bid(customer.Id), { FirstName: 'Bo' }, '"stale"')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).toMatchObject({ status: 412 });
@@ -202,14 +204,14 @@ describe('errors from real status codes', () => {
       status,
       body: { Message: 'injected' },
     });
-    await expect(client.customers.get(UNKNOWN_ID)).rejects.toBeInstanceOf(cls);
+    await expect(client.customers.get(bid(UNKNOWN_ID))).rejects.toBeInstanceOf(cls);
   });
 
   it('a 401 that survives the refresh is an AuthenticationError without secret or token', async () => {
     const { client } = connect();
     const path = `/api/v1/customers/${UNKNOWN_ID}`;
     emulator.faults.inject({ path, status: 401, body: { Message: 'token rejected' }, times: 2 });
-    const error = await client.customers.get(UNKNOWN_ID).catch((e: unknown) => e);
+    const error = await client.customers.get(bid(UNKNOWN_ID)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(emulator.requests.count({ path })).toBe(2);
     expect(tokenRequests()).toBe(2);
@@ -238,7 +240,7 @@ describe('retries', () => {
     const { client } = connect({ maxRetryAfterMs: 5_000 });
     const path = `/api/v1/customers/${UNKNOWN_ID}`;
     emulator.faults.inject({ path, status: 429, headers: { 'Retry-After': '120' }, times: 1 });
-    const error = await client.customers.get(UNKNOWN_ID).catch((e: unknown) => e);
+    const error = await client.customers.get(bid(UNKNOWN_ID)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).retryAfterMs).toBe(120_000);
     expect(emulator.requests.count({ path })).toBe(1);
@@ -249,7 +251,7 @@ describe('retries', () => {
     const customer = await newCustomer(client);
     const path = `/api/v1/customers/${customer.Id}`;
     emulator.faults.inject({ path, status: 403, body: { Message: 'rate limit exceeded' }, times: 1 });
-    await expect(client.customers.get(customer.Id)).resolves.toMatchObject({ Id: customer.Id });
+    await expect(client.customers.get(bid(customer.Id))).resolves.toMatchObject({ Id: customer.Id });
     expect(sleeps).toHaveLength(1);
     expect(emulator.requests.count({ path })).toBe(2);
   });
@@ -259,7 +261,7 @@ describe('retries', () => {
     const customer = await newCustomer(client);
     const path = `/api/v1/customers/${customer.Id}`;
     emulator.faults.inject({ method: 'GET', path, status, times: 2 });
-    await expect(client.customers.get(customer.Id)).resolves.toMatchObject({ Id: customer.Id });
+    await expect(client.customers.get(bid(customer.Id))).resolves.toMatchObject({ Id: customer.Id });
     expect(emulator.requests.count({ method: 'GET', path })).toBe(3);
   });
 
@@ -267,7 +269,7 @@ describe('retries', () => {
     const { client } = connect({ maxRetries: 2 });
     const path = `/api/v1/customers/${UNKNOWN_ID}`;
     emulator.faults.inject({ path, status: 503, times: 10 });
-    await expect(client.customers.get(UNKNOWN_ID)).rejects.toBeInstanceOf(UpstreamError);
+    await expect(client.customers.get(bid(UNKNOWN_ID))).rejects.toBeInstanceOf(UpstreamError);
     expect(emulator.requests.count({ path })).toBe(3);
   });
 
@@ -289,7 +291,7 @@ describe('timeouts and network errors', () => {
     const customer = await newCustomer(client);
     const path = `/api/v1/customers/${customer.Id}`;
     emulator.faults.inject({ path, delayMs: 300, times: 1 });
-    await expect(client.customers.get(customer.Id)).resolves.toMatchObject({ Id: customer.Id });
+    await expect(client.customers.get(bid(customer.Id))).resolves.toMatchObject({ Id: customer.Id });
     expect(calls.filter((c) => c.method === 'GET').map((c) => [c.status, c.attempt])).toEqual([
       [0, 1],
       [200, 2],
@@ -300,7 +302,7 @@ describe('timeouts and network errors', () => {
     const calls: UpstreamCallInfo[] = [];
     const { client } = connect({ timeoutMs: 100, maxRetries: 1, onResponse: (c) => calls.push(c) });
     emulator.faults.inject({ path: `/api/v1/customers/${UNKNOWN_ID}`, delayMs: 300, times: 5 });
-    await expect(client.customers.get(UNKNOWN_ID)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(client.customers.get(bid(UNKNOWN_ID))).rejects.toBeInstanceOf(TimeoutError);
     expect(calls.filter((c) => c.method === 'GET').map((c) => [c.status, c.attempt])).toEqual([
       [0, 1],
       [0, 2],
@@ -320,7 +322,7 @@ describe('timeouts and network errors', () => {
   it('a closed port is a NetworkError after the retries', async () => {
     const port = await closedPort();
     const { client, sleeps } = connect({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 2 });
-    await expect(client.customers.get(UNKNOWN_ID)).rejects.toBeInstanceOf(NetworkError);
+    await expect(client.customers.get(bid(UNKNOWN_ID))).rejects.toBeInstanceOf(NetworkError);
     // The token fetch is what fails: it is retried even though nothing reached the API.
     expect(sleeps).toHaveLength(2);
   });

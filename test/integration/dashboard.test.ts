@@ -12,6 +12,7 @@ import { DashboardEventLogDocument, TerminateContractDocument } from '../../sdk/
 import { apiKey } from '../helpers/auth.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
+import { bid } from '../helpers/ids.js';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -248,7 +249,7 @@ describe('the dashboard', () => {
     const tick = () => stack.emulator.clock.advanceTo(new Date(stack.emulator.clock.now().getTime() + 1000));
     await tick();
     for (const registration of await stack.billwerk.webhooks.list()) {
-      await stack.billwerk.webhooks.delete(registration.Id);
+      await stack.billwerk.webhooks.delete(bid(registration.Id));
     }
     let lost: string;
     try {

@@ -14,6 +14,7 @@ import {
 import { errorOf, newKey, signupNew } from '../helpers/mutations.js';
 import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { bid } from '../helpers/ids.js';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 const PARTNER_KEY = 'test-partner-key-0123456789abcdef';
@@ -185,7 +186,7 @@ describe('failures mid-flow', () => {
     const [order] = stack.emulator.store.orders
       .list()
       .filter((o) => o.Customer?.EmailAddress === input.customer?.emailAddress);
-    await stack.billwerk.orders.commit(order!.Id, { PaymentMethod: 'InvoicePayment' });
+    await stack.billwerk.orders.commit(bid(order!.Id), { PaymentMethod: 'InvoicePayment' });
 
     const commits = count(COMMITS);
     const retried = (await stack.sdk.request(SignupDocument, { input })).signup;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { createRedisPartnerStore, type RedisPartnerStore } from '../../src/auth/redis-partner-store.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { bid } from '../helpers/ids.js';
 
 let server: RedisServer;
 const clients: Redis[] = [];
@@ -27,18 +28,20 @@ async function instance(): Promise<RedisPartnerStore> {
   return store;
 }
 
+const CUSTOMER = bid('65f0000000000000000000c1');
+
 describe('the partner store in Redis', () => {
   it('shares a signed-up customer with the other instances, now and after a start', async () => {
     const [a, b] = [await instance(), await instance()];
-    await a.add('acme', 'cust-1');
-    expect(a.has('acme', 'cust-1')).toBe(true);
+    await a.add('acme', CUSTOMER);
+    expect(a.has('acme', CUSTOMER)).toBe(true);
     // The other instance learns it from Redis's message: wait on that, not on a clock.
     const deadline = Date.now() + 5000;
-    while (!b.has('acme', 'cust-1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(b.has('acme', 'cust-1')).toBe(true);
-    expect(b.has('other', 'cust-1')).toBe(false);
+    while (!b.has('acme', CUSTOMER) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(b.has('acme', CUSTOMER)).toBe(true);
+    expect(b.has('other', CUSTOMER)).toBe(false);
 
     const later = await instance();
-    expect(later.customersOf('acme')).toEqual(['cust-1']);
+    expect(later.customersOf('acme')).toEqual([CUSTOMER]);
   });
 });

@@ -11,6 +11,7 @@ import { TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 import { collect, wsClient } from '../helpers/ws.js';
+import { bid } from '../helpers/ids.js';
 
 interface Seen {
   contractChanged: { event: string; changeId: string | null; contractId: string; source: string };
@@ -50,7 +51,7 @@ const settle = async () => {
 
 async function webhooksOff(): Promise<void> {
   for (const registration of await stack.billwerk.webhooks.list()) {
-    await stack.billwerk.webhooks.delete(registration.Id);
+    await stack.billwerk.webhooks.delete(bid(registration.Id));
   }
 }
 
@@ -63,7 +64,7 @@ const webhooksOn = () =>
 
 /** The change ids of a contract, oldest first. */
 const changesOf = async (contractId: string) =>
-  (await stack.billwerk.contractChanges.list({ contractId })).map((c) => c.Id).reverse();
+  (await stack.billwerk.contractChanges.list({ contractId: bid(contractId) })).map((c) => c.Id).reverse();
 
 const key = (e: Seen['contractChanged']) => `${e.event}:${e.changeId}`;
 

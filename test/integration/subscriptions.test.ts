@@ -6,6 +6,7 @@ import { encodeEventCursor } from '../../src/events/cursor.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { bearer } from '../helpers/auth.js';
 import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
+import { bid } from '../helpers/ids.js';
 
 const CONTRACT_CHANGED = /* GraphQL */ `
   subscription Changed($contractId: ID, $customerId: ID, $changeTypes: [String!], $after: String) {
@@ -107,7 +108,7 @@ describe('flows through the emulator', () => {
       Customer: { FirstName: 'Live', LastName: 'Signup', EmailAddress: 'live@example.com' },
       Cart: { PlanVariantId: SEED_IDS.planVariants.basicMonthly },
     });
-    const contract = await stack.billwerk.orders.commit(order.Id, { PaymentMethod: 'InvoicePayment' });
+    const contract = await stack.billwerk.orders.commit(bid(order.Id), { PaymentMethod: 'InvoicePayment' });
     const wanted = ['CustomerCreated', 'ContractCreated', 'OrderSucceeded', 'InvoiceCreated'];
     const items = await sub.waitUntil((all) =>
       wanted.every((name) => all.some((i) => i.billwerkEvents.event === name)),
@@ -134,7 +135,7 @@ describe('flows through the emulator', () => {
       ContractId: contractId,
       Cart: { PlanVariantId: SEED_IDS.planVariants.proMonthly },
     });
-    await stack.billwerk.orders.commit(order.Id);
+    await stack.billwerk.orders.commit(bid(order.Id));
     const [event] = await sub.waitFor(1);
     expect(event!.contractChanged).toMatchObject({
       event: 'ContractChanged',
@@ -154,8 +155,8 @@ describe('flows through the emulator', () => {
   it('a termination arrives as ContractCancelled now and as the end when the clock reaches it', async () => {
     const contractId = SEED_IDS.contracts.graceProYearly;
     const sub = await listening<Changed>(CONTRACT_CHANGED, { contractId });
-    const preview = await stack.billwerk.contracts.cancellationPreview(contractId);
-    await stack.billwerk.contracts.end(contractId, preview.EndDate);
+    const preview = await stack.billwerk.contracts.cancellationPreview(bid(contractId));
+    await stack.billwerk.contracts.end(bid(contractId), preview.EndDate);
     const [cancelled] = await sub.waitFor(1);
     expect(cancelled!.contractChanged.event).toBe('ContractCancelled');
     expect(Date.parse(cancelled!.contractChanged.contract!.endDate!)).toBe(Date.parse(preview.EndDate));

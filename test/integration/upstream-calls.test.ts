@@ -3,6 +3,7 @@
 import { gql } from 'graphql-request';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { bid } from '../helpers/ids.js';
 
 const CONTRACTS_WITH_RELATIONS = gql`
   query ContractsPage($first: Int!) {
@@ -43,7 +44,7 @@ beforeAll(async () => {
       Customer: { FirstName: 'Count', LastName: `Me ${i}`, EmailAddress: `count${i}@example.com` },
       Cart: { PlanVariantId: SEED_IDS.planVariants.free },
     });
-    await stack.billwerk.orders.commit(order.Id);
+    await stack.billwerk.orders.commit(bid(order.Id));
   }
 });
 afterAll(() => stack.close());

@@ -11,6 +11,14 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../../src/billwerk/errors.js';
+import { type BillwerkId } from '../../src/billwerk/id.js';
+import { api } from '../../src/billwerk/route.js';
+import { bid, fakeId } from '../helpers/ids.js';
+
+const K1 = bid('6500000000000000000000a1');
+const C1 = bid('6500000000000000000000c1');
+const W1 = bid('6500000000000000000000f1');
+const O1 = bid('6500000000000000000000b1');
 
 const ORIGIN = 'http://billwerk.test';
 const SECRET = 'very-secret-client-secret';
@@ -109,34 +117,44 @@ describe('billwerk client requests', () => {
   it('answers undefined for 204 and empty bodies', async () => {
     const t = setup();
     t.script.push({ status: 204 }, { status: 200 });
-    await expect(t.client.webhooks.delete('w1')).resolves.toBeUndefined();
-    await expect(t.client.request('GET', '/anything')).resolves.toBeUndefined();
+    await expect(t.client.webhooks.delete(W1)).resolves.toBeUndefined();
+    await expect(t.client.request('GET', api`/anything`)).resolves.toBeUndefined();
     await t.close();
   });
 
-  it('builds queries without undefined values and escapes ids', async () => {
+  it('builds queries without undefined values and sends search text only as a query value', async () => {
     const t = setup();
     t.script.push({ status: 200, body: [] });
-    await t.client.customers.list({ search: 'a b', take: 10 });
-    await t.client.customers.get('../x');
+    await t.client.customers.list({ search: '../a b', take: 10 });
+    await t.client.customers.get(C1);
     expect(t.api.map((s) => s.path)).toEqual([
-      '/api/v1/customers?search=a+b&take=10',
-      '/api/v1/customers/..%2Fx',
+      '/api/v1/customers?search=..%2Fa+b&take=10',
+      `/api/v1/customers/${C1}`,
     ]);
+    await t.close();
+  });
+
+  it('refuses a path id that is not a parsed billwerk id, before any call', async () => {
+    const t = setup();
+    // A cast is the only way a plain string gets here; the route builder still refuses it.
+    for (const hostile of ['..', '.', '../x', '%2e%2e', 'c1', `${C1}/..`]) {
+      expect(() => t.client.customers.get(hostile as BillwerkId)).toThrow(/parsed BillwerkId/);
+    }
+    expect(t.api).toEqual([]);
     await t.close();
   });
 
   it('sends If-Match on a patch', async () => {
     const t = setup();
-    await t.client.contracts.patch('k1', { Notes: 'n' }, '"etag-1"');
-    expect(t.api[0]).toMatchObject({ method: 'PATCH', path: '/api/v1/contracts/k1' });
+    await t.client.contracts.patch(K1, { Notes: 'n' }, '"etag-1"');
+    expect(t.api[0]).toMatchObject({ method: 'PATCH', path: `/api/v1/contracts/${K1}` });
     expect(t.api[0]!.headers['if-match']).toBe('"etag-1"');
     await t.close();
   });
 
   it('fetches one token for many concurrent calls', async () => {
     const t = setup();
-    await Promise.all(Array.from({ length: 10 }, (_, i) => t.client.customers.get(`c${i}`)));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => t.client.customers.get(fakeId(i))));
     expect(t.tokensIssued()).toBe(1);
     await t.close();
   });
@@ -144,11 +162,11 @@ describe('billwerk client requests', () => {
   it('reports each upstream call to onResponse', async () => {
     const t = setup();
     t.script.push({ status: 503 });
-    await t.client.contracts.get('k1');
+    await t.client.contracts.get(K1);
     expect(t.calls.map(({ method, path, status, attempt }) => ({ method, path, status, attempt }))).toEqual([
       { method: 'POST', path: '/oauth/token', status: 200, attempt: 1 },
-      { method: 'GET', path: '/contracts/k1', status: 503, attempt: 1 },
-      { method: 'GET', path: '/contracts/k1', status: 200, attempt: 2 },
+      { method: 'GET', path: `/contracts/${K1}`, status: 503, attempt: 1 },
+      { method: 'GET', path: `/contracts/${K1}`, status: 200, attempt: 2 },
     ]);
     await t.close();
   });
@@ -169,7 +187,7 @@ describe('billwerk client on 401', () => {
       { status: 401, body: { Message: 'bad token tok-1' } },
       { status: 401, body: { Message: `Authorization: Bearer tok-2 for client ${SECRET}` } },
     );
-    const error = await t.client.customers.get('c1').catch((e: unknown) => e);
+    const error = await t.client.customers.get(C1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(t.api).toHaveLength(2);
     const everything = [String(error), (error as Error).stack, JSON.stringify(error)].join('\n');
@@ -184,7 +202,7 @@ describe('billwerk client retries', () => {
   it('retries a GET on 503 with backoff, then succeeds', async () => {
     const t = setup({ retryBaseDelayMs: 100 });
     t.script.push({ status: 503 }, { status: 502 }, { status: 200, body: { Id: 'k1' } });
-    await expect(t.client.contracts.get('k1')).resolves.toEqual({ Id: 'k1' });
+    await expect(t.client.contracts.get(K1)).resolves.toEqual({ Id: 'k1' });
     expect(t.sleeps).toEqual([100, 200]);
     await t.close();
   });
@@ -192,7 +210,7 @@ describe('billwerk client retries', () => {
   it('does not replay a POST after a 500', async () => {
     const t = setup();
     t.script.push({ status: 500, body: { Message: 'boom' } });
-    await expect(t.client.orders.commit('o1')).rejects.toBeInstanceOf(UpstreamError);
+    await expect(t.client.orders.commit(O1)).rejects.toBeInstanceOf(UpstreamError);
     expect(t.api).toHaveLength(1);
     await t.close();
   });
@@ -200,7 +218,7 @@ describe('billwerk client retries', () => {
   it('replays a POST the caller marked idempotent', async () => {
     const t = setup();
     t.script.push({ status: 503 });
-    await t.client.request('POST', '/orders/preview', { body: {}, idempotent: true });
+    await t.client.request('POST', api`/orders/preview`, { body: {}, idempotent: true });
     expect(t.api).toHaveLength(2);
     await t.close();
   });
@@ -216,7 +234,7 @@ describe('billwerk client retries', () => {
   it('gives up on a Retry-After longer than maxRetryAfterMs', async () => {
     const t = setup({ maxRetryAfterMs: 5000 });
     t.script.push({ status: 429, headers: { 'retry-after': '60' } });
-    const error = await t.client.customers.get('c1').catch((e: unknown) => e);
+    const error = await t.client.customers.get(C1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).retryAfterMs).toBe(60_000);
     expect(t.api).toHaveLength(1);
@@ -227,7 +245,7 @@ describe('billwerk client retries', () => {
     const t = setup({ maxRetries: 2 });
     const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
     t.script.push(reset(), reset(), reset());
-    await expect(t.client.customers.get('c1')).rejects.toBeInstanceOf(NetworkError);
+    await expect(t.client.customers.get(C1)).rejects.toBeInstanceOf(NetworkError);
     expect(t.api).toHaveLength(3);
     await t.close();
   });
@@ -263,24 +281,25 @@ describe('billwerk client timeouts', () => {
 describe('billwerk client paging', () => {
   it('walks pages with take, then take+1 from the last Id', async () => {
     const t = setup();
+    const I = { a: fakeId(10), b: fakeId(11), c: fakeId(12), d: fakeId(13) };
     t.script.push(
-      { status: 200, body: [{ Id: 'a' }, { Id: 'b' }] },
-      { status: 200, body: [{ Id: 'b' }, { Id: 'c' }, { Id: 'd' }] },
-      { status: 200, body: [{ Id: 'd' }] },
+      { status: 200, body: [{ Id: I.a }, { Id: I.b }] },
+      { status: 200, body: [{ Id: I.b }, { Id: I.c }, { Id: I.d }] },
+      { status: 200, body: [{ Id: I.d }] },
     );
     const seen: string[] = [];
     for await (const page of t.client.paginate<{ Id: string }>(
-      '/customers',
+      api`/customers`,
       { search: 'x' },
       { pageSize: 2 },
     )) {
       seen.push(...page.map((c) => c.Id));
     }
-    expect(seen).toEqual(['a', 'b', 'c', 'd']);
+    expect(seen).toEqual([I.a, I.b, I.c, I.d]);
     expect(t.api.map((s) => s.path)).toEqual([
       '/api/v1/customers?search=x&take=2',
-      '/api/v1/customers?search=x&take=3&from=b',
-      '/api/v1/customers?search=x&take=3&from=d',
+      `/api/v1/customers?search=x&take=3&from=${I.b}`,
+      `/api/v1/customers?search=x&take=3&from=${I.d}`,
     ]);
     await t.close();
   });
@@ -307,6 +326,6 @@ describe('billwerk client lifecycle', () => {
     const client = createBillwerkClient({ baseUrl: ORIGIN, clientId: 'id', clientSecret: SECRET });
     await client.close();
     await client.close();
-    await expect(client.customers.get('c1')).rejects.toThrow(/closed/);
+    await expect(client.customers.get(C1)).rejects.toThrow(/closed/);
   });
 });

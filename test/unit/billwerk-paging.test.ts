@@ -1,11 +1,11 @@
+import { fakeId } from '../helpers/ids.js';
 import { fetchPageAfter, walkPages, type PageSource } from '../../src/billwerk/paging.js';
 
 interface Item {
   Id: string;
 }
 
-const items = (n: number): Item[] =>
-  Array.from({ length: n }, (_, i) => ({ Id: `id${String(i).padStart(3, '0')}` }));
+const items = (n: number): Item[] => Array.from({ length: n }, (_, i) => ({ Id: fakeId(i) }));
 
 /** A fake billwerk list: `from` includes (or, with inclusive=false, excludes) the cursor item. */
 function fakeSource(all: Item[], inclusive = true) {
@@ -37,10 +37,10 @@ describe('walkPages over an inclusive cursor', () => {
     expect(pages.flat()).toEqual(all);
     expect(calls).toEqual([
       { take: 25 },
-      { take: 26, from: 'id024' },
-      { take: 26, from: 'id049' },
-      { take: 26, from: 'id074' },
-      { take: 26, from: 'id099' },
+      { take: 26, from: fakeId(24) },
+      { take: 26, from: fakeId(49) },
+      { take: 26, from: fakeId(74) },
+      { take: 26, from: fakeId(99) },
     ]);
   });
 
@@ -94,15 +94,15 @@ describe('walkPages guards', () => {
 describe('fetchPageAfter', () => {
   it('returns the items after the cursor, the cursor item dropped', async () => {
     const { source, calls } = fakeSource(items(30));
-    const page = await fetchPageAfter(source, { take: 5, from: 'id009' });
-    expect(page.map((i) => i.Id)).toEqual(['id010', 'id011', 'id012', 'id013', 'id014']);
-    expect(calls).toEqual([{ take: 6, from: 'id009' }]);
+    const page = await fetchPageAfter(source, { take: 5, from: fakeId(9) });
+    expect(page.map((i) => i.Id)).toEqual([fakeId(10), fakeId(11), fakeId(12), fakeId(13), fakeId(14)]);
+    expect(calls).toEqual([{ take: 6, from: fakeId(9) }]);
   });
 
   it('cuts the extra item when the cursor was exclusive', async () => {
     const { source } = fakeSource(items(30), false);
-    const page = await fetchPageAfter(source, { take: 5, from: 'id009' });
-    expect(page.map((i) => i.Id)).toEqual(['id010', 'id011', 'id012', 'id013', 'id014']);
+    const page = await fetchPageAfter(source, { take: 5, from: fakeId(9) });
+    expect(page.map((i) => i.Id)).toEqual([fakeId(10), fakeId(11), fakeId(12), fakeId(13), fakeId(14)]);
   });
 
   it('asks for exactly take without a cursor', async () => {

@@ -1,14 +1,16 @@
+import fc from 'fast-check';
 import {
   connectionPage,
   decodeCursor,
   encodeCursor,
   type ConnectionShape,
-  type PageSource,
 } from '../../src/graphql/connection.js';
+import { type PageSource } from '../../src/loaders/pages.js';
+import { fakeId } from '../helpers/ids.js';
 
 type Item = { Id: string; even: boolean };
 const items: Item[] = Array.from({ length: 25 }, (_, i) => ({
-  Id: `id${String(i).padStart(2, '0')}`,
+  Id: fakeId(i),
   even: i % 2 === 0,
 }));
 
@@ -53,7 +55,7 @@ describe('connectionPage', () => {
       (item) => item.Id,
       (item) => item.even,
     );
-    expect(page.edges.map((e) => e.node)).toEqual(['id00', 'id02', 'id04', 'id06', 'id08']);
+    expect(page.edges.map((e) => e.node)).toEqual([0, 2, 4, 6, 8].map(fakeId));
     expect(page.pageInfo.hasNextPage).toBe(true);
   });
 
@@ -65,6 +67,24 @@ describe('connectionPage', () => {
       code: 'BAD_USER_INPUT',
     });
     expect(() => decodeCursor('not-a-cursor')).toThrow(/cursor/);
-    expect(decodeCursor(encodeCursor('abc'))).toBe('abc');
+    expect(decodeCursor(encodeCursor(fakeId(7)))).toBe(fakeId(7));
+  });
+
+  it('takes from a cursor nothing but a billwerk id', () => {
+    // A cursor is a client's string: whatever it encodes, only an ObjectId may come out as billwerk's `from`.
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), (inner) => {
+        let decoded: string | undefined;
+        try {
+          decoded = decodeCursor(encodeCursor(inner));
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'BAD_USER_INPUT' });
+        }
+        if (decoded !== undefined) expect(decoded).toMatch(/^[0-9a-f]{24}$/);
+      }),
+    );
+    for (const hostile of ['..', '.', '%2e%2e', '../contracts', `${fakeId(1)}/..`]) {
+      expect(() => decodeCursor(encodeCursor(hostile))).toThrow(/cursor/);
+    }
   });
 });

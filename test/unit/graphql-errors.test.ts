@@ -69,8 +69,11 @@ describe('global ids', () => {
   });
 
   it('refuse an id of another type or a malformed one with BAD_USER_INPUT', () => {
-    expect(() => billwerkIdOf('Contract', toGlobalId('Customer', 'abc'))).toThrow(/names a Customer/);
+    expect(() => billwerkIdOf('Contract', toGlobalId('Customer', '645b429bb73d36f442b223df'))).toThrow(
+      /names a Customer/,
+    );
     expect(() => billwerkIdOf('Contract', '../../oauth')).toThrow(GatewayError);
+    expect(() => billwerkIdOf('Contract', toGlobalId('Contract', '..'))).toThrow(GatewayError);
     expect(fromGlobalId('gid://billwerk/Nope/1')).toBeNull();
   });
 });

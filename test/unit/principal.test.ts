@@ -13,7 +13,7 @@ const authenticator = (env: Record<string, string> = {}) => {
   const config = loadConfig({
     GATEWAY_ADMIN_KEY: KEY,
     API_KEYS: JSON.stringify([
-      { id: 'p1', role: 'partner', sha256: hashKey(PARTNER_KEY), customers: ['c1'] },
+      { id: 'p1', role: 'partner', sha256: hashKey(PARTNER_KEY), customers: ['65f0000000000000000000c1'] },
     ]),
     JWT_SECRET: SECRET,
     ...env,
@@ -43,11 +43,13 @@ describe('principal from the Authorization value', () => {
 
   it('is a customer for a valid token, with its expiry', async () => {
     const exp = Math.floor(Date.now() / 1000) + 600;
-    const principal = await authenticator()(`Bearer ${await token({ sub: 'cust-1', exp })}`);
+    const principal = await authenticator()(
+      `Bearer ${await token({ sub: '65f0000000000000000000c2', exp })}`,
+    );
     expect(principal).toMatchObject({
-      id: 'customer:cust-1',
+      id: 'customer:65f0000000000000000000c2',
       roles: ['customer'],
-      scope: { kind: 'customer', customerId: 'cust-1' },
+      scope: { kind: 'customer', customerId: '65f0000000000000000000c2' },
       expiresAt: exp * 1000,
     });
   });
