@@ -102,7 +102,7 @@ export async function connectionPage<D extends { Id: string }, T>(
   keep?: (dto: D) => boolean | Promise<boolean>,
 ): Promise<ConnectionShape<T>> {
   const first = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : undefined;
+  const after = args.after === undefined || args.after === null ? undefined : decodeCursor(args.after);
   const kept: D[] = [];
   let from = after;
   let exhausted = false;
