@@ -34,6 +34,12 @@ export interface EmulatorOptions {
   webhooks?: Partial<WebhookDeliveryOptions>;
   /** pino logger. @default silent */
   logger?: Logger;
+  /**
+   * The middle 5 bytes of every ObjectId the emulator allocates, as 10 hex digits. Two emulators with
+   * the same value, the same clock start and the same calls at the same emulated times allocate the same
+   * ids, so their webhooks and state compare byte for byte. @default 10 random hex digits (as MongoDB)
+   */
+  idProcessPart?: string;
 }
 
 export interface Emulator {
@@ -79,6 +85,7 @@ function resolveOptions(options: EmulatorOptions) {
       timeoutMs: options.webhooks?.timeoutMs ?? 10_000,
     }),
     logger: options.logger ?? pino({ level: 'silent' }),
+    idProcessPart: options.idProcessPart,
   });
 }
 
@@ -86,7 +93,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const config = resolveOptions(options);
   const { clock, logger } = config;
   const core = clockCore(clock);
-  const ids = createIdSource();
+  const ids = createIdSource(config.idProcessPart);
   const state = createState(SEED_IDS.entity);
   if (config.seed) seed(state, ids, clock.now().getTime());
 

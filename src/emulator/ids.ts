@@ -14,9 +14,18 @@ export function isObjectId(value: string): boolean {
   return OBJECT_ID.test(value.toLowerCase());
 }
 
-export function createIdSource(): IdSource {
-  // MongoDB's layout: 4-byte seconds, 5-byte random value per process, 3-byte counter.
-  const process = randomBytes(5).toString('hex');
+const PROCESS_PART = /^[0-9a-f]{10}$/;
+
+/**
+ * MongoDB's layout: 4-byte seconds, a 5-byte value per process, a 3-byte counter. `processPart` (10 hex
+ * digits) fixes the middle part, so two sources with the same value allocate the same ids for the same
+ * sequence of calls; by default it is random, as MongoDB's is.
+ */
+export function createIdSource(processPart: string = randomBytes(5).toString('hex')): IdSource {
+  const process = processPart.toLowerCase();
+  if (!PROCESS_PART.test(process)) {
+    throw new TypeError(`an ObjectId process part is 10 hex digits, got '${processPart}'`);
+  }
   let counter = 0;
   return {
     next(atMs) {
