@@ -1,5 +1,6 @@
 // The emulated clock: manual (stands still until advanced) or system (real time plus an offset).
-// Advancing runs every lifecycle job that falls due, in time order, with now() pinned to each due time.
+// Advancing runs every lifecycle job that falls due, in time order, with now() pinned to each due time,
+// on either clock: how time was sliced (one step, many, or a ticker that ran late) never shows.
 
 export interface EmulatorClock {
   now(): Date;
@@ -29,8 +30,11 @@ export interface ClockDriver {
 interface ClockCore {
   mode: ClockOptions['mode'];
   attach(driver: ClockDriver): () => void;
-  /** Runs due work up to the current time (the system ticker, and callers about to read state). */
-  catchUp(): void;
+  /**
+   * Runs due work up to `until` (default: the current time), each job at its own due instant. Callers
+   * about to read state, or to act at `until`, call it first. `until` is never after the current time.
+   */
+  catchUp(until?: number): void;
 }
 
 const cores = new WeakMap<EmulatorClock, ClockCore>();
@@ -48,6 +52,8 @@ export function createClock(options: ClockOptions): EmulatorClock {
   let manualNow = startMs;
   let offset = startMs - Date.now();
   let pinned: number | undefined;
+  /** Due work up to here has run; later work never runs before it, so time never runs backwards. */
+  let ranUntil = startMs;
   let chain: Promise<void> = Promise.resolve();
   let ticker: NodeJS.Timeout | undefined;
 
@@ -62,17 +68,23 @@ export function createClock(options: ClockOptions): EmulatorClock {
     return next;
   };
 
-  /** Runs due work up to `target`, one due instant at a time, with now() pinned to that instant. */
+  /**
+   * Runs due work up to `target`, one due instant at a time, with now() pinned to that instant. Work
+   * runs at its due instant even when found late (a system ticker firing after it fell due, a request
+   * arriving first): running it at the catching-up time would merge and date changes by when the
+   * clock was looked at, not by when billwerk would have made them.
+   */
   const runUntil = (target: number): void => {
     try {
       for (let due = nextDue(); due !== undefined && due <= target; due = nextDue()) {
-        const at = Math.max(due, pinned ?? current());
+        const at = Math.max(due, pinned ?? ranUntil);
         pinned = at;
         for (const driver of drivers) driver.runDue(at);
         const after = nextDue();
         // A driver that leaves work due at or before `at` would loop forever: fail loudly instead.
         if (after !== undefined && after <= at) throw new Error(`clock driver made no progress at ${at}`);
       }
+      ranUntil = Math.max(ranUntil, target);
     } finally {
       pinned = undefined;
     }
@@ -130,7 +142,7 @@ export function createClock(options: ClockOptions): EmulatorClock {
         updateTicker();
       };
     },
-    catchUp: () => runUntil(current()),
+    catchUp: (until) => runUntil(Math.min(until ?? Number.POSITIVE_INFINITY, current())),
   });
   return clock;
 }

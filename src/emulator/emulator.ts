@@ -98,8 +98,8 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   if (config.seed) seed(state, ids, clock.now().getTime());
 
   const sender = createWebhookSender(state, config.webhooks, logger);
-  const run = <T>(operation: (ctx: Ctx) => T): T => {
-    const ctx: Ctx = { state, now: clock.now().getTime(), ids, outbox: [] };
+  const perform = <T>(now: number, operation: (ctx: Ctx) => T): T => {
+    const ctx: Ctx = { state, now, ids, outbox: [] };
     try {
       return operation(ctx);
     } finally {
@@ -109,8 +109,15 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
   const detach = core.attach({
     nextDueAt: () => nextDueAt(state),
-    runDue: (at) => run((ctx) => runDue({ ...ctx, now: at }, at)),
+    runDue: (at) => perform(at, (ctx) => runDue(ctx, at)),
   });
+  // An operation happens at one instant, after everything due by then: on the system clock time moves
+  // between the request's catch-up and the handler, and work due in that gap must not follow the call.
+  const run = <T>(operation: (ctx: Ctx) => T): T => {
+    const now = clock.now().getTime();
+    core.catchUp(now);
+    return perform(now, operation);
+  };
 
   const faults = createFaults();
   const requests = createRequestLog();

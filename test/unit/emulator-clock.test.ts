@@ -1,5 +1,6 @@
 // The emulated clock: manual time stands still until advanced; advancing runs due work in time
 // order with now() pinned to each due instant; time never moves backwards.
+import { jest } from '@jest/globals';
 import { clockCore, createClock, type ClockDriver } from '../../src/emulator/clock.js';
 
 const START = new Date('2024-01-01T00:00:00Z');
@@ -80,6 +81,30 @@ describe('system clock', () => {
       });
     });
     expect(ranAt).toBeGreaterThanOrEqual(due);
+  });
+
+  it('runs work its ticker finds late at each due instant, as a manual clock would', () => {
+    jest.useFakeTimers({ now: START, doNotFake: ['nextTick', 'queueMicrotask'] });
+    try {
+      const clock = createClock({ mode: 'system', tickMs: 1_000 });
+      const t = START.getTime();
+      const { driver, ran } = driverFor(clock, [t + 300, t + 305, t + 1_700]);
+      const detach = clockCore(clock).attach(driver);
+      jest.advanceTimersByTime(1_000); // one tick, after the first two fell due
+      expect(ran).toEqual([
+        { due: t + 300, now: t + 300 },
+        { due: t + 305, now: t + 305 },
+        { due: t + 800, now: t + 800 },
+      ]);
+      jest.advanceTimersByTime(750); // no tick yet: requests catch up instead
+      clockCore(clock).catchUp(t + 1_650);
+      expect(ran).toHaveLength(3);
+      clockCore(clock).catchUp();
+      expect(ran.slice(3)).toEqual([{ due: t + 1_700, now: t + 1_700 }]);
+      detach();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('is the only kind of clock an emulator accepts', () => {
