@@ -73,6 +73,11 @@ export interface PendingEffect {
   kind: 'order' | 'end' | 'component';
   /** order: the plan variant changes, so billing realigns at `at`. */
   planChange?: boolean;
+  /**
+   * order: it also starts or ends component subscriptions or adds discounts, so it still takes effect
+   * (for those) when a later order replaces its plan change.
+   */
+  addons?: boolean;
   /** order: TriggerInterimBilling. */
   interim?: boolean;
   /** component: the subscription to bill at its start (empty BilledUntil = bill now). */

@@ -204,11 +204,7 @@ function commitChange(
       InheritStartDate: input.Cart.InheritStartDate ?? false,
     });
     sortPhases(contract.Phases);
-    for (const effect of ctx.state.pending.values()) {
-      if (effect.contractId === contract.Id && effect.kind === 'order' && effect.at >= changeDate) {
-        effect.planChange = false;
-      }
-    }
+    replacePlanChanges(ctx, contract, changeDate);
   }
   const details = addCartItems(ctx, contract, input, coupon, changeDate);
   // Every committed change order is an Upgrade, even one that touches only components (webhooks.md).
@@ -222,6 +218,11 @@ function commitChange(
   scheduleEffect(ctx, change, {
     kind: 'order',
     planChange: variant !== undefined,
+    addons: [
+      details.ComponentSubscriptionIds,
+      details.EndedComponentSubscriptionIds,
+      details.DiscountSubscriptionIds,
+    ].some((ids) => ids.length > 0),
     interim: input.TriggerInterimBilling === true,
   });
   // flows.md §4: OrderSucceeded at commit, ContractChanged when the change takes effect.
@@ -235,6 +236,30 @@ function commitChange(
   return contract;
 }
 
+/**
+ * A plan change from `changeDate` replaces the plan changes still scheduled from then on: their phases
+ * are gone, so when their ChangeDate comes they take no effect and send nothing. flows.md §4 sends
+ * ContractChanged when a change *takes effect*, and a replaced one never does. An order that also added
+ * or ended components or added discounts still takes effect for those, and is announced then. The
+ * replaced change stays listed under GET /contractChanges: its order was committed [inferred].
+ */
+function replacePlanChanges(ctx: Ctx, contract: Contract, changeDate: number): void {
+  for (const [id, effect] of ctx.state.pending) {
+    if (effect.contractId !== contract.Id || effect.kind !== 'order' || !effect.planChange) continue;
+    if (effect.at < changeDate) continue;
+    if (effect.addons) effect.planChange = false;
+    else ctx.state.pending.delete(id);
+  }
+}
+
+/** What an order added or ended: ContractChange.Details [inferred]. */
+type CartDetails = {
+  ComponentSubscriptionIds: Id[];
+  EndedComponentSubscriptionIds: Id[];
+  DiscountSubscriptionIds: Id[];
+  MeteredUsageIds: Id[];
+};
+
 /** Components, discounts, coupon and usage of the cart, effective from `from`; returns what changed. */
 function addCartItems(
   ctx: Ctx,
@@ -242,7 +267,7 @@ function addCartItems(
   input: OrderInput,
   coupon: OrderCoupon | undefined,
   from: number,
-): Record<string, Id[]> {
+): CartDetails {
   const { state } = ctx;
   const cart = input.Cart;
   const ended = endSubscriptions(ctx, contract, cart.EndComponentSubscriptions ?? [], from);

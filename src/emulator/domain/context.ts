@@ -50,9 +50,12 @@ export function notifyContractCreated(ctx: Ctx, contract: Contract, change: Cont
 }
 
 /**
- * ContractChanged (v2). One per contract per point in time: changes taking effect at the same instant
- * merge into the first one recorded (webhooks.md "One webhook per contract per point in time"; which
- * type a merged notice carries is [inferred]).
+ * ContractChanged (v2), sent when `change` takes effect, at `ctx.now` (flows.md: "ContractChanged is
+ * sent when a change takes effect"). Changes of one contract taking effect at the same instant merge
+ * into one notice carrying the first of them (webhooks.md "One webhook per contract per point in time";
+ * the type a merged notice carries is [inferred]). That is the only merge: `ctx.now` is always the
+ * instant the change takes effect, because the clock runs scheduled work at its own due instant however
+ * time was advanced (clock.ts), and a change replaced before its date is never applied.
  */
 export function notifyContractChanged(ctx: Ctx, contract: Contract, change: ContractChange): void {
   if (ctx.state.lastChangedNotice.get(contract.Id) === ctx.now) return;
