@@ -51,7 +51,8 @@ export interface SharedCache {
   readonly stats: Readonly<CacheStats>;
 }
 
-const CATALOGUE_KINDS = new Set<EntityKind>([
+/** The catalogue's kinds: kept longer than entities, and dropped together when one of them changes. */
+export const CATALOGUE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>([
   'PlanGroup',
   'Plan',
   'PlanVariant',
@@ -75,8 +76,13 @@ export function createSharedCache(options: SharedCacheOptions = {}): SharedCache
     ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
   });
   const inFlight = new Map<string, Promise<unknown>>();
-  // A read that started before an invalidation must not store what it fetched: it may predate the change.
-  const generation = new Map<string, number>();
+  /**
+   * Entity reads in flight, one per key. An invalidation detaches the key's read: a read that starts after
+   * it never joins one from before it (that answer may predate the change the invalidation announces;
+   * billwerk's advice for ContractChanged is to fetch the contract, so enrichment must see the change), and
+   * the detached read's answer is not stored (it must not overwrite a fresher entry).
+   */
+  const reads = new Map<string, { promise: Promise<object>; current: boolean }>();
   const stats: CacheStats = { hits: 0, misses: 0, shared: 0 };
 
   function shareInFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
@@ -90,19 +96,41 @@ export function createSharedCache(options: SharedCacheOptions = {}): SharedCache
     return started;
   }
 
+  function detach(key: string): void {
+    const read = reads.get(key);
+    if (!read) return;
+    read.current = false;
+    reads.delete(key);
+  }
+
   return {
-    async read<T extends object>(kind: EntityKind, id: string, load: () => Promise<T>): Promise<T> {
+    read<T extends object>(kind: EntityKind, id: string, load: () => Promise<T>): Promise<T> {
       const key = keyOf(kind, id);
       const cached = lru.get(key);
       if (cached !== undefined) {
         stats.hits += 1;
-        return cached as T;
+        return Promise.resolve(cached as T);
       }
       stats.misses += 1;
-      const seen = generation.get(key) ?? 0;
-      const value = await shareInFlight(`read:${key}`, load);
-      if ((generation.get(key) ?? 0) === seen) lru.set(key, value, { ttl: ttlOf(kind) });
-      return value;
+      const joined = reads.get(key);
+      if (joined) {
+        stats.shared += 1;
+        return joined.promise as Promise<T>;
+      }
+      const read = { promise: load(), current: true };
+      reads.set(key, read);
+      void read.promise
+        .then(
+          (value) => {
+            if (read.current) lru.set(key, value, { ttl: ttlOf(kind) });
+          },
+          // A failed load is not cached; its callers get the error.
+          () => undefined,
+        )
+        .finally(() => {
+          if (reads.get(key) === read) reads.delete(key);
+        });
+      return read.promise;
     },
     shareInFlight,
     prime(kind, id, value) {
@@ -111,18 +139,12 @@ export function createSharedCache(options: SharedCacheOptions = {}): SharedCache
     invalidate(kind, id) {
       const key = keyOf(kind, id);
       lru.delete(key);
-      generation.set(key, (generation.get(key) ?? 0) + 1);
-      // Bounded like the cache itself: an old generation only matters while a read is in flight.
-      if (generation.size > 10_000) generation.clear();
+      detach(key);
     },
     invalidateKind(kind) {
       const prefix = `${kind}:`;
-      for (const key of lru.keys()) {
-        if (key.startsWith(prefix)) {
-          lru.delete(key);
-          generation.set(key, (generation.get(key) ?? 0) + 1);
-        }
-      }
+      for (const key of [...lru.keys()]) if (key.startsWith(prefix)) lru.delete(key);
+      for (const key of [...reads.keys()]) if (key.startsWith(prefix)) detach(key);
     },
     stats,
   };

@@ -60,6 +60,41 @@ describe('shared cache', () => {
     expect(fresh).toEqual({ v: 3 });
   });
 
+  it('a read after an invalidation never joins a read from before it, nor is overwritten by it', async () => {
+    const cache = createSharedCache();
+    const before = deferred<{ v: string }>();
+    const after = deferred<{ v: string }>();
+    const stale = cache.read('Contract', 'c', () => before.promise);
+    cache.invalidate('Contract', 'c'); // the webhook: the contract changed while the first read was out
+    const load = jest.fn(() => after.promise);
+    const fresh = cache.read('Contract', 'c', load);
+    const joiner = cache.read('Contract', 'c', () => Promise.resolve({ v: 'unused' }));
+    expect(load).toHaveBeenCalledTimes(1);
+    after.resolve({ v: 'after the change' });
+    await expect(fresh).resolves.toEqual({ v: 'after the change' });
+    await expect(joiner).resolves.toEqual({ v: 'after the change' });
+    // The older read answers last: its callers get what they asked for, the cache keeps the newer state.
+    before.resolve({ v: 'before the change' });
+    await expect(stale).resolves.toEqual({ v: 'before the change' });
+    await expect(cache.read('Contract', 'c', () => Promise.resolve({ v: 'reloaded' }))).resolves.toEqual({
+      v: 'after the change',
+    });
+  });
+
+  it('invalidating a kind detaches its reads in flight too', async () => {
+    const cache = createSharedCache();
+    const gate = deferred<string[]>();
+    const stale = cache.read('Catalogue', 'plans', () => gate.promise);
+    cache.invalidateKind('Catalogue');
+    const fresh = cache.read('Catalogue', 'plans', () => Promise.resolve(['new']));
+    gate.resolve(['old']);
+    await expect(fresh).resolves.toEqual(['new']);
+    await stale;
+    await expect(cache.read('Catalogue', 'plans', () => Promise.resolve(['again']))).resolves.toEqual([
+      'new',
+    ]);
+  });
+
   it('a failed load is not cached', async () => {
     const cache = createSharedCache();
     await expect(cache.read('Invoice', 'i', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
