@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   webhooks?: Partial<WebhookDeliveryOptions>;
   /** pino logger. @default silent */
   logger?: Logger;
+  /** How many calls the request log (`requests`) keeps; the oldest go first. @default 10000 */
+  requestLogSize?: number;
   /**
    * The middle 5 bytes of every ObjectId the emulator allocates, as 10 hex digits. Two emulators with
    * the same value, the same clock start and the same calls at the same emulated times allocate the same
@@ -52,7 +54,7 @@ export interface Emulator {
   /** Read access to entities (copies), for tests and tools. */
   store: EmulatorStore;
   faults: { inject(rule: FaultRule): void; clear(): void };
-  /** Every call under /api/v1 and /oauth the emulator answered. */
+  /** The calls under /api/v1 and /oauth the emulator answered (the newest `requestLogSize`). */
   requests: {
     list(): RequestRecord[];
     count(filter?: { method?: string; path?: string | RegExp }): number;
@@ -120,7 +122,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   };
 
   const faults = createFaults();
-  const requests = createRequestLog();
+  const requests = createRequestLog({ maxEntries: options.requestLogSize });
   const tokens = createTokenStore(clock, config.tokenTtlSeconds);
   const app = await buildServer({
     api: { state, now: () => clock.now().getTime(), run },

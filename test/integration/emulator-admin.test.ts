@@ -81,6 +81,50 @@ describe('request log and faults', () => {
       await slow.close();
     }
   });
+
+  it('holds an answer computed on arrival until the test releases it', async () => {
+    const customer = SEED_IDS.customers.ada;
+    let release!: () => void;
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    emulator.faults.inject({
+      method: 'GET',
+      path: `/api/v1/customers/${customer}`,
+      times: 1,
+      onArrival: arrived,
+      holdAnswer: new Promise<void>((resolve) => (release = resolve)),
+    });
+    const before = rest.call<{ LastName: string }>('GET', `/customers/${customer}`);
+    await reached;
+    const original = (await rest.ok<{ LastName: string }>('GET', `/customers/${customer}`)).LastName;
+    await rest.ok('PATCH', `/customers/${customer}`, { LastName: 'Renamed' });
+    release();
+    // The held answer is the state when the request arrived, not when it was released.
+    expect((await before).body.LastName).toBe(original);
+    expect((await rest.ok<{ LastName: string }>('GET', `/customers/${customer}`)).LastName).toBe('Renamed');
+    await rest.ok('PATCH', `/customers/${customer}`, { LastName: original });
+  });
+});
+
+describe('request log bound', () => {
+  it('keeps the newest requestLogSize calls, oldest first, and counts over those', async () => {
+    const small = await createEmulator({
+      clock: createClock({ mode: 'manual', start: START }),
+      requestLogSize: 3,
+    });
+    try {
+      const client = new RestClient(small);
+      for (const take of [1, 2, 3, 4]) await client.ok('GET', `/customers?take=${take}`);
+      expect(small.requests.list().map((r) => r.query)).toEqual(['take=2', 'take=3', 'take=4']);
+      expect(small.requests.count({ path: '/oauth/token' })).toBe(0);
+      expect(small.requests.count({ method: 'GET', path: /customers/ })).toBe(3);
+      small.requests.reset();
+      await client.ok('GET', '/customers?take=5');
+      expect(small.requests.list().map((r) => r.query)).toEqual(['take=5']);
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 describe('admin surface', () => {

@@ -1,4 +1,4 @@
-// Fault injection for client tests: delay or replace responses of matching requests.
+// Fault injection for client tests: delay, replace or hold back responses of matching requests.
 // A rule matches method and path; it delays, then answers with its status (or lets the call through).
 import { pathMatches } from './requests.js';
 
@@ -16,6 +16,16 @@ export interface FaultRule {
   delayMs?: number;
   /** How many requests the rule applies to. @default unlimited */
   times?: number;
+  /**
+   * Called when a matching request arrives (before any delay): a test waits on it to know the request
+   * is in flight. In-process only (the admin API cannot carry a function).
+   */
+  onArrival?: () => void;
+  /**
+   * Hold the answer until this settles: the request is served on arrival, so the answer is the state of
+   * that moment, and sent only then. A test keeps a read in flight across a change with it. In-process only.
+   */
+  holdAnswer?: Promise<unknown>;
 }
 
 export interface FaultInjector {

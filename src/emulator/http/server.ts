@@ -82,10 +82,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
+  // Answers held by a fault rule until its promise settles (faults.ts `holdAnswer`).
+  const held = new WeakMap<object, Promise<unknown>>();
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const hold = held.get(request);
+    if (hold) await hold.catch(() => undefined);
+    return payload;
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request.url);
     if (isAdmin(path)) return;
     const fault = deps.faults.take(request.method, path);
+    fault?.onArrival?.();
+    if (fault?.holdAnswer) held.set(request, fault.holdAnswer);
     if (fault?.delayMs) await delay(fault.delayMs);
     if (fault?.status !== undefined) {
       const body = fault.body ?? (fault.status >= 400 ? { Message: 'Injected fault' } : undefined);
