@@ -1,36 +1,38 @@
 // What an event means for the caches and which entities it is enriched with: cache entries of the
 // entities it names are dropped first, then those entities are re-read over REST (webhooks are hints).
+import { type Contract, type ContractChange, type Customer, type Invoice } from '../billwerk/dto.js';
+import { type BillwerkId } from '../billwerk/id.js';
 import { NotFoundError } from '../billwerk/errors.js';
 import { type BillwerkReader } from '../loaders/reader.js';
+import { CATALOGUE_KINDS } from '../loaders/shared-cache.js';
 import { type Enrichment } from './event-log.js';
 import { type ParsedNotice } from './notice.js';
-
-const CATALOGUE_EVENTS = /^(plan|planvariant|component|discount|coupon)(created|changed|deleted)$/i;
+import { unreachable } from './unreachable.js';
 
 /** Drops every cached entry the notice may have made stale. */
 export function invalidateFor(notice: ParsedNotice, reader: BillwerkReader): void {
   const { cache } = reader;
-  const p = notice.payload;
   if (notice.contractId) cache.invalidate('Contract', notice.contractId);
   if (notice.customerId) cache.invalidate('Customer', notice.customerId);
   if (notice.changeId) cache.invalidate('ContractChange', notice.changeId);
-  for (const key of ['InvoiceId', 'OldInvoiceId', 'NewInvoiceId'] as const) {
-    const id = p[key];
-    if (typeof id === 'string') cache.invalidate('Invoice', id);
-  }
-  if (CATALOGUE_EVENTS.test(notice.event)) {
-    // Catalogue lists are cached whole; one changed plan makes every list suspect.
-    for (const kind of [
-      'Catalogue',
-      'PlanGroup',
-      'Plan',
-      'PlanVariant',
-      'Component',
-      'Discount',
-      'Coupon',
-    ] as const) {
-      cache.invalidateKind(kind);
-    }
+  switch (notice.kind) {
+    case 'invoice':
+      for (const id of notice.invoiceIds) cache.invalidate('Invoice', id);
+      return;
+    case 'catalogue':
+      // Catalogue lists are cached whole; one changed plan makes every list suspect.
+      for (const kind of CATALOGUE_KINDS) cache.invalidateKind(kind);
+      return;
+    case 'contractChange':
+    case 'contract':
+    case 'customer':
+    case 'order':
+    case 'payment':
+    case 'account':
+    case 'unknown':
+      return;
+    default:
+      return unreachable(notice);
   }
 }
 
@@ -44,18 +46,38 @@ async function optional<T>(load: Promise<T | null>): Promise<T | undefined> {
   }
 }
 
+/** What to re-read for a notice: the entities it names, except one its event says is gone. */
+interface Reads {
+  contract?: BillwerkId;
+  change?: BillwerkId;
+  customer?: BillwerkId;
+  invoice?: BillwerkId;
+}
+
+function readsFor(notice: ParsedNotice): Reads {
+  const event = notice.event.toLowerCase();
+  const reads: Reads = {
+    contract: event === 'contractdeleted' ? undefined : notice.contractId,
+    change: notice.changeId,
+    customer: event === 'customerdeleted' ? undefined : notice.customerId,
+  };
+  if (notice.kind === 'invoice') reads.invoice = notice.invoiceId;
+  return reads;
+}
+
 /** Fetches the current state of what the notice names. Throws on upstream failure (the caller retries). */
 export async function enrich(notice: ParsedNotice, reader: BillwerkReader): Promise<Enrichment> {
-  const invoiceId = typeof notice.payload.InvoiceId === 'string' ? notice.payload.InvoiceId : undefined;
-  const [contract, change, customer, invoice] = await Promise.all([
-    notice.contractId && !/^contractdeleted$/i.test(notice.event)
-      ? optional(reader.contract(notice.contractId))
-      : undefined,
-    notice.changeId ? optional(reader.contractChange(notice.changeId)) : undefined,
-    notice.customerId && !/^customerdeleted$/i.test(notice.event)
-      ? optional(reader.customer(notice.customerId))
-      : undefined,
-    invoiceId ? optional(reader.invoice(invoiceId)) : undefined,
+  const reads = readsFor(notice);
+  const [contract, change, customer, invoice]: [
+    Contract | undefined,
+    ContractChange | undefined,
+    Customer | undefined,
+    Invoice | undefined,
+  ] = await Promise.all([
+    reads.contract ? optional(reader.contract(reads.contract)) : undefined,
+    reads.change ? optional(reader.contractChange(reads.change)) : undefined,
+    reads.customer ? optional(reader.customer(reads.customer)) : undefined,
+    reads.invoice ? optional(reader.invoice(reads.invoice)) : undefined,
   ]);
   const enrichment: Enrichment = {};
   if (contract) enrichment.contract = contract;

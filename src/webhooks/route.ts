@@ -86,14 +86,16 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
     }
     const { notice } = parsed;
     const retries = retryCount(request.headers['x-retry-count']);
+    // Outside the try below: 503 is for a store that failed, never for a notice (parseNotice bounds it).
+    const appendOptions = {
+      dedupeKey: dedupeKey(notice),
+      mayRepeat: mayRepeat(notice, retries),
+      receivedAt: now(),
+    };
     let result;
     try {
       // Durable before the answer: the row is on disk (synchronous = FULL) or in Redis' fsynced AOF.
-      result = await log.append(notice, {
-        dedupeKey: dedupeKey(notice),
-        mayRepeat: mayRepeat(notice, retries),
-        receivedAt: now(),
-      });
+      result = await log.append(notice, appendOptions);
     } catch (error) {
       count('failed');
       logger.error({ err: error, event: notice.event }, 'could not store a webhook; billwerk will retry');

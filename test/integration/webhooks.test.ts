@@ -1,7 +1,11 @@
 // The webhook endpoint over real HTTP with graphql-ws subscribers: refused calls store nothing, unknown
-// events pass through, billwerk's retries are delivered once, and each contract's events stay in order.
+// events pass through, billwerk's retries are delivered once, and each contract's events stay in order;
+// arbitrary bodies are answered with 2xx only when stored and a one-line 4xx otherwise, never a 5xx.
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { SEED_IDS } from '../../src/emulator/seed.js';
+import { parseNotice } from '../../src/events/notice.js';
+import { asBody, noticeBody } from '../helpers/notice-arbitraries.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 import { subscribeLive } from '../helpers/ws.js';
 
@@ -154,5 +158,88 @@ describe('accepted webhooks', () => {
       expect(sequence).toEqual(Array.from({ length: perContract }, (_, n) => n));
     }
     await sub.close();
+  });
+});
+
+describe('the webhook boundary', () => {
+  const MAX_BODY_BYTES = 65_536; // WEBHOOK_MAX_BODY_BYTES' default, what the stack runs with
+  const rows = async () => {
+    const stats = await stack.gateway.events.log.stats();
+    return stats.pending + stats.retained;
+  };
+  const send = async (body: string) => {
+    const response = await fetch(stack.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basicAuth },
+      body,
+    });
+    return { status: response.status, text: await response.text() };
+  };
+  const basicAuth = `Basic ${Buffer.from(`${TEST_WEBHOOK_AUTH.user}:${TEST_WEBHOOK_AUTH.password}`).toString('base64')}`;
+
+  /** A refusal: 4xx, a JSON answer whose message is one line, no stack, nothing stored. */
+  const expectRefused = (answer: { status: number; text: string }, status: number) => {
+    expect(answer.status).toBe(status);
+    expect(answer.text).not.toMatch(/\n\s+at |"stack"/);
+    const { message } = JSON.parse(answer.text) as { message: string };
+    expect(message).not.toMatch(/[\r\n]/);
+    return message;
+  };
+
+  it.each([
+    ['a ContractId that is not an ObjectId', { Event: 'ContractChanged', ContractId: 'c1' }, 'ContractId'],
+    ['a path in an id', { Event: 'X', CustomerId: '../customers/645b429bb73d36f442b223db' }, 'CustomerId'],
+    ['a known event without its id', { Event: 'InvoiceCreated' }, 'InvoiceCreated needs InvoiceId'],
+  ])('refuses %s with 400 and a one-line reason, storing nothing', async (_name, body, reason) => {
+    const before = await rows();
+    expect(expectRefused(await send(JSON.stringify(body)), 400)).toContain(reason);
+    expect(await rows()).toBe(before);
+  });
+
+  it('refuses 5,000 levels of nesting in 10 KB as a bad request, not as an outage', async () => {
+    const deep = `{"Event":"Deep","D":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(deep.length).toBeLessThan(MAX_BODY_BYTES);
+    const before = await rows();
+    expect(expectRefused(await send(deep), 400)).toBe('the body nests deeper than 32 levels');
+    expect(await rows()).toBe(before);
+  });
+
+  it('answers arbitrary bodies with 2xx only when stored and 400 (413 past the size bound) otherwise', async () => {
+    const text = fc.oneof(
+      { weight: 4, arbitrary: noticeBody(6000).map((parts) => JSON.stringify(asBody(parts))) },
+      fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.integer({ min: 30, max: 20_000 }).map((n) => `{"Event":"X","D":${'['.repeat(n)}${']'.repeat(n)}}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(text, async (body) => {
+        const before = await rows();
+        const answer = await send(body);
+        const after = await rows();
+        expect(answer.status).toBeLessThan(500);
+        if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+          expectRefused(answer, 413);
+          expect(after).toBe(before);
+          return;
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          expectRefused(answer, 400);
+          expect(after).toBe(before);
+          return;
+        }
+        if (parseNotice(parsed).ok) {
+          // 202: stored now; 200: a duplicate of one stored before.
+          expect([200, 202]).toContain(answer.status);
+          expect(after).toBe(answer.status === 202 ? before + 1 : before);
+        } else {
+          expectRefused(answer, 400);
+          expect(after).toBe(before);
+        }
+      }),
+      { numRuns: 80 },
+    );
   });
 });

@@ -2,54 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEventHub, SlowConsumerError } from '../../src/events/hub.js';
-import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../../src/events/notice.js';
+import { dedupeKey, mayRepeat } from '../../src/events/notice.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { openDatabase } from '../../src/store/database.js';
 import type { EventLog, StoredEvent } from '../../src/events/event-log.js';
-
-function notice(body: Record<string, unknown>): ParsedNotice {
-  const parsed = parseNotice(body);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.notice;
-}
+import { notice } from '../helpers/notices.js';
 
 function append(log: EventLog, body: Record<string, unknown>, retry = 0, at = new Date()) {
   const n = notice(body);
   return log.append(n, { dedupeKey: dedupeKey(n), mayRepeat: mayRepeat(n, retry), receivedAt: at });
 }
 
-// The log itself is covered by the contract suite (test/integration/event-log.contract.ts).
-
-describe('notice parsing', () => {
-  it('accepts any event name and keeps unknown fields', () => {
-    const n = notice({ Event: 'BrandNewEvent', ContractId: '645b429bb73d36f442b223df', Extra: { a: 1 } });
-    expect(n).toMatchObject({ event: 'BrandNewEvent', contractId: '645b429bb73d36f442b223df' });
-    expect(n.payload.Extra).toEqual({ a: 1 });
-  });
-
-  it('reads both spellings of the change type', () => {
-    expect(notice({ Event: 'ContractChanged', ContractChangedType: 'Upgrade' }).changeType).toBe('Upgrade');
-  });
-
-  it.each([
-    [null],
-    [[]],
-    ['text'],
-    [{}],
-    [{ Event: 5 }],
-    [{ Event: 'X', ContractId: 'has spaces and / slashes' }],
-  ])('refuses %j with a reason', (body) => {
-    const parsed = parseNotice(body);
-    expect(parsed.ok).toBe(false);
-  });
-
-  it('names a contract change by its id and other notices by their body, key order aside', () => {
-    expect(dedupeKey(notice({ Event: 'ContractChanged', ContractChangeId: 'abc', X: 1 }))).toBe(
-      dedupeKey(notice({ Event: 'ContractChanged', ContractChangeId: 'abc', X: 2 })),
-    );
-    expect(dedupeKey(notice({ Event: 'E', A: 1, B: 2 }))).toBe(dedupeKey(notice({ B: 2, A: 1, Event: 'E' })));
-  });
-});
+// The log itself is covered by the contract suite (test/integration/event-log.contract.ts), notice
+// parsing by notice.test.ts.
 
 describe('event hub', () => {
   let dir: string;
