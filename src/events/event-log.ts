@@ -1,6 +1,7 @@
 // The event log's contract, shared by the embedded SQLite log and the Redis Streams log: events are
 // appended durably on receipt, then marked as enriched and published in publication order. Every method
 // is asynchronous, so a networked store fits behind the same interface.
+import type { Contract, ContractChange, Customer, Invoice } from '../billwerk/dto.js';
 import { type ParsedNotice } from './notice.js';
 
 export type DeliveryState = 'received' | 'published' | 'failed';
@@ -10,10 +11,10 @@ export type EventSource = 'webhook' | 'reconciled';
 
 /** The entities fetched over REST for an event, as billwerk DTOs (snapshots at enrichment time). */
 export interface Enrichment {
-  contract?: unknown;
-  change?: unknown;
-  customer?: unknown;
-  invoice?: unknown;
+  contract?: Contract;
+  change?: ContractChange;
+  customer?: Customer;
+  invoice?: Invoice;
 }
 
 export interface StoredEvent {
@@ -74,8 +75,11 @@ export interface EventLog {
    * a retry of one already stored.
    */
   append(notice: ParsedNotice, options: AppendOptions): Promise<AppendResult>;
-  /** Events received but not yet published, in receipt order (work left over from before a restart). */
-  pending(): Promise<StoredEvent[]>;
+  /**
+   * Events received but not yet published with a receipt sequence above `afterSeq`, in receipt order, at
+   * most `limit` (work left over from before a restart, read a page at a time).
+   */
+  pending(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Records a failed enrichment attempt. */
   recordFailure(seq: number, error: string): Promise<void>;
   /**

@@ -23,7 +23,7 @@ export interface EventSystemOptions {
   /** How long published events are kept (EVENT_RETENTION_DAYS). */
   retentionMs: number;
   hubOptions?: Pick<EventHubOptions, 'maxBuffered'>;
-  pipelineOptions?: Pick<PipelineOptions, 'maxAttempts' | 'retryBaseDelayMs'>;
+  pipelineOptions?: Pick<PipelineOptions, 'maxAttempts' | 'retryBaseDelayMs' | 'batchSize'>;
 }
 
 export interface EventSystem {
@@ -50,8 +50,12 @@ export function createEventSystem(options: EventSystemOptions): EventSystem {
       hub,
       pipeline,
       onStored: (seq, notice) => void pipeline.submit(seq, notice),
-      // Events stored before a restart but not yet published go out first, in billwerk's order.
-      start: () => pipeline.resume(),
+      // Events stored before a restart but not yet published go out first, in billwerk's order, a page
+      // at a time while the gateway already serves (newer events wait in the log behind them).
+      start: () => {
+        void pipeline.resume();
+        return Promise.resolve();
+      },
       close: () => pipeline.close(),
     };
   }

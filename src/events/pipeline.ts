@@ -22,18 +22,30 @@ export interface PipelineOptions {
   maxAttempts?: number;
   /** First retry delay; doubles per attempt, capped at 30 s. @default 500 */
   retryBaseDelayMs?: number;
+  /**
+   * Unpublished events read from the log per page when resuming, and how many may wait in the lanes
+   * before the next page is read (what a backlog costs in memory, whatever its size). @default 100
+   */
+  batchSize?: number;
   now?: () => Date;
 }
 
 export interface EventPipeline {
   /**
    * Queues a stored event for enrichment and publication; resolves when it was published, or given up
-   * (pipeline closed, lease lost).
+   * (pipeline closed, lease lost). While the backlog is being resumed, a newer event waits in the log and
+   * is read with it, so each contract's events keep billwerk's order.
    */
   submit(seq: number, notice: ParsedNotice): Promise<void>;
-  /** Re-queues what the log holds unpublished (after a restart), in receipt order. */
+  /**
+   * Hands what the log holds unpublished (after a restart) to the lanes in receipt order, a page at a
+   * time: the next page is read once fewer than `batchSize` events wait. Resolves when all of it was
+   * handed on; a failing read is retried.
+   */
   resume(): Promise<void>;
-  /** Resolves when every queued event has been published. */
+  /** Resolves when fewer than `batchSize` events wait in the lanes (a reader of a backlog waits on it). */
+  room(): Promise<void>;
+  /** Resolves when every queued event has been published and nothing is being resumed. */
   idle(): Promise<void>;
   /** Stops retry timers; queued work is left in the log for the next start. */
   close(): Promise<void>;
@@ -51,9 +63,16 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const maxAttempts = options.maxAttempts ?? 6;
   const baseDelay = options.retryBaseDelayMs ?? 500;
   const now = options.now ?? (() => new Date());
+  const batchSize = options.batchSize ?? 100;
   const lanes = new Map<string, Promise<void>>();
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
+  /** Events handed to the lanes and not yet published (or given up). */
+  let queued = 0;
+  const roomWaiters: (() => void)[] = [];
+  /** While resuming: the receipt sequence read up to, and what newer submissions wait for. */
+  let resuming: { through: number; newest: number; waiting: Map<number, () => void> } | undefined;
+  let resumed: Promise<void> | undefined;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -110,30 +129,89 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     }
   }
 
-  function submit(seq: number, notice: ParsedNotice): Promise<void> {
+  function enqueue(seq: number, notice: ParsedNotice): Promise<void> {
     const lane = laneOf(seq, notice);
     const previous = lanes.get(lane) ?? Promise.resolve();
+    queued += 1;
     const next = previous
       .then(() => process(seq, notice))
       .catch((error: unknown) => logger.error({ err: error, seq }, 'event processing failed'))
       .finally(() => {
         if (lanes.get(lane) === next) lanes.delete(lane);
+        queued -= 1;
+        if (queued < batchSize || closed) for (const wake of roomWaiters.splice(0)) wake();
       });
     lanes.set(lane, next);
     return next;
   }
 
+  function submit(seq: number, notice: ParsedNotice): Promise<void> {
+    if (resuming && seq > resuming.through) {
+      // The log has it; the resume reads it after the older events of its contract.
+      const wait = resuming;
+      wait.newest = Math.max(wait.newest, seq);
+      return new Promise((resolve) => wait.waiting.set(seq, resolve));
+    }
+    return enqueue(seq, notice);
+  }
+
+  const room = (): Promise<void> =>
+    queued < batchSize || closed ? Promise.resolve() : new Promise((resolve) => roomWaiters.push(resolve));
+
+  async function resumeBacklog(): Promise<void> {
+    const state = { through: 0, newest: 0, waiting: new Map<number, () => void>() };
+    resuming = state;
+    try {
+      for (let attempt = 1; !closed;) {
+        await room();
+        if (closed) break;
+        let page;
+        try {
+          page = await log.pending(state.through, batchSize);
+          attempt = 1;
+        } catch (error) {
+          const delay = Math.min(baseDelay * 2 ** (attempt - 1), 30_000);
+          logger.warn({ err: error, delayMs: delay }, 'could not read the unpublished backlog; retrying');
+          attempt += 1;
+          await sleep(delay);
+          continue;
+        }
+        for (const event of page) {
+          state.through = event.seq;
+          const done = enqueue(event.seq, event.notice);
+          const waiter = state.waiting.get(event.seq);
+          if (waiter) {
+            state.waiting.delete(event.seq);
+            void done.then(waiter);
+          }
+        }
+        // A short page is the end, unless an event arrived after it was read.
+        if (page.length < batchSize && state.newest <= state.through) break;
+      }
+    } finally {
+      resuming = undefined;
+      for (const waiter of state.waiting.values()) waiter();
+    }
+  }
+
   return {
     submit,
-    async resume() {
-      for (const event of await log.pending()) void submit(event.seq, event.notice);
+    resume() {
+      resumed ??= resumeBacklog().finally(() => (resumed = undefined));
+      return resumed;
     },
+    room,
     async idle() {
-      while (lanes.size > 0) await Promise.all([...lanes.values()]);
+      while (resumed || lanes.size > 0) {
+        await resumed;
+        await Promise.all([...lanes.values()]);
+      }
     },
     async close() {
       closed = true;
       for (const entry of timers) entry.resolve();
+      for (const wake of roomWaiters.splice(0)) wake();
+      await resumed;
       await Promise.all([...lanes.values()]);
     },
   };

@@ -6,17 +6,17 @@
 // with expiry per dedupe key, a hash of metadata, and the enrichment lease (lease.ts). Appending is one
 // Lua script (dedupe and XADD together), and so is publishing (fenced by the lease, idempotent).
 import { type Redis } from 'ioredis';
-import type {
-  AppendResult,
-  DeliveryState,
-  Enrichment,
-  EventListQuery,
-  EventLog,
-  EventSource,
-  StoredEvent,
-} from './event-log.js';
+import type { AppendResult, EventListQuery, EventLog, StoredEvent } from './event-log.js';
 import { LostLeaseError } from './enrichment-lease.js';
-import { type ParsedNotice } from './notice.js';
+import {
+  enrichmentFromText,
+  inboxFields,
+  noticeFromText,
+  receivedField,
+  parseFields,
+  publishedFields,
+  stateFields,
+} from './stored-event.js';
 
 export interface RedisEventLogOptions {
   redis: Redis;
@@ -102,7 +102,8 @@ type Entry = [id: string, fields: string[]];
 /** `0-17` → 17. */
 export const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
 
-function fieldsOf(flat: string[]): Record<string, string> {
+/** A stream entry's flat field list as a record. */
+export function fieldsOf(flat: string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
   return fields;
@@ -110,17 +111,17 @@ function fieldsOf(flat: string[]): Record<string, string> {
 
 /** A published entry as the event it describes. */
 export function publishedEvent([id, flat]: Entry): StoredEvent & { publishedBy?: string } {
-  const f = fieldsOf(flat);
+  const f = parseFields(undefined, publishedFields, fieldsOf(flat));
   return {
-    seq: Number(f.seq),
+    seq: f.seq,
     publishedSeq: seqOf(id),
-    state: f.st as DeliveryState,
-    source: (f.s ?? 'webhook') as EventSource,
-    notice: JSON.parse(f.n!) as ParsedNotice,
-    receivedAt: new Date(Number(f.r)),
-    publishedAt: new Date(Number(f.pa)),
-    enrichment: f.en === undefined ? undefined : (JSON.parse(f.en) as Enrichment),
-    attempts: Number(f.a ?? 0),
+    state: f.st,
+    source: f.s,
+    notice: noticeFromText(f.seq, f.n),
+    receivedAt: new Date(f.r),
+    publishedAt: new Date(f.pa),
+    enrichment: f.en === undefined ? undefined : enrichmentFromText(f.seq, f.en),
+    attempts: f.a ?? 0,
     lastError: f.err,
     publishedBy: f.by,
   };
@@ -160,22 +161,23 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     if (entries.length === 0) return [];
     const batch = redis.pipeline();
     for (const [id] of entries) batch.hgetall(keys.state(seqOf(id)));
-    const states = ((await batch.exec()) ?? []).map(([error, value]) => {
+    const states = ((await batch.exec()) ?? []).map(([error, value]): unknown => {
       if (error) throw error;
-      return value as Record<string, string>;
+      return value;
     });
     const events = entries.map(([id, flat], i): StoredEvent => {
-      const f = fieldsOf(flat);
-      const s = states[i] ?? {};
+      const seq = seqOf(id);
+      const f = parseFields(seq, inboxFields, fieldsOf(flat));
+      const s = parseFields(seq, stateFields, states[i] ?? {});
       return {
-        seq: seqOf(id),
-        publishedSeq: s.ps === undefined ? undefined : Number(s.ps),
-        state: (s.st ?? 'received') as DeliveryState,
-        source: (f.s ?? 'webhook') as EventSource,
-        notice: JSON.parse(f.n!) as ParsedNotice,
-        receivedAt: new Date(Number(f.r)),
-        publishedAt: s.pa === undefined ? undefined : new Date(Number(s.pa)),
-        attempts: Number(s.a ?? 0),
+        seq,
+        publishedSeq: s.ps,
+        state: s.st ?? 'received',
+        source: f.s,
+        notice: noticeFromText(seq, f.n),
+        receivedAt: new Date(f.r),
+        publishedAt: s.pa === undefined ? undefined : new Date(s.pa),
+        attempts: s.a ?? 0,
         lastError: s.err,
       };
     });
@@ -194,14 +196,29 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     return events;
   }
 
-  async function pending(): Promise<StoredEvent[]> {
+  /** Unpublished events after `afterSeq`, at most `limit`: the inbox read a page at a time. */
+  async function pending(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     const waiting: StoredEvent[] = [];
-    let start = '-';
-    for (;;) {
-      const page = await inboxRange(start, '+', 500);
-      waiting.push(...(await hydrate(page)).filter((e) => e.publishedSeq === undefined));
-      if (page.length < 500) return waiting;
+    const pageSize = Math.min(Math.max(limit, 100), 1000);
+    let start = `(0-${afterSeq}`;
+    while (waiting.length < limit) {
+      const page = await inboxRange(start, '+', pageSize);
+      const unpublished = (await hydrate(page)).filter((e) => e.publishedSeq === undefined);
+      waiting.push(...unpublished.slice(0, limit - waiting.length));
+      if (page.length < pageSize) break;
       start = `(${page.at(-1)![0]}`;
+    }
+    return waiting;
+  }
+
+  /** How many inbox entries are unpublished, counted a page at a time (when there is no consumer group). */
+  async function countPending(): Promise<number> {
+    let count = 0;
+    for (let after = 0; ;) {
+      const page = await pending(after, 1000);
+      count += page.length;
+      if (page.length < 1000) return count;
+      after = page.at(-1)!.seq;
     }
   }
 
@@ -232,13 +249,12 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     const pageSize = Math.min(Math.max(first * 2, 100), 1000);
     while (found.length < first) {
       const page = await inboxRange(start, '+', pageSize);
-      const matching = page.filter(([, flat]) => {
-        const f = fieldsOf(flat);
-        const receivedAt = Number(f.r);
-        if (query.from && receivedAt < query.from.getTime()) return false;
-        if (query.to && receivedAt >= query.to.getTime()) return false;
+      const matching = page.filter(([id, flat]) => {
+        const f = parseFields(seqOf(id), inboxFields, fieldsOf(flat));
+        if (query.from && f.r < query.from.getTime()) return false;
+        if (query.to && f.r >= query.to.getTime()) return false;
         if (!types && query.contractId === undefined) return true;
-        const notice = JSON.parse(f.n!) as ParsedNotice;
+        const notice = noticeFromText(seqOf(id), f.n);
         if (types && !types.has(notice.event.toLowerCase())) return false;
         return query.contractId === undefined || notice.contractId === query.contractId;
       });
@@ -261,7 +277,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     scan: for (;;) {
       const page = (await redis.xrange(key, start, '+', 'COUNT', 500)) as Entry[];
       for (const entry of page) {
-        const receivedAt = Number(fieldsOf(entry[1]).r);
+        const { r: receivedAt } = parseFields(seqOf(entry[0]), receivedField, fieldsOf(entry[1]));
         if (receivedAt >= before || !(await mayGo(entry))) {
           keepFrom = entry[0];
           break scan;
@@ -355,7 +371,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         lastGenerated(redis, keys.published),
         redis.xlen(keys.published),
       ]);
-      return { pending: backlog ?? (await pending()).length, lastPublishedSeq, retained };
+      return { pending: backlog ?? (await countPending()), lastPublishedSeq, retained };
     },
     async prune(before) {
       const cutoff = before.getTime();

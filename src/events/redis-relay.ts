@@ -15,7 +15,8 @@ import { type EventLog } from './event-log.js';
 import { type EventHub } from './hub.js';
 import { type ParsedNotice } from './notice.js';
 import { type EventPipeline } from './pipeline.js';
-import { publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
+import { fieldsOf, publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
+import { noticeFromText } from './stored-event.js';
 
 export interface RedisRelayOptions {
   /** Ordinary commands (lease, claims). */
@@ -113,11 +114,14 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
   function submit([id, flat]: Entry): void {
     const seq = seqOf(id);
     if (inFlight.has(seq)) return;
-    let notice: ParsedNotice | undefined;
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      if (flat[i] === 'n') notice = JSON.parse(flat[i + 1]!) as ParsedNotice;
+    let notice: ParsedNotice;
+    try {
+      notice = noticeFromText(seq, fieldsOf(flat).n ?? '');
+    } catch (error) {
+      // Left in the pending list: an operator sees it there; it does not stall the events after it.
+      logger.error({ err: error, seq }, 'an inbox entry cannot be read; it is not published');
+      return;
     }
-    if (!notice) return;
     inFlight.add(seq);
     void pipeline.submit(seq, notice).finally(() => inFlight.delete(seq));
   }
@@ -155,6 +159,9 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
    */
   async function consume(connection: Redis): Promise<void> {
     while (!closed) {
+      // A backlog in the inbox is read as fast as the pipeline publishes, not as fast as Redis answers;
+      // so the pending list a dead holder leaves (what claimPending takes over) is a page or two.
+      await pipeline.room();
       const held = readable;
       if (!held) {
         await pause(Math.max(Math.floor(leaseMs / 3), 50));
@@ -240,7 +247,14 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
       for (const [, entries] of reply ?? []) {
         for (const entry of entries) {
           last = entry[0];
-          const { publishedBy, ...event } = publishedEvent(entry);
+          let read: ReturnType<typeof publishedEvent>;
+          try {
+            read = publishedEvent(entry);
+          } catch (error) {
+            logger.error({ err: error, entry: entry[0] }, 'a published entry cannot be read; skipped');
+            continue;
+          }
+          const { publishedBy, ...event } = read;
           // The instance that enriched the event dropped these entries already (then re-read them).
           if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
           delivered += 1;

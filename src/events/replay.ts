@@ -5,6 +5,7 @@ import { type Redis } from 'ioredis';
 import { type Logger } from '../logger.js';
 import { type StoredEvent } from './event-log.js';
 import { type EventHub } from './hub.js';
+import { eventFromJson } from './stored-event.js';
 
 export interface Replayer {
   /** Sends these events to every matching subscriber again (flagged `replayed`). */
@@ -34,23 +35,17 @@ export interface RedisReplayerOptions {
   keyPrefix?: string;
 }
 
-/** Dates travel as ISO strings in the message; everything else of a stored event is JSON already. */
-function revive(raw: StoredEvent): StoredEvent {
-  return {
-    ...raw,
-    receivedAt: new Date(raw.receivedAt),
-    publishedAt: raw.publishedAt === undefined ? undefined : new Date(raw.publishedAt),
-  };
-}
-
 export function redisReplayer(options: RedisReplayerOptions): Replayer {
   const { redis, subscriber, hub, logger } = options;
   const channel = `${options.keyPrefix ?? 'bgg:'}replay`;
   const onMessage = (from: string, message: string) => {
     if (from !== channel) return;
     try {
-      const events = JSON.parse(message) as StoredEvent[];
-      for (const event of events) hub.publish(flagged(revive(event)));
+      const raw: unknown = JSON.parse(message);
+      if (!Array.isArray(raw)) throw new TypeError('a replay message is a list of events');
+      // Parsed before any is published: a message is delivered whole or not at all.
+      const events = raw.map(eventFromJson);
+      for (const event of events) hub.publish(flagged(event));
     } catch (error) {
       logger.warn({ err: error }, 'a replay message could not be read');
     }

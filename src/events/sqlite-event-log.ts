@@ -5,42 +5,13 @@ import { type SqliteDatabase } from '../store/database.js';
 import type {
   AppendOptions,
   AppendResult,
-  DeliveryState,
   Enrichment,
   EventListQuery,
   EventLog,
-  EventSource,
   StoredEvent,
 } from './event-log.js';
 import { type ParsedNotice } from './notice.js';
-
-interface Row {
-  seq: number;
-  published_seq: number | null;
-  state: DeliveryState;
-  source: EventSource;
-  notice: string;
-  received_at: number;
-  published_at: number | null;
-  enrichment: string | null;
-  attempts: number;
-  last_error: string | null;
-}
-
-function toEvent(row: Row): StoredEvent {
-  return {
-    seq: row.seq,
-    publishedSeq: row.published_seq ?? undefined,
-    state: row.state,
-    source: row.source,
-    notice: JSON.parse(row.notice) as ParsedNotice,
-    receivedAt: new Date(row.received_at),
-    publishedAt: row.published_at === null ? undefined : new Date(row.published_at),
-    enrichment: row.enrichment === null ? undefined : (JSON.parse(row.enrichment) as Enrichment),
-    attempts: row.attempts,
-    lastError: row.last_error ?? undefined,
-  };
-}
+import { eventFromRow } from './stored-event.js';
 
 /** Runs synchronous work and hands its outcome over as a promise (a throw becomes a rejection). */
 function settle<T>(work: () => T): Promise<T> {
@@ -73,6 +44,8 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     CREATE TABLE IF NOT EXISTS event_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
     CREATE INDEX IF NOT EXISTS events_pending ON events (state) WHERE published_seq IS NULL;
+    -- The backlog is read in pages of receipt order (pipeline.ts resume).
+    CREATE INDEX IF NOT EXISTS events_unpublished ON events (seq) WHERE published_seq IS NULL;
     CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);
     CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `);
@@ -105,7 +78,9 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     });
     return { stored: true, seq: Number(info.lastInsertRowid) };
   });
-  const pending = db.prepare<[], Row>('SELECT * FROM events WHERE published_seq IS NULL ORDER BY seq');
+  const pending = db.prepare<[number, number], unknown>(
+    'SELECT * FROM events WHERE published_seq IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+  );
   const pendingCount = db.prepare<[], { n: number }>(
     'SELECT COUNT(*) AS n FROM events WHERE published_seq IS NULL',
   );
@@ -120,12 +95,13 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     `UPDATE events SET published_seq = @publishedSeq, state = @state, published_at = @at, enrichment = @enrichment
      WHERE seq = @seq`,
   );
-  const bySeq = db.prepare<[number], Row>('SELECT * FROM events WHERE seq = ?');
+  const bySeq = db.prepare<[number], unknown>('SELECT * FROM events WHERE seq = ?');
   const publish = db.transaction(
     (seq: number, enrichment: Enrichment | undefined, state: 'published' | 'failed', at: Date) => {
       const row = bySeq.get(seq);
       if (!row) throw new Error(`event ${seq} is not in the log`);
-      if (row.published_seq !== null) return toEvent(row);
+      const stored = eventFromRow(row);
+      if (stored.publishedSeq !== undefined) return stored;
       const { next } = nextPublished.get()!;
       markPublished.run({
         seq,
@@ -134,10 +110,10 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
         at: at.getTime(),
         enrichment: enrichment === undefined ? null : JSON.stringify(enrichment),
       });
-      return toEvent(bySeq.get(seq)!);
+      return eventFromRow(bySeq.get(seq));
     },
   );
-  const readPublished = db.prepare<[number, number], Row>(
+  const readPublished = db.prepare<[number, number], unknown>(
     'SELECT * FROM events WHERE published_seq > ? ORDER BY published_seq LIMIT ?',
   );
   const oldest = db.prepare<[], { seq: number | null }>('SELECT MIN(published_seq) AS seq FROM events');
@@ -172,26 +148,26 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     }
     params.push(Math.max(0, Math.floor(query.first)));
     return db
-      .prepare<(string | number)[], Row>(
+      .prepare<(string | number)[], unknown>(
         `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
       )
       .all(...params)
-      .map(toEvent);
+      .map(eventFromRow);
   }
 
   return {
     append: (notice, options) => settle(() => append.immediate(notice, options)),
-    pending: () => settle(() => pending.all().map(toEvent)),
+    pending: (afterSeq, limit) => settle(() => pending.all(afterSeq, limit).map(eventFromRow)),
     recordFailure: (seq, error) => settle(() => void failure.run(error.slice(0, 500), seq)),
     publish: (seq, enrichment, state, at) => settle(() => publish.immediate(seq, enrichment, state, at)),
-    readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(toEvent)),
+    readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(eventFromRow)),
     oldestPublishedSeq: () => settle(() => oldest.get()?.seq ?? undefined),
     lastPublishedSeq: () => settle(() => newest.get()!.seq),
     list: (query) => settle(() => list(query)),
     get: (seq) =>
       settle(() => {
         const row = bySeq.get(seq);
-        return row ? toEvent(row) : undefined;
+        return row ? eventFromRow(row) : undefined;
       }),
     getMeta: (key) => settle(() => getMeta.get(key)?.value),
     setMeta: (key, value) => settle(() => void setMeta.run(key, value)),

@@ -1,9 +1,12 @@
-// The EventLog contract against the embedded SQLite log (a file in a temporary folder).
+// The EventLog contract against the embedded SQLite log (a file in a temporary folder), and rows read
+// back through the parser whatever wrote them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type EventLog } from '../../src/events/event-log.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
-import { openDatabase } from '../../src/store/database.js';
+import { StoredEventError } from '../../src/events/stored-event.js';
+import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
 import { describeEventLogContract } from './event-log.contract.js';
 
 let dir: string | undefined;
@@ -20,4 +23,47 @@ describeEventLogContract('SQLite', {
     dir = undefined;
     return Promise.resolve();
   },
+});
+
+describe('SQLite rows read back', () => {
+  let db: SqliteDatabase;
+  let log: EventLog;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'event-log-'));
+    db = openDatabase({ file: file() });
+    log = createSqliteEventLog(db);
+  });
+  afterEach(async () => {
+    await log.close();
+    rmSync(dir!, { recursive: true, force: true });
+  });
+
+  const insert = (notice: string, state = 'received') =>
+    Number(
+      db
+        .prepare(
+          `INSERT INTO events (dedupe_key, may_repeat, event, notice, received_at, state)
+           VALUES ('key', 1, 'ContractChanged', ?, 0, ?)`,
+        )
+        .run(notice, state).lastInsertRowid,
+    );
+
+  it('reads a notice an older version accepted with a non-ObjectId id as an unknown event', async () => {
+    const payload = { Event: 'ContractChanged', ContractId: 'c1' };
+    insert(JSON.stringify({ event: 'ContractChanged', contractId: 'c1', payload }));
+    const [legacy] = await log.pending(0, 10);
+    expect(legacy!.notice).toEqual({ kind: 'unknown', event: 'ContractChanged', payload });
+  });
+
+  it('refuses a damaged row with an error naming it, not a value of the wrong shape', async () => {
+    const notice = JSON.stringify({ payload: { Event: 'ContractDeleted', ContractId: 'a'.repeat(24) } });
+    const fine = insert(notice);
+    const truncated = insert('{"payload":');
+    const unknownState = insert(notice, 'teleported');
+    await expect(log.get(fine)).resolves.toMatchObject({ notice: { kind: 'contract' } });
+    await expect(log.get(truncated)).rejects.toThrow(
+      new StoredEventError(truncated, 'its notice is not JSON'),
+    );
+    await expect(log.get(unknownState)).rejects.toThrow(/cannot be read: state: /);
+  });
 });

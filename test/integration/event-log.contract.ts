@@ -1,8 +1,10 @@
 // The EventLog contract: one suite, run against every implementation (event-log-sqlite.test.ts,
 // event-log-redis.test.ts). A store passes when it behaves the same as the others from the outside.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { type Contract } from '../../src/billwerk/dto.js';
 import { type EventLog } from '../../src/events/event-log.js';
-import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../../src/events/notice.js';
+import { dedupeKey, mayRepeat } from '../../src/events/notice.js';
+import { notice } from '../helpers/notices.js';
 
 export interface EventLogFactory {
   /** A fresh, empty log. */
@@ -13,14 +15,20 @@ export interface EventLogFactory {
   cleanup(): Promise<void>;
 }
 
-function notice(body: Record<string, unknown>): ParsedNotice {
-  const parsed = parseNotice(body);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.notice;
-}
-
 const CONTRACT_A = '645b429bb73d36f442b223df';
 const CONTRACT_B = '645b429bb73d36f442b223e0';
+const INVOICE = '645b4301f85fee194bce89a2';
+
+/** An enriched contract as billwerk's REST API answers it (the fields the DTO requires, and one more). */
+const CONTRACT: Contract = {
+  Id: CONTRACT_A,
+  CustomerId: '645b429bb73d36f442b223db',
+  Currency: 'EUR',
+  LifecycleStatus: 'Active',
+  StartDate: '2026-01-01T00:00:00.000Z',
+  Phases: [{ Type: 'Normal', StartDate: '2026-01-01T00:00:00.000Z' }],
+  CustomFields: { tier: 'gold' },
+};
 
 export function describeEventLogContract(name: string, factory: EventLogFactory): void {
   describe(`${name} event log (contract)`, () => {
@@ -73,7 +81,11 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
     });
 
     it('never stores one contract change twice, whether it came by webhook or by reconciliation', async () => {
-      const body = { Event: 'ContractChanged', ContractChangeId: '645b42d7f85fee194bce8990' };
+      const body = {
+        Event: 'ContractChanged',
+        ContractId: CONTRACT_A,
+        ContractChangeId: '645b42d7f85fee194bce8990',
+      };
       const first = await append(body, 0, new Date(), 'reconciled');
       expect(first).toMatchObject({ stored: true });
       expect(await append(body)).toEqual({ stored: false, duplicateOf: (first as { seq: number }).seq });
@@ -88,19 +100,19 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
       expect(await log.lastPublishedSeq()).toBe(0);
       expect(await log.oldestPublishedSeq()).toBeUndefined();
       // b's enrichment finished first: it is published first.
-      const first = await log.publish(b, { contract: { Id: 'x' } }, 'published', new Date());
+      const first = await log.publish(b, { contract: CONTRACT }, 'published', new Date());
       expect(first).toMatchObject({ seq: b, publishedSeq: 1, state: 'published', source: 'webhook' });
-      expect((await log.pending()).map((e) => e.notice.event)).toEqual(['A']);
+      expect((await log.pending(0, 10)).map((e) => e.notice.event)).toEqual(['A']);
       await log.close();
       log = await factory.reopen();
-      expect((await log.pending()).map((e) => e.seq)).toEqual([a]);
+      expect((await log.pending(0, 10)).map((e) => e.seq)).toEqual([a]);
       expect((await log.publish(a, undefined, 'failed', new Date())).publishedSeq).toBe(2);
       const published = await log.readPublished(0, 10);
       expect(published.map((e) => [e.notice.event, e.state, e.publishedSeq])).toEqual([
         ['B', 'published', 1],
         ['A', 'failed', 2],
       ]);
-      expect(published[0]!.enrichment).toEqual({ contract: { Id: 'x' } });
+      expect(published[0]!.enrichment).toEqual({ contract: CONTRACT });
       expect((await log.readPublished(1, 10)).map((e) => e.publishedSeq)).toEqual([2]);
       expect((await log.readPublished(0, 1)).map((e) => e.publishedSeq)).toEqual([1]);
       expect(await log.oldestPublishedSeq()).toBe(1);
@@ -121,10 +133,22 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
       expect(await log.readPublished(0, 10)).toHaveLength(1);
     });
 
+    it('reads the unpublished backlog a page at a time, in receipt order', async () => {
+      const seqs: number[] = [];
+      for (let n = 0; n < 7; n += 1) seqs.push(await stored({ Event: 'Backlog', N: n }));
+      await log.publish(seqs[2]!, {}, 'published', new Date());
+      const first = await log.pending(0, 3);
+      expect(first.map((e) => e.seq)).toEqual([seqs[0], seqs[1], seqs[3]]);
+      const second = await log.pending(first.at(-1)!.seq, 3);
+      expect(second.map((e) => e.seq)).toEqual([seqs[4], seqs[5], seqs[6]]);
+      expect(await log.pending(second.at(-1)!.seq, 3)).toEqual([]);
+      expect(second.map((e) => e.notice.payload.N)).toEqual([4, 5, 6]);
+    });
+
     it('keeps an unpublished event past its retention', async () => {
       await append({ Event: 'Waiting' }, 0, new Date('2020-01-01T00:00:00Z'));
       expect(await log.prune(new Date())).toBe(0);
-      expect(await log.pending()).toHaveLength(1);
+      expect(await log.pending(0, 10)).toHaveLength(1);
       expect((await log.stats()).pending).toBe(1);
     });
 
@@ -154,7 +178,7 @@ export function describeEventLogContract(name: string, factory: EventLogFactory)
       const day = (d: number) => new Date(Date.UTC(2026, 0, d));
       const seqs = [
         await stored({ Event: 'ContractChanged', ContractId: CONTRACT_A, N: 1 }, day(1)),
-        await stored({ Event: 'InvoiceCreated', ContractId: CONTRACT_B, N: 2 }, day(2)),
+        await stored({ Event: 'InvoiceCreated', InvoiceId: INVOICE, ContractId: CONTRACT_B, N: 2 }, day(2)),
         await stored({ Event: 'contractchanged', ContractId: CONTRACT_B, N: 3 }, day(3)),
         await stored({ Event: 'CustomerChanged', CustomerId: '645b429bb73d36f442b223db' }, day(4)),
         await stored({ Event: 'ContractChanged', ContractId: CONTRACT_A, N: 5 }, day(5)),

@@ -6,6 +6,7 @@ import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
 import { createEventHub, type EventHub } from '../../src/events/hub.js';
 import { redisReplayer, type Replayer } from '../../src/events/replay.js';
 import { createLogger } from '../../src/logger.js';
+import { notice } from '../helpers/notices.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
 let server: RedisServer;
@@ -43,11 +44,7 @@ const stored: StoredEvent = {
   publishedSeq: 5,
   state: 'published',
   source: 'webhook',
-  notice: {
-    event: 'ContractChanged',
-    contractId: 'c1',
-    payload: { Event: 'ContractChanged', ContractId: 'c1' },
-  },
+  notice: notice({ Event: 'ContractChanged', ContractId: '645b429bb73d36f442b223df' }),
   receivedAt: new Date('2026-01-15T10:00:00.000Z'),
   publishedAt: new Date('2026-01-15T10:00:01.000Z'),
   attempts: 0,

@@ -1,0 +1,118 @@
+// Resuming the unpublished backlog after a restart: read a page at a time, each page once the previous
+// one is handed on, so memory stays flat whatever the backlog; each contract's events keep their order.
+import type { Contract } from '../../src/billwerk/dto.js';
+import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
+import { dedupeKey } from '../../src/events/notice.js';
+import { createEventPipeline } from '../../src/events/pipeline.js';
+import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
+import { type BillwerkReader } from '../../src/loaders/reader.js';
+import { createSharedCache } from '../../src/loaders/shared-cache.js';
+import { createLogger } from '../../src/logger.js';
+import { openDatabase } from '../../src/store/database.js';
+import { notice } from '../helpers/notices.js';
+
+const CONTRACTS = Array.from(
+  { length: 7 },
+  (_, i) => `65f0000000000000000009${i.toString(16).padStart(2, '0')}`,
+);
+
+/** billwerk as enrichment sees it: every contract exists. */
+const reader = {
+  cache: createSharedCache(),
+  contract: (id: string): Promise<Contract> =>
+    Promise.resolve({
+      Id: id,
+      CustomerId: '65f000000000000000000100',
+      Currency: 'EUR',
+      LifecycleStatus: 'Active',
+      StartDate: '2026-01-01T00:00:00.000Z',
+      Phases: [],
+    }),
+} satisfies Partial<BillwerkReader> as unknown as BillwerkReader;
+
+async function backlog(log: EventLog, events: number, first = 0): Promise<void> {
+  for (let n = first; n < first + events; n += 1) {
+    const body = notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[n % CONTRACTS.length], N: n });
+    await log.append(body, { dedupeKey: dedupeKey(body), mayRepeat: true, receivedAt: new Date() });
+  }
+}
+
+/** The N of each published event, per contract, in publication order. */
+function byContract(published: StoredEvent[]): Map<string, number[]> {
+  const lanes = new Map<string, number[]>();
+  for (const event of published) {
+    const n = event.notice.payload.N as number;
+    lanes.set(event.notice.contractId!, [...(lanes.get(event.notice.contractId!) ?? []), n]);
+  }
+  return lanes;
+}
+
+describe('resuming the unpublished backlog', () => {
+  let log: EventLog;
+  beforeEach(() => {
+    log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
+  });
+  afterEach(() => log.close());
+
+  it('publishes 5,000 waiting events in order per contract, reading the log 100 at a time', async () => {
+    await backlog(log, 5000);
+    const published: StoredEvent[] = [];
+    const reads: { afterSeq: number; limit: number; size: number; waiting: number }[] = [];
+    let handedOn = 0;
+    const read = log.pending.bind(log);
+    log.pending = async (afterSeq, limit) => {
+      const waiting = handedOn - published.length;
+      const page = await read(afterSeq, limit);
+      handedOn += page.length;
+      reads.push({ afterSeq, limit, size: page.length, waiting });
+      return page;
+    };
+    const pipeline = createEventPipeline({
+      log,
+      reader,
+      hub: { publish: (event) => void published.push(event) },
+      logger: createLogger({ level: 'silent' }),
+    });
+    await pipeline.resume();
+    await pipeline.idle();
+
+    expect(published).toHaveLength(5000);
+    for (const [contract, ns] of byContract(published)) {
+      const index = CONTRACTS.indexOf(contract);
+      expect(ns).toEqual(Array.from({ length: ns.length }, (_, i) => index + i * CONTRACTS.length));
+    }
+    expect(reads.length).toBeGreaterThanOrEqual(50);
+    expect(Math.max(...reads.map((r) => r.size))).toBe(100);
+    expect(reads.every((r) => r.limit === 100)).toBe(true);
+    // The next page is read only once fewer than a page's worth of events wait in the lanes.
+    expect(Math.max(...reads.map((r) => r.waiting))).toBeLessThan(100);
+    expect((await log.stats()).pending).toBe(0);
+    await pipeline.close();
+  });
+
+  it('puts an event stored during the resume after the older events of its contract', async () => {
+    await backlog(log, 300);
+    const published: StoredEvent[] = [];
+    const pipeline = createEventPipeline({
+      log,
+      reader,
+      hub: { publish: (event) => void published.push(event) },
+      logger: createLogger({ level: 'silent' }),
+      batchSize: 10,
+    });
+    const resumed = pipeline.resume();
+    // A webhook for the first contract arrives while the backlog is still being read.
+    const live = notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[0], N: 300 });
+    const stored = await log.append(live, { dedupeKey: 'live', mayRepeat: true, receivedAt: new Date() });
+    if (!stored.stored) throw new Error('expected the live event to be stored');
+    const delivered = pipeline.submit(stored.seq, live);
+    await resumed;
+    await delivered;
+    await pipeline.idle();
+    const first = byContract(published).get(CONTRACTS[0]!)!;
+    expect(first.at(-1)).toBe(300);
+    expect(first).toEqual([...first].sort((a, b) => a - b));
+    expect(published).toHaveLength(301);
+    await pipeline.close();
+  });
+});
