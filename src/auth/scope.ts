@@ -65,13 +65,11 @@ function byIds<D extends { Id: string }>(
 }
 
 function externalIdOf(event: StoredEvent): string | undefined {
-  const customer = event.enrichment?.customer as { ExternalCustomerId?: string | null } | undefined;
-  return event.notice.externalCustomerId ?? customer?.ExternalCustomerId ?? undefined;
+  return event.notice.externalCustomerId ?? event.enrichment?.customer?.ExternalCustomerId ?? undefined;
 }
 
 function customerIdOf(event: StoredEvent): string | undefined {
-  const contract = event.enrichment?.contract as { CustomerId?: string } | undefined;
-  const customer = event.enrichment?.customer as { Id?: string } | undefined;
+  const { contract, customer } = event.enrichment ?? {};
   return event.notice.customerId ?? contract?.CustomerId ?? customer?.Id;
 }
 
