@@ -34,6 +34,7 @@ const apiKeySchema = z
 const apiKeysSchema = z.array(apiKeySchema);
 export type ApiKeyEntry = z.infer<typeof apiKeySchema>;
 
+const HOUR_MS = 60 * 60 * 1000;
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** An optional on/off switch: undefined when unset, so the caller picks a context-dependent default. */
@@ -101,6 +102,10 @@ const envSchema = z.object({
     .regex(/^[\w:.{}-]{1,64}$/, 'expected 1 to 64 letters, digits or : . { } - _')
     .default('bgg:'),
   REDIS_LEASE_MS: z.coerce.number().int().min(200).default(5000),
+  EVENT_DESTINATION_RETRY_BASE_MS: positiveInt(5000),
+  EVENT_DESTINATION_RETRY_HOURS: z.coerce.number().positive().default(72),
+  EVENT_DESTINATION_DISABLE_AFTER_HOURS: z.coerce.number().positive().default(120),
+  EVENT_DESTINATIONS_ALLOW_PRIVATE: flag,
 });
 
 /** Names of variables whose values must never be echoed back, even in a validation error. */
@@ -139,7 +144,7 @@ export interface Config {
   readonly dataDir: string;
   readonly shutdownTimeoutMs: number;
   readonly introspection: boolean;
-  /** FIELD_SUGGESTIONS: "Did you mean …?" hints in validation errors. @default as introspection */
+  /** FIELD_SUGGESTIONS: "Did you mean …?" hints in error messages (both transports). @default as introspection */
   readonly fieldSuggestions: boolean;
   readonly webhooks: Readonly<WebhookConfig>;
   /** How long the event log keeps events (and so how far back a cursor can resume). */
@@ -175,6 +180,22 @@ export interface Config {
    * in this Redis (docs/operations.md); unset = the embedded SQLite store, one instance.
    */
   readonly redis: Readonly<RedisConfig> | undefined;
+  /** Outbound webhooks to partners' endpoints (docs/event-destinations.md). */
+  readonly eventDestinations: Readonly<EventDestinationsConfig>;
+}
+
+export interface EventDestinationsConfig {
+  /** EVENT_DESTINATION_RETRY_BASE_MS: the first retry's delay; each later one doubles (with jitter). @default 5000 */
+  retryBaseMs: number;
+  /** EVENT_DESTINATION_RETRY_HOURS in ms: how long a delivery is retried before it is dead. @default 72 h */
+  retryWindowMs: number;
+  /** EVENT_DESTINATION_DISABLE_AFTER_HOURS in ms: a destination failing this long without a success is disabled. @default 120 h */
+  disableAfterMs: number;
+  /**
+   * EVENT_DESTINATIONS_ALLOW_PRIVATE: destinations may be on loopback and private addresses (tests and
+   * development only; refused in production). @default false
+   */
+  allowPrivate: boolean;
 }
 
 export interface TracingConfig {
@@ -319,6 +340,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!e.BILLWERK_CLIENT_ID && e.EMULATOR_PORT !== 0 && e.EMULATOR_PORT === e.PORT) {
     problems.push('EMULATOR_PORT: must differ from PORT');
   }
+  if (e.EVENT_DESTINATIONS_ALLOW_PRIVATE && e.GATEWAY_MODE === 'production') {
+    problems.push('EVENT_DESTINATIONS_ALLOW_PRIVATE: only for tests and development, not in production');
+  }
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
   }
@@ -395,5 +419,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     redis: e.REDIS_URL
       ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, leaseMs: e.REDIS_LEASE_MS })
       : undefined,
+    eventDestinations: Object.freeze({
+      retryBaseMs: e.EVENT_DESTINATION_RETRY_BASE_MS,
+      retryWindowMs: e.EVENT_DESTINATION_RETRY_HOURS * HOUR_MS,
+      disableAfterMs: e.EVENT_DESTINATION_DISABLE_AFTER_HOURS * HOUR_MS,
+      allowPrivate: e.EVENT_DESTINATIONS_ALLOW_PRIVATE ?? false,
+    }),
   });
 }

@@ -40,7 +40,8 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Three base64url segments: the compact JWS form a customer token has. API keys are never shaped so. */
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
-function apiKeyPrincipal(entry: ApiKeyEntry): Principal {
+/** The principal of a configured API key (also how an event destination's owner is found again). */
+export function apiKeyPrincipal(entry: ApiKeyEntry): Principal {
   const scope: Principal['scope'] =
     entry.role === 'partner'
       ? {
