@@ -3,6 +3,7 @@
 import { type Principal } from '../auth/principal.js';
 import { type Access } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
+import { type DestinationService } from '../destinations/service.js';
 import { type EventLog, type StoredEvent } from '../events/event-log.js';
 import { type EventHub } from '../events/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
@@ -19,6 +20,8 @@ export interface GraphQLContext {
   readonly events: EventHub;
   /** The stored events (the operator's log). */
   readonly eventLog: EventLog;
+  /** Event destinations: partners' endpoints receiving events as signed webhooks. */
+  readonly destinations: DestinationService;
   /** Sends stored events to live subscribers again, on every instance (operator replays). */
   readonly replay: (events: readonly StoredEvent[]) => Promise<void>;
   /** Set on subscriptions: disconnects this subscriber when it falls too far behind. */

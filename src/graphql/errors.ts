@@ -4,6 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AuthenticationError, ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import { BillwerkError, RateLimitedError, ValidationError } from '../billwerk/errors.js';
+import { DestinationError } from '../destinations/errors.js';
 
 /** Every code a client may see in `errors[].extensions.code`. */
 export enum ErrorCode {
@@ -92,12 +93,26 @@ function fromBillwerk(error: BillwerkError): Mapped {
   }
 }
 
+function fromDestination(error: DestinationError): Mapped {
+  switch (error.kind) {
+    case 'invalid':
+      return { code: ErrorCode.BAD_USER_INPUT, message: error.message, extensions: { field: error.field } };
+    case 'not-found':
+      return { code: ErrorCode.NOT_FOUND, message: error.message };
+    case 'forbidden':
+      return { code: ErrorCode.FORBIDDEN, message: error.message };
+    case 'conflict':
+      return { code: ErrorCode.CONFLICT, message: error.message };
+  }
+}
+
 /** What a thrown value means to the API's user; unknown errors reveal nothing. */
 export function mapError(error: unknown): Mapped {
   if (error instanceof GatewayError) {
     return { code: error.code, message: error.message, extensions: { ...error.extensions } };
   }
   if (error instanceof BillwerkError) return fromBillwerk(error);
+  if (error instanceof DestinationError) return fromDestination(error);
   if (error instanceof AuthenticationError)
     return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof ForbiddenError) {
@@ -123,7 +138,8 @@ const isOurs = (error: unknown): boolean =>
   error instanceof BillwerkError ||
   error instanceof AuthenticationError ||
   error instanceof ForbiddenError ||
-  error instanceof OutOfScopeError;
+  error instanceof OutOfScopeError ||
+  error instanceof DestinationError;
 
 /** For errors thrown outside resolvers (context creation, query limits): our error with its HTTP status. */
 export function toGraphQLError(error: Error): GraphQLError {

@@ -14,6 +14,7 @@ import { authChecker, guardMutations } from './auth.checker.js';
 import { ComponentChangeResolver } from './component-change.resolver.js';
 import { CouponRedemptionResolver } from './coupon.resolver.js';
 import { CustomerResolver } from './customer.resolver.js';
+import { EventDestinationResolver, WebhookEventDeliveriesResolver } from './event-destination.resolver.js';
 import { EventResolver } from './event.resolver.js';
 import { InvoiceResolver } from './invoice.resolver.js';
 import { OperatorLogResolver } from './operator-log.resolver.js';
@@ -48,6 +49,8 @@ export const RESOLVERS = [
   NodeResolver,
   EventResolver,
   OperatorLogResolver,
+  EventDestinationResolver,
+  WebhookEventDeliveriesResolver,
   SignupResolver,
   PlanChangeResolver,
   ComponentChangeResolver,

@@ -16,6 +16,7 @@ import { type Principal } from '../auth/principal.js';
 import { createAccess } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Config } from '../config.js';
+import { createEventDestinations } from '../destinations/destinations.js';
 import { type EventLog } from '../events/event-log.js';
 import { createEventSystem } from '../events/event-system.js';
 import { type EventHub, type EventHubOptions } from '../events/hub.js';
@@ -260,6 +261,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       pages,
       events: hub,
       eventLog: log,
+      destinations: destinations.service,
       replay: (events) => replayer.replay(events),
       requestId,
       logger: requestLogger,
@@ -289,7 +291,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     allowDocument: (principal, query, operationName) =>
       !principal.trustedDocumentsOnly || trusted.allows(query, operationName),
   });
-  metrics.bind({ cache, log, hub, fanout: subscriptions.fanout, sockets: () => subscriptions.sockets });
+  // Partners' endpoints that receive events as signed webhooks (docs/event-destinations.md).
+  const destinations = createEventDestinations({
+    config,
+    db,
+    redis: redis?.client,
+    log,
+    hub,
+    schema,
+    rules,
+    formatError,
+    contextFor: (principal, events) => ({
+      ...contextFor(principal, randomUUID(), subscriptionLogger),
+      events,
+    }),
+    allowDocument: (principal, query) => !principal.trustedDocumentsOnly || trusted.allows(query),
+    logger: logger.child({ component: 'destinations' }),
+    onAttempt: metrics.destinationAttempt,
+  });
+  destinations.runner.start();
+  metrics.bind({
+    cache,
+    log,
+    hub,
+    fanout: subscriptions.fanout,
+    sockets: () => subscriptions.sockets,
+    destinations: () => destinations.backlogs(),
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -353,6 +381,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       await subscriptions.close();
       await apollo.stop();
       await app.close();
+      await destinations.close();
       await reconciler.close();
       await events.close();
       if (!options.idempotency) await idempotency.close();

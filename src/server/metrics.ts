@@ -4,6 +4,8 @@ import { type ApolloServerPlugin } from '@apollo/server';
 import { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type UpstreamCallInfo } from '../billwerk/client.js';
+import { type AttemptOutcome } from '../destinations/attempt.js';
+import { type DeliveryState } from '../destinations/destination.js';
 import { type EventHub } from '../events/hub.js';
 import { type EventLog, type EventLogStats } from '../events/event-log.js';
 import { type SharedCache } from '../loaders/shared-cache.js';
@@ -20,6 +22,8 @@ export interface MetricSources {
   fanout: Readonly<FanoutStats>;
   /** graphql-ws sockets open now. */
   sockets: () => number;
+  /** Open deliveries per event destination. @default none */
+  destinations?: () => Promise<{ id: string; backlog: number }[]>;
 }
 
 export interface MetricsOptions {
@@ -33,6 +37,8 @@ export interface GatewayMetrics {
   readonly upstreamCall: (info: UpstreamCallInfo) => void;
   /** The webhook route's `onReceived`. */
   readonly webhookReceived: (outcome: WebhookOutcome) => void;
+  /** Each event destination delivery attempt, with the state it left the delivery in. */
+  readonly destinationAttempt: (outcome: AttemptOutcome, state: DeliveryState) => void;
   /** Times each HTTP GraphQL operation, by operation name and outcome. */
   readonly apolloPlugin: ApolloServerPlugin;
   /** Connects the scrape-time gauges to one gateway's parts; once only. */
@@ -85,6 +91,27 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   for (const outcome of ['stored', 'duplicate', 'rejected', 'failed'] satisfies WebhookOutcome[]) {
     webhooks.inc({ outcome }, 0);
   }
+
+  const deliveryAttempts = new Histogram({
+    name: 'gateway_event_destination_attempt_duration_seconds',
+    help: 'Event destination delivery attempts, by outcome: delivered (2xx), retrying (failed, tried again later) or dead (failed for the whole retry window)',
+    labelNames: ['outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  for (const outcome of ['delivered', 'retrying', 'dead']) deliveryAttempts.zero({ outcome });
+  new Gauge({
+    name: 'gateway_event_destination_backlog',
+    help: 'Event destination deliveries pending or failing, per destination id',
+    labelNames: ['destination'],
+    registers,
+    async collect() {
+      const backlogs = sources?.destinations && (await sources.destinations().catch(() => undefined));
+      if (!backlogs) return;
+      this.reset();
+      for (const { id, backlog } of backlogs) this.set({ destination: id }, backlog);
+    },
+  });
 
   // Monotonic counts kept by the parts themselves are copied in at scrape time.
   new Counter({
@@ -181,6 +208,11 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
         info.durationMs / 1000,
       ),
     webhookReceived: (outcome) => webhooks.inc({ outcome }),
+    destinationAttempt: (attempt, state) =>
+      deliveryAttempts.observe(
+        { outcome: attempt.ok ? 'delivered' : state === 'dead' ? 'dead' : 'retrying' },
+        attempt.durationMs / 1000,
+      ),
     apolloPlugin: {
       requestDidStart() {
         const end = graphqlRequests.startTimer();

@@ -1,0 +1,249 @@
+// Event destinations: created, listed, changed, paused, resumed, rotated, deleted and redelivered by admin
+// keys (all of them) and partner keys (their own); the operator's event log shows each event's deliveries.
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { decodeSequence } from '../events/cursor.js';
+import { type GraphQLContext } from './context.js';
+import { PageInfo } from './connection.js';
+import { ErrorCode, GatewayError } from './errors.js';
+import { CreateEventDestinationInput, UpdateEventDestinationInput } from './event-destination.input.js';
+import {
+  DeleteEventDestinationPayload,
+  DestinationDelivery,
+  DestinationDeliveryConnection,
+  DestinationDeliveryState,
+  EventDestination,
+  EventDestinationConnection,
+  EventDestinationWithSecretPayload,
+  RedeliverEventsPayload,
+} from './event-destination.type.js';
+import { WebhookEvent } from './webhook-event.type.js';
+
+const MAX_PAGE = 100;
+
+function checkFirst(first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `first must be between 1 and ${MAX_PAGE}.`, {
+      argument: 'first',
+    });
+  }
+}
+
+function eventSeqOf(cursor: string, argument: string): number {
+  const seq = decodeSequence('ev', cursor);
+  if (seq === undefined) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not an event cursor.`, { argument });
+  }
+  return seq;
+}
+
+function pageInfo(cursors: string[], hasNextPage: boolean, after: unknown): PageInfo {
+  return Object.assign(new PageInfo(), {
+    hasNextPage,
+    hasPreviousPage: after !== undefined && after !== null,
+    startCursor: cursors[0] ?? null,
+    endCursor: cursors.at(-1) ?? null,
+  });
+}
+
+@Resolver(() => EventDestination)
+export class EventDestinationResolver {
+  @Query(() => EventDestinationConnection, {
+    description:
+      'Event destinations the caller manages, oldest first (admin keys: all; partner keys: their own).',
+  })
+  async eventDestinations(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE}).` })
+    first: number,
+    @Arg('after', () => String, { nullable: true, description: 'Continue after this cursor.' })
+    after?: string | null,
+  ): Promise<EventDestinationConnection> {
+    checkFirst(first);
+    const all = await ctx.destinations.list(ctx.principal);
+    const start = after ? all.findIndex((d) => d.id === after) + 1 : 0;
+    if (after && start === 0) {
+      throw new GatewayError(ErrorCode.BAD_USER_INPUT, '`after` is not a cursor of this list.', {
+        argument: 'after',
+      });
+    }
+    const page = all.slice(start, start + first);
+    const edges = page.map((d) => ({ cursor: d.id, node: EventDestination.from(d) }));
+    return Object.assign(new EventDestinationConnection(), {
+      edges,
+      pageInfo: pageInfo(
+        edges.map((e) => e.cursor),
+        start + first < all.length,
+        after,
+      ),
+    });
+  }
+
+  @Query(() => EventDestination, { description: 'One event destination the caller manages.' })
+  async eventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The destination id.' }) id: string,
+  ): Promise<EventDestination> {
+    return EventDestination.from(await ctx.destinations.get(ctx.principal, id));
+  }
+
+  @FieldResolver(() => Int, { description: 'Deliveries waiting: pending or failing.' })
+  backlog(@Root() destination: EventDestination, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return ctx.destinations.backlog(destination.id);
+  }
+
+  @FieldResolver(() => DestinationDeliveryConnection, { description: 'Its deliveries, oldest event first.' })
+  async deliveries(
+    @Root() destination: EventDestination,
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE}).` })
+    first: number,
+    @Arg('after', () => String, { nullable: true, description: 'Continue after this event cursor.' })
+    after?: string | null,
+    @Arg('state', () => DestinationDeliveryState, {
+      nullable: true,
+      description: 'Only deliveries in this state.',
+    })
+    state?: DestinationDeliveryState | null,
+  ): Promise<DestinationDeliveryConnection> {
+    checkFirst(first);
+    const record = await ctx.destinations.get(ctx.principal, destination.id);
+    const rows = await ctx.destinations.deliveries(record, {
+      first: first + 1,
+      afterSeq: after ? eventSeqOf(after, 'after') : undefined,
+      state: state ?? undefined,
+    });
+    const edges = rows.slice(0, first).map((row) => {
+      const node = DestinationDelivery.from(row);
+      return { cursor: node.cursor, node };
+    });
+    return Object.assign(new DestinationDeliveryConnection(), {
+      edges,
+      pageInfo: pageInfo(
+        edges.map((e) => e.cursor),
+        rows.length > first,
+        after,
+      ),
+    });
+  }
+
+  @Mutation(() => EventDestinationWithSecretPayload, {
+    description:
+      'Registers an endpoint for events (admin and partner keys): from now on each event the subscription document selects is posted there, signed (Standard Webhooks), in order per contract, retried until it answers 2xx. A partner key receives only events of its customers.',
+  })
+  async createEventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => CreateEventDestinationInput, { description: 'The endpoint and its document.' })
+    input: CreateEventDestinationInput,
+  ): Promise<EventDestinationWithSecretPayload> {
+    const { destination, signingSecret } = await ctx.destinations.create(ctx.principal, input);
+    ctx.logger.info({ destination: destination.id, principal: ctx.principalId }, 'event destination created');
+    return Object.assign(new EventDestinationWithSecretPayload(), {
+      destination: EventDestination.from(destination),
+      signingSecret,
+    });
+  }
+
+  @Mutation(() => EventDestination, {
+    description: "Changes a destination's URL, document, variables or note.",
+  })
+  async updateEventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('input', () => UpdateEventDestinationInput, { description: 'The destination and what changes.' })
+    input: UpdateEventDestinationInput,
+  ): Promise<EventDestination> {
+    const updated = await ctx.destinations.update(ctx.principal, input.id, {
+      url: input.url ?? undefined,
+      query: input.query ?? undefined,
+      variables: input.variables ?? undefined,
+      description: input.description ?? undefined,
+    });
+    return EventDestination.from(updated);
+  }
+
+  @Mutation(() => DeleteEventDestinationPayload, {
+    description: 'Deletes a destination with its deliveries.',
+  })
+  async deleteEventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The destination id.' }) id: string,
+  ): Promise<DeleteEventDestinationPayload> {
+    const deleted = await ctx.destinations.delete(ctx.principal, id);
+    ctx.logger.info({ destination: deleted.id, principal: ctx.principalId }, 'event destination deleted');
+    return Object.assign(new DeleteEventDestinationPayload(), { id: deleted.id });
+  }
+
+  @Mutation(() => EventDestinationWithSecretPayload, {
+    description:
+      'Issues a new signing secret (shown only here). For 24 hours the previous one signs too: each delivery carries both signatures.',
+  })
+  async rotateEventDestinationSecret(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The destination id.' }) id: string,
+  ): Promise<EventDestinationWithSecretPayload> {
+    const { destination, signingSecret } = await ctx.destinations.rotateSecret(ctx.principal, id);
+    ctx.logger.info({ destination: id, principal: ctx.principalId }, 'event destination secret rotated');
+    return Object.assign(new EventDestinationWithSecretPayload(), {
+      destination: EventDestination.from(destination),
+      signingSecret,
+    });
+  }
+
+  @Mutation(() => EventDestination, {
+    description: 'Stops attempts; events are still taken in and go out, in order, on resume.',
+  })
+  async pauseEventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The destination id.' }) id: string,
+  ): Promise<EventDestination> {
+    return EventDestination.from(await ctx.destinations.setPaused(ctx.principal, id, true));
+  }
+
+  @Mutation(() => EventDestination, { description: 'Resumes a paused or disabled destination.' })
+  async resumeEventDestination(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID, { description: 'The destination id.' }) id: string,
+  ): Promise<EventDestination> {
+    return EventDestination.from(await ctx.destinations.setPaused(ctx.principal, id, false));
+  }
+
+  @Mutation(() => RedeliverEventsPayload, {
+    description:
+      'Sends the deliveries of the events from `from` through `to` (event cursors, both included) again, whatever their state.',
+  })
+  async redeliverEvents(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('destinationId', () => ID, { description: 'The destination id.' }) destinationId: string,
+    @Arg('from', () => String, { description: 'The cursor of the first event to send again.' }) from: string,
+    @Arg('to', () => String, {
+      nullable: true,
+      description: 'The cursor of the last one; default: the newest.',
+    })
+    to?: string | null,
+  ): Promise<RedeliverEventsPayload> {
+    const toSeq = to ? eventSeqOf(to, 'to') : Number.MAX_SAFE_INTEGER;
+    const redelivered = await ctx.destinations.redeliver(
+      ctx.principal,
+      destinationId,
+      eventSeqOf(from, 'from'),
+      toSeq,
+    );
+    ctx.logger.info(
+      { destination: destinationId, redelivered, principal: ctx.principalId },
+      'events redelivered',
+    );
+    return Object.assign(new RedeliverEventsPayload(), { redelivered });
+  }
+}
+
+@Resolver(() => WebhookEvent)
+export class WebhookEventDeliveriesResolver {
+  @Authorized('admin')
+  @FieldResolver(() => [DestinationDelivery], {
+    description: "This event's deliveries to event destinations (none until it is published).",
+  })
+  async deliveries(@Root() event: WebhookEvent, @Ctx() ctx: GraphQLContext): Promise<DestinationDelivery[]> {
+    const seq = event.cursor === null ? undefined : decodeSequence('ev', event.cursor);
+    if (seq === undefined) return [];
+    return (await ctx.destinations.deliveriesOfEvent(seq)).map((record) => DestinationDelivery.from(record));
+  }
+}
