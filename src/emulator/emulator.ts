@@ -7,7 +7,7 @@ import { nextDueAt, runDue } from './domain/schedule.js';
 import { createFaults, type FaultRule } from './http/faults.js';
 import { createRequestLog, type RequestRecord } from './http/requests.js';
 import { buildServer } from './http/server.js';
-import { createIdSource } from './ids.js';
+import { createIdSource, createNodesIdSource } from './ids.js';
 import { SEED_IDS, seed } from './seed.js';
 import { createState, storeView, type EmulatorStore } from './store.js';
 import { createTokenStore } from './tokens.js';
@@ -42,6 +42,14 @@ export interface EmulatorOptions {
    * ids, so their webhooks and state compare byte for byte. @default 10 random hex digits (as MongoDB)
    */
   idProcessPart?: string;
+  /**
+   * billwerk's several servers, simulated: each ObjectId is made on one of these process parts (10 hex
+   * digits each), in a fixed order without period, each with its own counter, so ids made in one second
+   * do not sort in the order they were made (ids.ts createNodesIdSource). Given with `idProcessPart`, it
+   * is refused.
+   * @default one process: `idProcessPart`
+   */
+  idProcessParts?: readonly string[];
 }
 
 export interface Emulator {
@@ -88,6 +96,7 @@ function resolveOptions(options: EmulatorOptions) {
     }),
     logger: options.logger ?? pino({ level: 'silent' }),
     idProcessPart: options.idProcessPart,
+    idProcessParts: options.idProcessParts ? Object.freeze([...options.idProcessParts]) : undefined,
   });
 }
 
@@ -95,7 +104,12 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const config = resolveOptions(options);
   const { clock, logger } = config;
   const core = clockCore(clock);
-  const ids = createIdSource(config.idProcessPart);
+  if (config.idProcessPart !== undefined && config.idProcessParts !== undefined) {
+    throw new TypeError('createEmulator: give idProcessPart or idProcessParts, not both');
+  }
+  const ids = config.idProcessParts
+    ? createNodesIdSource(config.idProcessParts)
+    : createIdSource(config.idProcessPart);
   const state = createState(SEED_IDS.entity);
   if (config.seed) seed(state, ids, clock.now().getTime());
 
