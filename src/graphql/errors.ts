@@ -20,6 +20,8 @@ export enum ErrorCode {
   OPERATION_NOT_ALLOWED = 'OPERATION_NOT_ALLOWED',
   /** The document is over a query limit (size, tokens, depth, aliases, directives or cost). */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** The request cannot be served on this transport: a subscription sent over HTTP instead of graphql-ws. */
+  BAD_REQUEST = 'BAD_REQUEST',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -36,7 +38,7 @@ export class GatewayError extends Error {
 }
 
 /** Apollo's own codes (parse, validation, variable coercion) pass through unchanged. */
-const APOLLO_CODES = new Set([
+const APOLLO_CODES = new Set<string>([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
@@ -133,7 +135,8 @@ export function mapError(error: unknown): Mapped {
   return { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error.' };
 }
 
-const isOurs = (error: unknown): boolean =>
+/** The gateway's typed errors, whose messages are written for the API's user (see mapError). */
+export const isKnownError = (error: unknown): boolean =>
   error instanceof GatewayError ||
   error instanceof BillwerkError ||
   error instanceof AuthenticationError ||
@@ -161,7 +164,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   let original = unwrapResolverError(error);
   // Errors raised outside resolvers (context creation, query limits) arrive wrapped without a path.
   if (original instanceof GraphQLError && original.originalError) original = original.originalError;
-  if (typeof code === 'string' && APOLLO_CODES.has(code) && !isOurs(original)) {
+  if (typeof code === 'string' && APOLLO_CODES.has(code) && !isKnownError(original)) {
     return formatted;
   }
   const mapped = mapError(original);
@@ -171,4 +174,49 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     path: formatted.path,
     extensions: { ...mapped.extensions, code: mapped.code },
   };
+}
+
+/**
+ * graphql's "Did you mean …?" hints name the fields, types, arguments, enum values and input fields the
+ * schema has. They end at the first "?" (the names they quote cannot hold one).
+ */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+export interface ErrorFormatOptions {
+  /** Keep graphql's "Did you mean …?" hints (FIELD_SUGGESTIONS; off in production). @default true */
+  suggestions?: boolean;
+}
+
+/**
+ * `formatError` for one mode. Without suggestions the hints are cut from every message that leaves, so a
+ * caller with introspection off cannot rebuild the schema from misspellings: validation, variable
+ * coercion and input objects (written or sent) alike, on HTTP and graphql-ws, which both format here.
+ */
+export function createFormatError(
+  options: ErrorFormatOptions = {},
+): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  if (options.suggestions ?? true) return formatError;
+  return (formatted, error) => {
+    const result = formatError(formatted, error);
+    const message = result.message.replace(SUGGESTION, '');
+    return message === result.message ? result : { ...result, message };
+  };
+}
+
+/**
+ * Apollo's code for a refusal graphql-ws reports without Apollo (validation, variable coercion, operation
+ * resolution), so both transports answer it alike. Made as Apollo makes its own: our typed errors inside
+ * (a query limit) keep their code.
+ */
+export function withApolloCode(
+  error: GraphQLError,
+  code: 'GRAPHQL_VALIDATION_FAILED' | 'BAD_USER_INPUT' | 'OPERATION_RESOLUTION_FAILURE',
+): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    originalError: error.originalError ?? error,
+    extensions: { ...error.extensions, code },
+  });
 }

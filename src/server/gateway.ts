@@ -25,7 +25,7 @@ import { localLease, redisSweepLease, type Lease } from '../events/sweep-lease.j
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { localReplayer, redisReplayer } from '../events/replay.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { formatError, toGraphQLError } from '../graphql/errors.js';
+import { createFormatError, toGraphQLError } from '../graphql/errors.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createLoaders } from '../loaders/loaders.js';
 import { createPages } from '../loaders/pages.js';
@@ -44,7 +44,9 @@ import { createMetrics, registerMetricsRoute, type GatewayMetrics } from './metr
 import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
+import { httpSubscriptionsPlugin } from './http-subscriptions.js';
 import { landingPage } from './landing-page.js';
+import { queryCostPlugin } from './query-cost.js';
 import { checkDocumentSize, queryRules } from './query-limits.js';
 import { createRateLimit, rateLimitedHttpError } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -221,7 +223,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     redis: redis?.client,
     keyPrefix: config.redis ? `${config.redis.keyPrefix}rate` : undefined,
   });
-  const rules = queryRules({ introspection: config.introspection, suggestions: config.fieldSuggestions });
+  const rules = queryRules({ introspection: config.introspection });
+  // One formatter for both transports: without FIELD_SUGGESTIONS no "Did you mean …?" leaves on either.
+  const formatError = createFormatError({ suggestions: config.fieldSuggestions });
   // Partners' signed-up customers: in the gateway's database, or in Redis so every instance knows them.
   const replayer =
     redis && config.redis
@@ -286,6 +290,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger: subscriptionLogger,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
     validationRules: rules,
+    formatError,
     connectionInitWaitTimeout: config.connectionInitTimeoutMs,
     rateLimit,
     allowDocument: (principal, query, operationName) =>
@@ -334,6 +339,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       fastifyApolloDrainPlugin(app),
       metrics.apolloPlugin,
       requestScopePlugin,
+      httpSubscriptionsPlugin,
+      queryCostPlugin,
       ...(options.tracer ? [tracingPlugin(options.tracer)] : []),
       landingPage(config.production),
       // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.

@@ -1,10 +1,14 @@
 // graphql-ws on the gateway's HTTP server at /graphql: the caller authenticated at `connection_init`,
-// context per subscription, query limits and errors as on HTTP, a cap on subscriptions per connection,
+// context per subscription, query limits, cost and errors (codes, hints) as on HTTP, a cap on subscriptions
+// per connection,
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
 import {
+  type ExecutionArgs,
   type ExecutionResult,
-  type GraphQLError,
+  getOperationAST,
+  GraphQLError,
+  type GraphQLFormattedError,
   parse,
   specifiedRules,
   validate,
@@ -21,9 +25,10 @@ import { type Principal } from '../auth/principal.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, formatError, GatewayError, toGraphQLError } from '../graphql/errors.js';
+import { ErrorCode, formatError, GatewayError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { createFanout, type FanoutStats, type Writer } from './fanout.js';
+import { admitOperation } from './query-cost.js';
 import { checkDocumentSize } from './query-limits.js';
 import { notTrusted } from './trusted-documents.js';
 
@@ -36,6 +41,8 @@ export interface SubscriptionServerOptions {
   context: (principal: Principal) => GraphQLContext;
   /** Validation rules added to graphql's own (the query limits). @default none */
   validationRules?: readonly ValidationRule[];
+  /** Formats every error sent, as Apollo's `formatError` does on HTTP. @default formatError (hints kept) */
+  formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The clock credentials expire by, epoch ms. @default Date.now */
   now?: () => number;
   logger: Logger;
@@ -105,12 +112,13 @@ function authorizationOf(params: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-const formatAll = (errors: readonly GraphQLError[]) =>
-  errors.map((error) => formatError(error.toJSON(), error));
-
-/** A `next` payload as graphql-ws would send it after `onNext`: errors formatted as on HTTP. */
-const serialiseResult = (result: ExecutionResult): string =>
-  JSON.stringify(result.errors ? { ...result, errors: formatAll(result.errors) } : result);
+/** Apollo's answer when the operation to run cannot be picked from the document. */
+function unresolvable(operationName: string | null | undefined): GraphQLError {
+  const message = operationName
+    ? `Unknown operation named "${operationName}".`
+    : 'Must provide operation name if query contains multiple operations.';
+  return withApolloCode(new GraphQLError(message), 'OPERATION_RESOLUTION_FAILURE');
+}
 
 /**
  * Writes `next` frames of one subscription around a payload serialised once for its whole group: the
@@ -139,9 +147,58 @@ export interface SubscriptionServer {
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const limit = options.maxSubscriptionsPerConnection ?? 100;
   const clock = options.now ?? Date.now;
+  const { schema } = options;
   const rules = [...specifiedRules, ...(options.validationRules ?? [])];
   const documents = new LRUCache<string, DocumentNode>({ max: 500 });
   const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const format = options.formatError ?? formatError;
+  const formatAll = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
+  /** A `next` payload as graphql-ws would send it after `onNext`: errors formatted as on HTTP. */
+  const serialiseResult = (result: ExecutionResult): string =>
+    JSON.stringify(result.errors ? { ...result, errors: formatAll(result.errors) } : result);
+
+  // Subscribers mostly send the same few documents: parse and validate each once, and share the syntax
+  // tree (thousands of subscriptions would otherwise each keep a copy). A syntax error throws, and
+  // graphql-ws closes the socket with 4400 as it does for its own parse.
+  function parseOnce(text: string): DocumentNode {
+    let document = documents.get(text);
+    if (!document) {
+      document = parse(text);
+      documents.set(text, document);
+    }
+    return document;
+  }
+  function validateOnce(document: DocumentNode): readonly GraphQLError[] {
+    let errors = validated.get(document);
+    if (!errors) {
+      errors = validate(schema, document, rules).map((e) => withApolloCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+      validated.set(document, errors);
+    }
+    return errors;
+  }
+
+  /**
+   * Parsed, validated, resolved and priced with its variables here rather than by graphql-ws, so each
+   * refusal is an `error` message with the code HTTP gives it, before anything runs. graphql-ws runs the
+   * arguments returned without parsing or validating again.
+   */
+  function prepare(payload: {
+    query: string;
+    operationName?: string | null;
+    variables?: Record<string, unknown> | null;
+  }): ExecutionArgs | readonly GraphQLError[] {
+    const document = parseOnce(payload.query);
+    const invalid = validateOnce(document);
+    if (invalid.length > 0) return invalid;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return [unresolvable(payload.operationName)];
+    const admission = admitOperation(schema, document, operation, payload.variables);
+    if (admission.kind === 'invalid-variables') {
+      return admission.errors.map((e) => withApolloCode(e, 'BAD_USER_INPUT'));
+    }
+    if (admission.kind === 'too-complex') return [toGraphQLError(admission.error)];
+    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+  }
 
   function closeSlow(extra: Extra): void {
     options.logger.warn('closing a slow subscriber');
@@ -178,27 +235,8 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   });
   const disposable = useServer(
     {
-      schema: options.schema,
+      schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 3_000,
-      // Subscribers mostly send the same few documents: parse and validate each once, and share the
-      // syntax tree (thousands of subscriptions would otherwise each keep a copy).
-      parse: (source) => {
-        const text = typeof source === 'string' ? source : source.body;
-        let document = documents.get(text);
-        if (!document) {
-          document = parse(text);
-          documents.set(text, document);
-        }
-        return document;
-      },
-      validate: (schema, document) => {
-        let errors = validated.get(document);
-        if (!errors) {
-          errors = validate(schema, document, rules);
-          validated.set(document, errors);
-        }
-        return errors;
-      },
       onConnect: async (ctx) => {
         try {
           const principal = await options.authenticate(authorizationOf(ctx.connectionParams));
@@ -243,7 +281,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }
         const limited = principal && (await options.rateLimit?.(principal, stateOf(ctx.extra).address));
         if (limited) return [toGraphQLError(limited)];
-        return undefined;
+        return prepare(payload);
       },
       // Only for results the fan-out does not write itself (queries and mutations over the socket).
       onNext: (_ctx, _id, _payload, _args, result) =>

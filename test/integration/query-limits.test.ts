@@ -1,30 +1,74 @@
 // Query limits on HTTP and graphql-ws: each refuses its attack document with QUERY_TOO_COMPLEX, including
-// the known bypasses (fragments hiding depth or cost, a fragment named __schema), and accepts normal queries.
-import { bearer } from '../helpers/auth.js';
+// the known bypasses (fragments hiding depth or cost, a fragment named __schema, page sizes sent as
+// variables, by HTTP, persisted or trusted hash, or graphql-ws), and accepts normal queries.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadTrustedDocuments } from '../../src/server/trusted-documents.js';
+import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
-import { collect, wsClient } from '../helpers/ws.js';
+import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
+const PINNED = 'pinned-partner-key-0123456789abcdef';
+
+/** 100 contracts with 100 invoices each costs 20,301: over the budget of 5000 however the 100 arrives. */
+const NESTED =
+  'query NestedPages($n: Int = 1) { contracts(first: $n) { edges { node { invoices(first: $n) { edges { cursor } } } } } }';
+const NESTED_WRITTEN = NESTED.replace('query NestedPages($n: Int = 1)', '').replaceAll('$n', '100');
+
+/** The trusted documents of this stack: the nested pages, small by default. */
+let trustedDir: string;
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ registerWebhook: false });
+  trustedDir = mkdtempSync(path.join(tmpdir(), 'trusted-'));
+  writeFileSync(path.join(trustedDir, 'nested.graphql'), NESTED);
+  stack = await startStack({
+    registerWebhook: false,
+    env: {
+      TRUSTED_DOCUMENTS_DIR: trustedDir,
+      API_KEYS: JSON.stringify([
+        { ...apiKey(PINNED, { id: 'pinned', role: 'partner' }), trustedDocumentsOnly: true },
+      ]),
+    },
+  });
+  // The readiness probe's first billwerk call is done before REST calls are counted.
+  await fetch(`${stack.gateway.url}/readyz`).then((r) => r.text());
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack.close();
+  rmSync(trustedDir, { recursive: true, force: true });
+});
 
-async function post(
-  query: string,
-): Promise<{ status: number; codes: unknown[]; errors: { message: string }[] }> {
+interface Answer {
+  status: number;
+  codes: unknown[];
+  errors: { message: string }[];
+  data?: unknown;
+}
+
+async function send(body: Record<string, unknown>, credential = stack.adminKey): Promise<Answer> {
   const response = await fetch(stack.graphqlUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(stack.adminKey) },
-    body: JSON.stringify({ query }),
+    headers: { 'content-type': 'application/json', authorization: bearer(credential) },
+    body: JSON.stringify(body),
   });
-  const body = (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+  const json = (await response.json()) as {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string } }[];
+  };
   return {
     status: response.status,
-    codes: (body.errors ?? []).map((e) => e.extensions?.code),
-    errors: body.errors ?? [],
+    codes: (json.errors ?? []).map((e) => e.extensions?.code),
+    errors: json.errors ?? [],
+    data: json.data,
   };
 }
+
+const post = (query: string, variables: Record<string, unknown> = {}) => send({ query, variables });
+
+/** REST calls under /api/v1 since the last reset (the OAuth token call is not a data call). */
+const apiCalls = () => stack.emulator.requests.count({ path: /^\/api\/v1\// });
 
 const ATTACKS: [string, string][] = [
   ['depth 7', `{ customers { edges { node { contracts { customer { contracts { billwerkId } } } } } } }`],
@@ -84,5 +128,64 @@ describe('query limits over graphql-ws', () => {
       expect(errors.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
     }
     await client.dispose();
+  });
+});
+
+describe('the cost budget prices page sizes sent as variables', () => {
+  it('refuses over HTTP the page sent as a variable exactly as the page written, with no REST call', async () => {
+    stack.emulator.requests.reset();
+    const written = await post(NESTED_WRITTEN);
+    const sent = await post(NESTED, { n: 100 });
+    for (const answer of [written, sent]) {
+      expect(answer.status).toBe(400);
+      expect(answer.codes).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(answer.errors[0]!.message).toMatch(/cost of 20301 /);
+    }
+    expect(apiCalls()).toBe(0);
+    const small = await post(NESTED, { n: 2 });
+    expect(small.errors).toEqual([]);
+    expect(apiCalls()).toBeGreaterThan(0);
+  });
+
+  it('refuses a persisted query sent by its hash with a large page variable, with no REST call', async () => {
+    const query = `${NESTED} `;
+    const persisted = {
+      persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') },
+    };
+    expect((await send({ query, variables: { n: 1 }, extensions: persisted })).errors).toEqual([]);
+    stack.emulator.requests.reset();
+    const byHash = await send({ variables: { n: 100 }, extensions: persisted });
+    expect(byHash.status).toBe(400);
+    expect(byHash.codes).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(apiCalls()).toBe(0);
+  });
+
+  it("prices a trusted document's page variable, sent by hash by an allow-list key", async () => {
+    const { hash } = loadTrustedDocuments(trustedDir).operations[0]!;
+    const persisted = { persistedQuery: { version: 1, sha256Hash: hash } };
+    expect((await send({ variables: { n: 2 }, extensions: persisted }, PINNED)).errors).toEqual([]);
+    stack.emulator.requests.reset();
+    const byHash = await send({ variables: { n: 100 }, extensions: persisted }, PINNED);
+    expect(byHash.status).toBe(400);
+    expect(byHash.codes).toEqual(['QUERY_TOO_COMPLEX']);
+    expect(apiCalls()).toBe(0);
+  });
+
+  it('refuses over graphql-ws a query and a subscription whose page variable is over the budget', async () => {
+    // 60 selections per invoice make a page of 100 invoices cost over 5000 within the depth limit.
+    const subscription = `subscription($n: Int = 1) { billwerkEvents { contract { invoices(first: $n) { edges { node { ${'billwerkId '.repeat(60)}} } } } } }`;
+    const client = wsClient(stack.graphqlUrl);
+    stack.emulator.requests.reset();
+    for (const query of [NESTED, subscription]) {
+      const errors = (await collect(client, query, { n: 100 }).failed) as {
+        extensions?: { code?: string };
+      }[];
+      expect(errors.map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+    }
+    expect(apiCalls()).toBe(0);
+    await client.dispose();
+    // The same subscription with small pages is admitted.
+    const small = await subscribeLive(stack.graphqlUrl, stack.gateway.events.hub, subscription, { n: 2 });
+    await small.close();
   });
 });
