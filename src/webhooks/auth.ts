@@ -14,25 +14,37 @@ export interface WebhookCredentials {
   pathToken?: string;
 }
 
-export type AuthVerdict = { ok: true } | { ok: false; reason: string };
+/**
+ * The one answer to every credential failure (401). Naming the part that failed would let a caller
+ * confirm a leaked or guessed path token without the password, and the password without the token.
+ */
+export const WEBHOOK_UNAUTHORIZED = Object.freeze({
+  error: 'Unauthorized',
+  message: 'missing or wrong webhook credentials',
+});
 
-/** Checks every configured credential; each must match. */
+const BASIC = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i;
+
+/**
+ * Whether the request carries every configured credential. Both secrets are always compared, each in
+ * constant time, and the verdicts are combined only afterwards: neither the answer nor its timing tells
+ * which one failed.
+ */
 export function checkWebhookAuth(
   credentials: WebhookCredentials,
   request: { authorization?: string; pathToken?: string },
-): AuthVerdict {
+): boolean {
+  let tokenOk = true;
   if (credentials.pathToken !== undefined) {
-    if (request.pathToken === undefined)
-      return { ok: false, reason: 'the webhook URL needs its secret path token' };
-    if (!safeEqual(request.pathToken, credentials.pathToken))
-      return { ok: false, reason: 'wrong path token' };
+    const matches = safeEqual(request.pathToken ?? '', credentials.pathToken);
+    tokenOk = matches && request.pathToken !== undefined;
   }
+  let basicOk = true;
   if (credentials.basicAuth) {
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(request.authorization ?? '');
-    if (!match) return { ok: false, reason: 'HTTP Basic credentials are required' };
-    const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-    const expected = `${credentials.basicAuth.user}:${credentials.basicAuth.password}`;
-    if (!safeEqual(decoded, expected)) return { ok: false, reason: 'wrong HTTP Basic credentials' };
+    const encoded = BASIC.exec(request.authorization ?? '')?.[1];
+    const given = encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8');
+    const matches = safeEqual(given, `${credentials.basicAuth.user}:${credentials.basicAuth.password}`);
+    basicOk = matches && encoded !== undefined;
   }
-  return { ok: true };
+  return tokenOk && basicOk;
 }

@@ -9,7 +9,7 @@ import {
 import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../events/notice.js';
 import { type EventLog } from '../events/event-log.js';
 import { type Logger } from '../logger.js';
-import { checkWebhookAuth, type WebhookCredentials } from './auth.js';
+import { checkWebhookAuth, WEBHOOK_UNAUTHORIZED, type WebhookCredentials } from './auth.js';
 
 export const WEBHOOK_PATH = '/webhooks/billwerk';
 
@@ -57,13 +57,13 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ) => {
-      const verdict = checkWebhookAuth(options.credentials, {
+      const authorized = checkWebhookAuth(options.credentials, {
         authorization: request.headers.authorization,
         pathToken: request.params.token,
       });
-      if (!verdict.ok) {
+      if (!authorized) {
         count('rejected');
-        reply.code(401).send({ error: 'Unauthorized', message: verdict.reason });
+        reply.code(401).send(WEBHOOK_UNAUTHORIZED);
         return;
       }
       // billwerk posts JSON only; refusing other types here keeps Fastify's text parser out of the way.

@@ -17,6 +17,7 @@ import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
 import { type DashboardOptions } from '../../src/server/dashboard.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { type WebhookCredentials } from '../../src/webhooks/auth.js';
 import { attributeToRequest } from '../../src/server/request-scope.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
@@ -53,6 +54,8 @@ export interface StackOptions {
   hub?: { maxBuffered?: number };
   /** Register the gateway's webhook with the emulator. @default true */
   registerWebhook?: boolean;
+  /** What the webhook endpoint requires. @default HTTP Basic with TEST_WEBHOOK_AUTH */
+  webhookCredentials?: WebhookCredentials;
   /** The gateway's logger. @default silent */
   logger?: Logger;
   /** Traces operations and their billwerk calls. @default none */
@@ -91,7 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     tracer: options.tracer,
     dashboard: options.dashboard,
     cacheOptions: options.cache,
-    webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH },
+    webhookCredentials: options.webhookCredentials ?? { basicAuth: TEST_WEBHOOK_AUTH },
     pipelineOptions: { retryBaseDelayMs: 20 },
     hubOptions: options.hub,
     // Dates in mutation inputs are checked against billwerk's clock: here, the emulator's.

@@ -90,6 +90,51 @@ describe('refused webhook calls', () => {
   );
 });
 
+describe('a webhook endpoint with a path token and HTTP Basic', () => {
+  const TOKEN = 'path-token-0123456789abcdef';
+  let guarded: Stack;
+  beforeAll(async () => {
+    guarded = await startStack({
+      registerWebhook: false,
+      webhookCredentials: { basicAuth: TEST_WEBHOOK_AUTH, pathToken: TOKEN },
+    });
+  });
+  afterAll(() => guarded.close());
+
+  const body = JSON.stringify({ Event: 'ContractChanged', ContractId: SEED_IDS.contracts.adaBasicMonthly });
+  const basic = (password: string) =>
+    `Basic ${Buffer.from(`${TEST_WEBHOOK_AUTH.user}:${password}`).toString('base64')}`;
+  const post = async (token: string | undefined, authorization: string | undefined) => {
+    const response = await fetch(
+      token === undefined ? guarded.webhookUrl : `${guarded.webhookUrl}/${token}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      },
+    );
+    return { status: response.status, body: await response.text() };
+  };
+
+  it('answers every credential failure alike, so no part can be confirmed without the other', async () => {
+    const right = basic(TEST_WEBHOOK_AUTH.password);
+    const failures = await Promise.all([
+      post(TOKEN, basic('guess')), // the right token with a wrong password
+      post('wrong-token-0123456789abcdef', right), // a wrong token with the right password
+      post('wrong-token-0123456789abcdef', basic('guess')),
+      post(undefined, right), // no token
+      post(TOKEN, undefined), // no credentials
+      post(TOKEN, 'Bearer something'),
+    ]);
+    for (const failure of failures) expect(failure).toEqual(failures[0]);
+    expect(failures[0].status).toBe(401);
+    expect(failures[0].body).not.toMatch(/token|password|basic/i);
+    const stats = await guarded.gateway.events.log.stats();
+    expect(stats.pending + stats.lastPublishedSeq).toBe(0);
+    expect((await post(TOKEN, right)).status).toBe(202);
+  });
+});
+
 describe('accepted webhooks', () => {
   it('an unknown event and an unknown change type are delivered, not dropped', async () => {
     const sub = await live(EVENTS);
