@@ -1,10 +1,11 @@
 // Idempotent mutations: one key → one attempt at billwerk, its outcome replayed to every repeat, a
 // concurrent repeat waiting for it, and a retry after a transient failure resuming from its checkpoints.
 import { createHash } from 'node:crypto';
+import { AuthenticationError, ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import { BillwerkError } from '../billwerk/errors.js';
 import { LostKeyError, type Checkpoints, type StoredOutcome } from '../store/idempotency-store.js';
 import { type GraphQLContext } from './context.js';
-import { ErrorCode, GatewayError, mapError } from './errors.js';
+import { ErrorCode, GatewayError, isKnownError, mapError } from './errors.js';
 
 /** The IETF Idempotency-Key draft and Stripe both cap keys at 255 characters. */
 export const MAX_KEY_LENGTH = 255;
@@ -101,7 +102,8 @@ export function fingerprintOf(operation: string, input: unknown): string {
 
 /**
  * What an attempt's failure means for its key:
- * - `final`: billwerk answered about the request (4xx): stored and replayed, like a success.
+ * - `final`: billwerk answered about the request (4xx), or the caller may not do it (a contract outside
+ *   its scope, a role that may not): stored and replayed, like a success.
  * - `retry`: no answer, or billwerk failed (timeout, network, 5xx, 429, the gateway's own credentials):
  *   the key keeps its input and checkpoints, and a retry with it resumes where this attempt stopped.
  * - `forget`: the gateway refused the input before any billwerk write: the key is freed for a corrected input.
@@ -123,7 +125,14 @@ function dispositionOf(error: unknown, wroteSomething: boolean): 'final' | 'retr
         return 'retry';
     }
   }
-  if (error instanceof FinalError) return 'final';
+  if (
+    error instanceof FinalError ||
+    error instanceof OutOfScopeError ||
+    error instanceof ForbiddenError ||
+    error instanceof AuthenticationError
+  ) {
+    return 'final';
+  }
   if (error instanceof GatewayError && !wroteSomething) return 'forget';
   return 'retry';
 }
@@ -226,9 +235,7 @@ async function settleFailure(
     );
   }
   const disposition = dispositionOf(error, wroteSomething);
-  if (!(error instanceof BillwerkError) && !(error instanceof GatewayError)) {
-    ctx.logger.error({ err: error }, 'mutation failed unexpectedly');
-  }
+  if (!isKnownError(error)) ctx.logger.error({ err: error }, 'mutation failed unexpectedly');
   try {
     if (disposition === 'final') {
       const mapped = mapError(error);

@@ -11,6 +11,7 @@ import {
   createGatewayClient,
   type SignupInput,
 } from '../../sdk/client.js';
+import { createLogger } from '../../src/logger.js';
 import { errorOf, newKey, signupNew } from '../helpers/mutations.js';
 import { apiKey, bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -19,10 +20,19 @@ import { bid } from '../helpers/ids.js';
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 const PARTNER_KEY = 'test-partner-key-0123456789abcdef';
 
+/** The gateway's log lines at warn and above. */
+const logged: { level: number; msg: string }[] = [];
+
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
     registerWebhook: false,
+    logger: createLogger({
+      level: 'warn',
+      destination: {
+        write: (line: string) => logged.push(JSON.parse(line) as { level: number; msg: string }),
+      },
+    }),
     env: {
       GATEWAY_ADMIN_KEY: ADMIN_KEY,
       API_KEYS: JSON.stringify([apiKey(PARTNER_KEY, { id: 'partner', role: 'partner' })]),
@@ -249,5 +259,24 @@ describe('9. coupons', () => {
     expect(order.discountSubscriptions.map((d) => d.couponCode)).toEqual(['WELCOME10']);
     const read = (await stack.sdk.request(ContractDocument, { id: contract.billwerkId })).contract!;
     expect(read.discountSubscriptions.map((d) => d.couponCode)).toEqual(['WELCOME10']);
+  });
+});
+
+describe('a partner mutating a contract outside its scope', () => {
+  it('is refused NOT_FOUND, not retryable, logs no error, and the key replays the refusal', async () => {
+    const partner = stack.sdkAs(PARTNER_KEY);
+    const input = { contractId: SEED_IDS.contracts.adaBasicMonthly, idempotencyKey: newKey('foreign') };
+    const errorsBefore = logged.filter((line) => line.level >= 50).length;
+    const first = await errorOf(partner.request(TerminateContractDocument, { input }));
+    expect(first.extensions).toMatchObject({ code: 'NOT_FOUND', type: 'Contract' });
+    expect(first.extensions).not.toHaveProperty('retryable');
+    expect(logged.filter((line) => line.level >= 50).slice(errorsBefore)).toEqual([]);
+
+    const calls = stack.emulator.requests.count({ path: /^\/api\/v1\// });
+    const repeat = await errorOf(partner.request(TerminateContractDocument, { input }));
+    expect(repeat.message).toBe(first.message);
+    expect(repeat.extensions).toMatchObject({ code: 'NOT_FOUND', replayed: true });
+    expect(repeat.extensions).not.toHaveProperty('retryable');
+    expect(stack.emulator.requests.count({ path: /^\/api\/v1\// })).toBe(calls);
   });
 });
