@@ -1,22 +1,37 @@
 // Reconciliation: billwerk stops retrying a webhook after about a dozen attempts and has no events API,
-// so an outage longer than its retry window would lose changes silently. The sweeper walks billwerk's
-// contract changes since a stored watermark and appends, as `reconciled` events, the notices billwerk
-// would have sent for them and the log has not seen, deduplicated against webhook deliveries by
-// ContractChangeId (the same dedupe key a webhook copy has, see notice.ts).
+// so an outage longer than its retry window would lose changes silently. The sweeper reads billwerk's
+// contract changes recorded since shortly before its last sweep and appends, as `reconciled` events, the
+// notices billwerk sends for them (reconcile-candidates.ts) once they are due, each confirmed against
+// billwerk's current state first (reconcile-confirm.ts): a change replaced or deleted before it took
+// effect is dropped as superseded, never published. A contract change's notice is deduplicated against
+// webhook deliveries by ContractChangeId (notice.ts); a ContractCancelled, which names no change, is matched
+// to a webhook copy the log received for that contract since the change appeared.
 //
-// Which notice a change stands for follows ../shared/billwerk/webhooks.md: a Signup change is behind
-// ContractCreated and the first ContractChanged; every other change is a ContractChanged sent when it
-// takes effect (its ChangeDate, or when it was recorded if that is later); changes of one contract taking
-// effect at the same instant are one notice, carrying the first change recorded [inferred].
+// billwerk's ids are MongoDB ObjectIds, ordered only per server and per second, so the sweep never stops at
+// an id: it reads back to a time (the last sweep's start minus `overlapMs`) and remembers the ids it saw
+// inside that overlap.
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type ContractChange } from '../billwerk/dto.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
 import { fetchPageAfter } from '../billwerk/paging.js';
+import { type PageRequest } from '../billwerk/resources.js';
 import { type Logger } from '../logger.js';
 import { type EventLog } from './event-log.js';
+import { dedupeKey, type ParsedNotice } from './notice.js';
+import { candidateKey, candidatesOf, noticeOf, plan } from './reconcile-candidates.js';
+import { billwerkView, confirm } from './reconcile-confirm.js';
+import {
+  readSweepState,
+  recordSuperseded,
+  writeSweepState,
+  type Candidate,
+  type SupersededRecord,
+} from './reconcile-state.js';
 import { type Lease } from './sweep-lease.js';
-import { dedupeKey, parseNotice, type ParsedNotice } from './notice.js';
-import { answeredId, type BillwerkId } from '../billwerk/id.js';
-import { type PageRequest } from '../billwerk/resources.js';
+import { unreachable } from './unreachable.js';
+
+/** What became of a due notice: published, already in the log, or dropped because billwerk replaced it. */
+export type ReconcileOutcome = 'appended' | 'duplicate' | 'superseded';
 
 export interface ReconcilerOptions {
   log: EventLog;
@@ -25,19 +40,29 @@ export interface ReconcilerOptions {
    * Redis the lease holder reads it from the shared inbox, so nothing. @default nothing
    */
   onStored?: (seq: number, notice: ParsedNotice) => void;
-  billwerk: Pick<BillwerkClient, 'contractChanges'>;
+  billwerk: Pick<BillwerkClient, 'contractChanges' | 'contracts'>;
   logger: Logger;
   /** Only one instance sweeps at a time. */
   lease: Lease;
   /** billwerk's clock, epoch ms (the emulator's in tests). @default Date.now */
   now?: () => number;
+  /** The clock the event log's receivedAt counts in, epoch ms. @default Date.now */
+  wallNow?: () => number;
   /**
    * How long after a change takes effect its webhook is still expected; younger changes wait for the next
    * sweep, so a webhook on its way is not raced. @default 120000
    */
   graceMs?: number;
+  /**
+   * How far before the last sweep's start each sweep reads back, ms: a change made on another billwerk
+   * server in the same second, or listed late, is still read. More than billwerk's clock skew and listing
+   * delay. @default 60000
+   */
+  overlapMs?: number;
   /** Changes per billwerk request. @default 100 */
   pageSize?: number;
+  /** Told of every due notice's outcome (for metrics). @default nothing */
+  onOutcome?: (outcome: ReconcileOutcome) => void;
 }
 
 export interface SweepResult {
@@ -47,12 +72,14 @@ export interface SweepResult {
   discovered: number;
   /** Events appended (the notices the log had not seen). */
   appended: number;
-  /** Changes not yet in effect (or inside the grace period), kept for a later sweep. */
+  /** Notices not due yet (a future ChangeDate, or inside the grace period), kept for a later sweep. */
   waiting: number;
+  /** Notices dropped because billwerk replaced or deleted their change before it took effect. */
+  superseded: number;
 }
 
 export interface Reconciler {
-  /** One sweep now. Rejects when billwerk cannot be read; the watermark stays where it was. */
+  /** One sweep now. Rejects when billwerk cannot be read; the sweep state stays where it was. */
   sweep(): Promise<SweepResult>;
   /** Sweeps now and then every `intervalMs` (errors are logged, the next sweep retries). */
   start(intervalMs: number): void;
@@ -60,139 +87,183 @@ export interface Reconciler {
   close(): Promise<void>;
 }
 
-/** A change found but not yet reconciled: what is needed to build its notice later. */
-interface Candidate {
-  id: string;
-  type: string;
-  contractId: string;
-  customerId?: string;
-  /** When billwerk sends its notice, epoch ms. */
-  due: number;
-}
-
-/** What the log keeps between sweeps (in its metadata, so it survives restarts). */
-interface Watermark {
-  /** The newest change id seen; the next sweep reads the changes after it. */
-  lastId: string;
-  /** Changes seen whose notice is not due yet (future change dates). */
-  waiting: Candidate[];
-}
-
-const META_KEY = 'reconciliation:watermark';
 const LEASE = 'reconciliation';
 const LEASE_TTL_MS = 5 * 60 * 1000;
+const NOTHING: SweepResult = { swept: true, discovered: 0, appended: 0, waiting: 0, superseded: 0 };
 
-function readWatermark(raw: string | undefined): Watermark | undefined {
-  if (raw === undefined) return undefined;
-  const parsed = JSON.parse(raw) as Partial<Watermark>;
-  return { lastId: parsed.lastId ?? '', waiting: parsed.waiting ?? [] };
-}
-
-function candidateOf(change: ContractChange): Candidate {
-  const recorded = Date.parse(change.Timestamp);
-  const effective = Date.parse(change.ChangeDate);
-  return {
-    id: change.Id.toLowerCase(),
-    type: change.Type,
-    contractId: change.ContractId,
-    customerId: change.Contract?.CustomerId,
-    // A signup is announced when committed, even when the contract starts later (webhooks.md).
-    due: change.Type === 'Signup' || Number.isNaN(effective) ? recorded : Math.max(recorded, effective),
-  };
-}
-
-function noticeOf(event: string, representative: Candidate): ParsedNotice {
-  const parsed = parseNotice({
-    Event: event,
-    ContractId: representative.contractId,
-    CustomerId: representative.customerId,
-    ContractChangeId: representative.id,
-    ContractChangeType: representative.type,
-  });
-  if (!parsed.ok) throw new Error(`reconciliation built an invalid notice: ${parsed.reason}`);
-  return parsed.notice;
-}
-
-/** The notices due candidates stand for, in the order billwerk sends them. */
-function noticesFor(due: Candidate[]): ParsedNotice[] {
-  const groups = new Map<string, Candidate[]>();
-  for (const candidate of due) {
-    const key = `${candidate.contractId}@${candidate.due}`;
-    groups.set(key, [...(groups.get(key) ?? []), candidate]);
-  }
-  const notices: ParsedNotice[] = [];
-  for (const group of groups.values()) {
-    // One notice per contract and instant, carrying the signup when there is one, else the first change.
-    const signup = group.find((c) => c.type === 'Signup');
-    const representative = signup ?? group.reduce((a, b) => (a.id < b.id ? a : b));
-    if (signup) notices.push(noticeOf('ContractCreated', signup));
-    notices.push(noticeOf('ContractChanged', representative));
-  }
-  return notices;
-}
+const recordedAt = (change: ContractChange): number => Date.parse(change.Timestamp);
 
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { log, onStored, billwerk, logger, lease } = options;
   const now = options.now ?? Date.now;
+  const wallNow = options.wallNow ?? Date.now;
   const graceMs = options.graceMs ?? 120_000;
+  const overlapMs = options.overlapMs ?? 60_000;
   const pageSize = options.pageSize ?? 100;
   let running: Promise<SweepResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   const source = (page: PageRequest) => billwerk.contractChanges.list({ ...page, includeContract: true });
 
-  /** Every change newer than `lastId`, oldest first (billwerk lists newest first). */
-  async function changesAfter(lastId: string): Promise<ContractChange[]> {
+  /**
+   * Every change recorded since `horizon`. billwerk lists newest id first, and ids sort by the second they
+   * were made in, so the walk ends at the first change recorded before the horizon.
+   */
+  async function changesSince(horizon: number): Promise<ContractChange[]> {
     const found: ContractChange[] = [];
     let from: BillwerkId | undefined;
     for (;;) {
       const page = await fetchPageAfter(source, { take: pageSize, from });
       for (const change of page) {
-        if (change.Id.toLowerCase() <= lastId) return found.reverse();
+        if (recordedAt(change) < horizon) return found;
         found.push(change);
       }
-      if (page.length < pageSize) return found.reverse();
+      if (page.length < pageSize) return found;
       from = answeredId(page[page.length - 1]!.Id, 'ContractChange.Id');
     }
   }
 
-  async function sweepOnce(): Promise<SweepResult> {
-    const stored = readWatermark(await log.getMeta(META_KEY));
-    if (!stored) {
-      // First start: history before it is not replayed; reconciliation covers what happens from now on.
-      const [newest] = await fetchPageAfter(source, { take: 1 });
-      await log.setMeta(META_KEY, JSON.stringify({ lastId: newest?.Id.toLowerCase() ?? '', waiting: [] }));
-      return { swept: true, discovered: 0, appended: 0, waiting: 0 };
-    }
-    const fresh = (await changesAfter(stored.lastId)).map(candidateOf);
-    const cutoff = now() - graceMs;
-    const candidates = [...stored.waiting, ...fresh].sort((a, b) => a.due - b.due || (a.id < b.id ? -1 : 1));
-    const due = candidates.filter((c) => c.due <= cutoff);
-    const waiting = candidates.filter((c) => c.due > cutoff);
+  /** billwerk's account id, from a webhook the log holds for the contract (reconciled notices lack it). */
+  async function entityIdOf(contractId: BillwerkId): Promise<string | undefined> {
+    const events = await log.list({ first: 20, contractId });
+    return events.find((e) => e.source === 'webhook' && e.notice.entityId)?.notice.entityId;
+  }
 
-    let appended = 0;
-    for (const notice of noticesFor(due)) {
-      const result = await log.append(notice, {
-        dedupeKey: dedupeKey(notice),
-        mayRepeat: false,
-        receivedAt: new Date(),
-        source: 'reconciled',
-      });
-      if (!result.stored) continue;
-      appended += 1;
-      onStored?.(result.seq, notice);
+  /**
+   * Publishes a confirmed ContractCancelled unless the log already holds one for the contract, received
+   * since the change appeared and not yet matched to another request (`claims`: seq → receivedAt). Its
+   * body hash is shared by every cancellation of the contract, so the dedupe key cannot tell them apart.
+   */
+  async function publishCancellation(c: Candidate, claims: Map<number, number>): Promise<ReconcileOutcome> {
+    const copies = await log.list({
+      first: 100,
+      contractId: c.contractId,
+      types: ['ContractCancelled'],
+      from: new Date(c.after ?? 0),
+    });
+    const copy = copies.find((e) => !claims.has(e.seq));
+    if (copy) {
+      claims.set(copy.seq, copy.receivedAt.getTime());
+      return 'duplicate';
     }
-    // Written after the appends: a crash in between re-reads those changes, and dedupe drops them.
-    const lastId = fresh.reduce((max, c) => (c.id > max ? c.id : max), stored.lastId);
-    await log.setMeta(META_KEY, JSON.stringify({ lastId, waiting } satisfies Watermark));
+    const notice = noticeOf(c, await entityIdOf(c.contractId));
+    const receivedAt = new Date(wallNow());
+    const result = await log.append(notice, {
+      dedupeKey: dedupeKey(notice),
+      // The match above decided it is missing; an earlier cancellation's copy has the same key.
+      mayRepeat: true,
+      receivedAt,
+      source: 'reconciled',
+    });
+    if (!result.stored) return 'duplicate';
+    claims.set(result.seq, receivedAt.getTime());
+    onStored?.(result.seq, notice);
+    return 'appended';
+  }
+
+  async function publishChange(c: Candidate): Promise<ReconcileOutcome> {
+    const notice = noticeOf(c);
+    const result = await log.append(notice, {
+      dedupeKey: dedupeKey(notice),
+      mayRepeat: false,
+      receivedAt: new Date(wallNow()),
+      source: 'reconciled',
+    });
+    if (!result.stored) return 'duplicate';
+    onStored?.(result.seq, notice);
+    return 'appended';
+  }
+
+  async function sweepOnce(): Promise<SweepResult> {
+    const startedAt = now();
+    const startedAtWall = wallNow();
+    const stored = await readSweepState(log);
+    const nextHorizon = startedAt - overlapMs;
+    const seenOf = (changes: ContractChange[]): [BillwerkId, number][] =>
+      changes.map((c) => [answeredId(c.Id, 'ContractChange.Id'), recordedAt(c)]);
+    if (!stored) {
+      // First start: what happened before is not replayed; reconciliation covers what happens from now on.
+      const seen = seenOf(await changesSince(nextHorizon));
+      const first = { listedAt: startedAt, listedAtWall: startedAtWall, seen, waiting: [], claimed: [] };
+      await writeSweepState(log, first);
+      return NOTHING;
+    }
+    const listed = await changesSince(stored.listedAt - overlapMs);
+    const seen = new Map<string, number>(stored.seen);
+    const fresh = listed.filter((c) => !seen.has(c.Id.toLowerCase()));
+    const candidates = new Map<string, Candidate>();
+    for (const c of [...stored.waiting, ...candidatesOf(fresh, listed, stored.listedAtWall - overlapMs)]) {
+      if (!candidates.has(candidateKey(c))) candidates.set(candidateKey(c), c);
+    }
+    const cutoff = startedAt - graceMs;
+    const waiting = [...candidates.values()].filter((c) => c.due > cutoff);
+    const due = [...candidates.values()].filter((c) => c.due <= cutoff).sort((a, b) => a.due - b.due);
+
+    const view = billwerkView(billwerk, listed);
+    const confirmed: Candidate[] = [];
+    const dropped: SupersededRecord[] = [];
+    for (const c of due) {
+      const verdict = await confirm(c, view, startedAt);
+      switch (verdict.kind) {
+        case 'confirmed':
+          confirmed.push(c);
+          break;
+        case 'notYet':
+        case 'needsDetails':
+          waiting.push(c);
+          break;
+        case 'superseded': {
+          const { recorded: _recorded, after: _after, ...fields } = c;
+          dropped.push({ ...fields, reason: verdict.reason, droppedAt: wallNow() });
+          logger.info(
+            { outcome: 'superseded', ...fields, reason: verdict.reason },
+            'reconciliation dropped a superseded change: billwerk replaced it before it took effect',
+          );
+          options.onOutcome?.('superseded');
+          break;
+        }
+        default:
+          unreachable(verdict);
+      }
+    }
+
+    const claims = new Map(stored.claimed);
+    let appended = 0;
+    for (const c of plan(confirmed)) {
+      const outcome =
+        c.event === 'ContractCancelled' ? await publishCancellation(c, claims) : await publishChange(c);
+      if (outcome === 'appended') appended += 1;
+      options.onOutcome?.(outcome);
+    }
+    await recordSuperseded(log, dropped);
+    // Written after the appends: a crash in between reads those changes again, and dedupe (or, for a
+    // ContractCancelled, the copy now in the log) drops them.
+    for (const [id, at] of seenOf(listed)) seen.set(id, at);
+    const claimsFrom = Math.min(
+      startedAtWall - overlapMs,
+      ...waiting.map((c) => c.after ?? Number.POSITIVE_INFINITY),
+    );
+    await writeSweepState(log, {
+      listedAt: startedAt,
+      listedAtWall: startedAtWall,
+      seen: [...seen]
+        .filter(([, at]) => at >= nextHorizon)
+        .map(([id, at]) => [answeredId(id, 'ContractChange.Id'), at]),
+      waiting,
+      claimed: [...claims].filter(([, at]) => at >= claimsFrom),
+    });
     if (appended > 0) logger.warn({ appended }, 'reconciliation found contract changes no webhook delivered');
-    return { swept: true, discovered: fresh.length, appended, waiting: waiting.length };
+    return {
+      swept: true,
+      discovered: fresh.length,
+      appended,
+      waiting: waiting.length,
+      superseded: dropped.length,
+    };
   }
 
   async function sweepLeased(): Promise<SweepResult> {
-    if (!(await lease.acquire(LEASE, LEASE_TTL_MS))) {
-      return { swept: false, discovered: 0, appended: 0, waiting: 0 };
-    }
+    if (!(await lease.acquire(LEASE, LEASE_TTL_MS))) return { ...NOTHING, swept: false };
     try {
       return await sweepOnce();
     } finally {

@@ -1,12 +1,15 @@
 // The operator's event log (admin only): browse what came in and how far each event got
-// (webhookEvents), and send stored events to live subscribers again (replayWebhookEvents).
+// (webhookEvents), what reconciliation dropped as superseded (supersededChanges), and send stored events
+// to live subscribers again (replayWebhookEvents).
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { type StoredEvent } from '../events/event-log.js';
+import { MAX_SUPERSEDED_KEPT, readSuperseded } from '../events/reconcile-state.js';
 import { type GraphQLContext } from './context.js';
 import { PageInfo } from './connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { optionalBillwerkIdOf } from './node.js';
 import { DateTime } from './scalars.js';
+import { SupersededChange } from './superseded-change.type.js';
 import {
   decodeLogId,
   encodeLogId,
@@ -26,6 +29,14 @@ function logIdOf(value: string, argument: string): number {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not an event log id.`, { argument });
   }
   return seq;
+}
+
+function checkFirst(first: number): void {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `first must be between 1 and ${MAX_PAGE}.`, {
+      argument: 'first',
+    });
+  }
 }
 
 function checkRange(from: Date | null | undefined, to: Date | null | undefined): void {
@@ -55,11 +66,7 @@ export class OperatorLogResolver {
     @Arg('from', () => DateTime, { nullable: true, description: 'Received at or after.' }) from?: Date | null,
     @Arg('to', () => DateTime, { nullable: true, description: 'Received before.' }) to?: Date | null,
   ): Promise<WebhookEventConnection> {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-      throw new GatewayError(ErrorCode.BAD_USER_INPUT, `first must be between 1 and ${MAX_PAGE}.`, {
-        argument: 'first',
-      });
-    }
+    checkFirst(first);
     checkRange(from, to);
     const afterSeq = after ? logIdOf(after, 'after') : undefined;
     const rows = await ctx.eventLog.list({
@@ -80,6 +87,27 @@ export class OperatorLogResolver {
       endCursor: edges.at(-1)?.cursor ?? null,
     });
     return Object.assign(new WebhookEventConnection(), { edges, pageInfo });
+  }
+
+  @Authorized('admin')
+  @Query(() => [SupersededChange], {
+    description:
+      'Contract changes the reconciliation sweep found but dropped, newest first (admin only): billwerk replaced ' +
+      `or deleted them before they took effect, so no notice was published for them. Keeps the newest ${MAX_SUPERSEDED_KEPT}.`,
+  })
+  async supersededChanges(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: `How many (1 to ${MAX_PAGE}).` }) first: number,
+    @Arg('contractId', () => ID, { nullable: true, description: 'Only this contract.' })
+    contractId?: string | null,
+  ): Promise<SupersededChange[]> {
+    checkFirst(first);
+    const contract = optionalBillwerkIdOf('Contract', contractId, 'contractId');
+    const records = await readSuperseded(ctx.eventLog);
+    return records
+      .filter((record) => contract === undefined || record.contractId === contract)
+      .slice(0, first)
+      .map((record) => SupersededChange.from(record));
   }
 
   @Authorized('admin')

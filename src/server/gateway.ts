@@ -174,6 +174,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger: logger.child({ component: 'reconciliation' }),
     now: options.now,
     graceMs: config.reconcileGraceMs,
+    onOutcome: metrics.reconciled,
   });
   if (config.reconcileIntervalMs > 0) reconciler.start(config.reconcileIntervalMs);
   const prune = () =>

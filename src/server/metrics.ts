@@ -8,6 +8,7 @@ import { type AttemptOutcome } from '../destinations/attempt.js';
 import { type DeliveryState } from '../destinations/destination.js';
 import { type EventHub } from '../events/hub.js';
 import { type EventLog, type EventLogStats } from '../events/event-log.js';
+import { type ReconcileOutcome } from '../events/reconciler.js';
 import { type SharedCache } from '../loaders/shared-cache.js';
 import { type WebhookRouteOptions } from '../webhooks/route.js';
 import { type FanoutStats } from './fanout.js';
@@ -37,6 +38,8 @@ export interface GatewayMetrics {
   readonly upstreamCall: (info: UpstreamCallInfo) => void;
   /** The webhook route's `onReceived`. */
   readonly webhookReceived: (outcome: WebhookOutcome) => void;
+  /** The reconciler's `onOutcome`. */
+  readonly reconciled: (outcome: ReconcileOutcome) => void;
   /** Each event destination delivery attempt, with the state it left the delivery in. */
   readonly destinationAttempt: (outcome: AttemptOutcome, state: DeliveryState) => void;
   /** Times each HTTP GraphQL operation, by operation name and outcome. */
@@ -90,6 +93,17 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   });
   for (const outcome of ['stored', 'duplicate', 'rejected', 'failed'] satisfies WebhookOutcome[]) {
     webhooks.inc({ outcome }, 0);
+  }
+  const reconciled = new Counter({
+    name: 'gateway_reconciliation_notices_total',
+    help:
+      'Notices the reconciliation sweep found due, by outcome: appended (published as reconciled), duplicate ' +
+      '(a webhook had delivered it) or superseded (billwerk replaced or deleted the change; never published)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  for (const outcome of ['appended', 'duplicate', 'superseded'] satisfies ReconcileOutcome[]) {
+    reconciled.inc({ outcome }, 0);
   }
 
   const deliveryAttempts = new Histogram({
@@ -213,6 +227,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
         { outcome: attempt.ok ? 'delivered' : state === 'dead' ? 'dead' : 'retrying' },
         attempt.durationMs / 1000,
       ),
+    reconciled: (outcome) => reconciled.inc({ outcome }),
     apolloPlugin: {
       requestDidStart() {
         const end = graphqlRequests.startTimer();

@@ -9,23 +9,10 @@ import { createLogger } from '../../src/logger.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
+import { CONTRACT_EVENTS, settle, tick, webhooksOff, webhooksOn, type Seen } from '../helpers/reconcile.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 import { collect, wsClient } from '../helpers/ws.js';
 import { bid } from '../helpers/ids.js';
-
-interface Seen {
-  contractChanged: { event: string; changeId: string | null; contractId: string; source: string };
-}
-const CONTRACT_EVENTS = /* GraphQL */ `
-  subscription {
-    contractChanged {
-      event
-      changeId
-      contractId
-      source
-    }
-  }
-`;
 
 let stack: Stack;
 beforeAll(async () => {
@@ -40,27 +27,6 @@ afterAll(async () => {
   await stack.emulator.close();
   rmSync(stack.dataDir, { recursive: true, force: true });
 });
-
-/** One emulated second later, so each step is its own instant (billwerk merges a contract's same-instant changes). */
-const tick = () => stack.emulator.clock.advanceTo(new Date(stack.emulator.clock.now().getTime() + 1000));
-
-const settle = async () => {
-  await stack.emulator.webhooks.idle();
-  await stack.gateway.events.pipeline.idle();
-};
-
-async function webhooksOff(): Promise<void> {
-  for (const registration of await stack.billwerk.webhooks.list()) {
-    await stack.billwerk.webhooks.delete(bid(registration.Id));
-  }
-}
-
-const webhooksOn = () =>
-  stack.billwerk.webhooks.register({
-    Url: stack.webhookUrl,
-    Events: [],
-    Auth: { Type: 'Basic', User: TEST_WEBHOOK_AUTH.user, Password: TEST_WEBHOOK_AUTH.password },
-  });
 
 /** The change ids of a contract, oldest first. */
 const changesOf = async (contractId: string) =>
@@ -78,20 +44,20 @@ describe('reconciliation', () => {
     // Delivered by webhook.
     const first = await signupNew(stack.sdk);
     const a = first.contract.billwerkId;
-    await settle();
-    await tick();
+    await settle(stack);
+    await tick(stack);
 
     // Lost: no registration while these run.
-    await webhooksOff();
+    await webhooksOff(stack);
     await stack.sdk.request(ChangePlanDocument, {
       input: { contractId: a, planVariantId: SEED_IDS.planVariants.proMonthly, idempotencyKey: newKey() },
     });
-    await tick();
+    await tick(stack);
     const second = await signupNew(stack.sdk);
     const b = second.contract.billwerkId;
-    await tick();
-    await webhooksOn();
-    await settle();
+    await tick(stack);
+    await webhooksOn(stack);
+    await settle(stack);
     const beforeSweep = feed.items.length;
     expect(feed.items.map((i) => i.contractChanged.contractId)).not.toContain(b);
 
@@ -99,7 +65,7 @@ describe('reconciliation', () => {
     const [signupB] = await changesOf(b);
     const result = await stack.gateway.events.reconciler.sweep();
     expect(result).toMatchObject({ swept: true, appended: 3 });
-    await settle();
+    await settle(stack);
     const all = await feed.waitFor(beforeSweep + 3);
     const reconciled = all.slice(beforeSweep).map((i) => i.contractChanged);
     expect(reconciled.every((e) => e.source === 'RECONCILED')).toBe(true);
@@ -120,10 +86,10 @@ describe('reconciliation', () => {
   });
 
   it('keeps its watermark across a restart and reports reconciled events in the operator log', async () => {
-    await webhooksOff();
+    await webhooksOff(stack);
     const lost = await signupNew(stack.sdk);
-    await tick();
-    await webhooksOn();
+    await tick(stack);
+    await webhooksOn(stack);
     // A new gateway process over the same data: no webhook brings the signup, only the stored watermark can.
     await stack.gateway.close();
     const config = loadConfig({
