@@ -24,6 +24,10 @@ export interface Receiver {
   secrets: string[];
   /** What to answer a delivery with. @default 200 */
   respond: (request: { id: string; payload: unknown }) => number;
+  /** How long each answer is held back, as a slow endpoint would. @default 0 */
+  answerAfterMs: number;
+  /** The most attempts of one webhook-id that were in flight at once (two senders would make it 2). */
+  readonly maxInFlightPerId: number;
   /** Resolves once the deliveries received satisfy `done`. */
   waitUntil(done: (received: Received[]) => boolean): Promise<Received[]>;
   close(): Promise<void>;
@@ -41,13 +45,22 @@ export async function startReceiver(): Promise<Receiver> {
     received: [],
     secrets: [],
     respond: () => 200,
+    answerAfterMs: 0,
+    maxInFlightPerId: 0,
     waitUntil(done) {
       if (done(receiver.received)) return Promise.resolve(receiver.received);
       return new Promise((resolve) => waiters.push({ done, resolve }));
     },
     close: () => Promise.resolve(),
   };
+  const inFlight = new Map<string, number>();
   const server = createServer((request, response) => {
+    const id = headerOf(request.headers, 'webhook-id');
+    inFlight.set(id, (inFlight.get(id) ?? 0) + 1);
+    (receiver as { maxInFlightPerId: number }).maxInFlightPerId = Math.max(
+      receiver.maxInFlightPerId,
+      inFlight.get(id)!,
+    );
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -68,7 +81,7 @@ export async function startReceiver(): Promise<Receiver> {
           // Not this secret; the next one may verify it.
         }
       }
-      const status = receiver.respond({ id: headers['webhook-id'], payload });
+      const status = receiver.respond({ id, payload });
       receiver.received.push({
         id: headers['webhook-id'],
         timestamp: headers['webhook-timestamp'],
@@ -78,7 +91,10 @@ export async function startReceiver(): Promise<Receiver> {
         verified,
         status,
       });
-      response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
+      setTimeout(() => {
+        inFlight.set(id, inFlight.get(id)! - 1);
+        response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
+      }, receiver.answerAfterMs);
       for (const waiter of [...waiters]) {
         if (waiter.done(receiver.received)) {
           waiters.splice(waiters.indexOf(waiter), 1);
