@@ -36,6 +36,11 @@ export interface EventHub {
   /** Streams opened and closed since start (monotonic counters, for metrics and tests). */
   readonly opened: number;
   readonly closed: number;
+  /**
+   * Resolves once `opened` (or `closed`) has reached `count`: a deferred to wait on ("both subscribers are
+   * live") instead of polling the counters.
+   */
+  untilCount(counter: 'opened' | 'closed', count: number): Promise<void>;
 }
 
 export interface EventHubOptions {
@@ -53,6 +58,16 @@ export function createEventHub(options: EventHubOptions): EventHub {
   const listeners = new Set<(event: StoredEvent) => void>();
   let opened = 0;
   let closed = 0;
+  let waiters: { counter: 'opened' | 'closed'; count: number; resolve: () => void }[] = [];
+  const settleWaiters = () => {
+    if (waiters.length === 0) return;
+    const counts = { opened, closed };
+    waiters = waiters.filter((waiter) => {
+      if (counts[waiter.counter] < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  };
 
   async function stream(filter: EventFilter, { afterPublishedSeq, onOverflow }: StreamOptions = {}) {
     if (afterPublishedSeq !== undefined) {
@@ -79,9 +94,13 @@ export function createEventHub(options: EventHubOptions): EventHub {
     };
     listeners.add(listener);
     opened += 1;
+    settleWaiters();
     const stop = () => {
       done = true;
-      if (listeners.delete(listener)) closed += 1;
+      if (listeners.delete(listener)) {
+        closed += 1;
+        settleWaiters();
+      }
       wake?.();
     };
 
@@ -140,6 +159,10 @@ export function createEventHub(options: EventHubOptions): EventHub {
     },
     get closed() {
       return closed;
+    },
+    untilCount(counter, count) {
+      if ((counter === 'opened' ? opened : closed) >= count) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ counter, count, resolve }));
     },
   };
 }

@@ -1,6 +1,7 @@
 // graphql-ws's own client against the gateway, and a collector that resolves when N events arrived.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { type EventHub } from '../../src/events/hub.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
 export interface WsClientOptions {
@@ -88,7 +89,7 @@ export function collect<T>(
  */
 export async function subscribeLive<T>(
   graphqlUrl: string,
-  hub: { readonly opened: number },
+  hub: Pick<EventHub, 'opened' | 'untilCount'>,
   query: string,
   variables: Record<string, unknown> = {},
   options: WsClientOptions = {},
@@ -99,10 +100,14 @@ export async function subscribeLive<T>(
   const failed = sub.failed.then((error) => {
     throw new Error(`subscription failed: ${JSON.stringify(error)}`);
   });
-  const live = (async () => {
-    while (hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
-  })();
-  await Promise.race([live, failed]);
+  try {
+    await Promise.race([hub.untilCount('opened', before + 1), failed]);
+  } catch (error) {
+    // A subscription that failed leaves nothing open behind it.
+    sub.dispose();
+    await client.dispose();
+    throw error;
+  }
   return Object.assign(sub, {
     async close() {
       sub.dispose();

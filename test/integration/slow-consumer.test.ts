@@ -26,7 +26,7 @@ it('closes a subscriber that stopped reading with 1013 once it is too far behind
   await new Promise((resolve) => socket.once('message', resolve));
   const query = 'subscription { billwerkEvents(types: ["Bulky"]) { cursor payload } }';
   socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
-  while (hub.opened === opened) await new Promise((resolve) => setImmediate(resolve));
+  await hub.untilCount('opened', opened + 1);
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
 
   // Stop reading: the kernel buffers fill, the gateway's sends stall, and its per-subscriber queue grows.

@@ -219,7 +219,7 @@ describe('fan-out', () => {
     const query = 'subscription { billwerkEvents(types: ["FrameProbe"]) { event payload } }';
     for (const id of ['a', 'b "quoted"'])
       socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
-    while (hub.opened < opened + 2) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('opened', opened + 2);
     const before = stack.gateway.fanout.serialisations;
 
     await stack.postWebhook({ Event: 'FrameProbe', N: 7 });
@@ -236,9 +236,9 @@ describe('fan-out', () => {
     expect(next[1]!.payload).toEqual(next[0]!.payload);
 
     // A completed subscription gets no more frames; the other one still does.
-    const streams = hub.size;
+    const closedBefore = hub.closed;
     socket.send(JSON.stringify({ id: 'a', type: 'complete' }));
-    while (hub.size === streams) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('closed', closedBefore + 1);
     await stack.postWebhook({ Event: 'FrameProbe', N: 8 });
     await until(() => frames.length === 4);
     expect(JSON.parse(frames[3]!)).toMatchObject({ id: 'b "quoted"', type: 'next' });
@@ -303,11 +303,11 @@ describe('resuming', () => {
     const error = await refused;
     expect(error.id).toBe('101');
     expect(error.payload[0]?.extensions?.code).toBe('RATE_LIMITED');
-    while (hub.opened < openedBefore + 100) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('opened', openedBefore + 100);
     expect(hub.opened - openedBefore).toBe(100);
     const closedBefore = hub.closed;
     socket.terminate();
-    while (hub.closed < closedBefore + 100) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('closed', closedBefore + 100);
   });
 
   it('abrupt disconnects leave no listener behind', async () => {
@@ -326,10 +326,10 @@ describe('resuming', () => {
         return socket;
       }),
     );
-    while (hub.opened < openedBefore + 5) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('opened', openedBefore + 5);
     for (const socket of sockets) socket.terminate();
     // Every stream those sockets opened is closed by the server, with no goodbye from the client.
-    while (hub.closed < closedBefore + 5) await new Promise((resolve) => setImmediate(resolve));
+    await hub.untilCount('closed', closedBefore + 5);
     expect(hub.closed - closedBefore).toBe(5);
   });
 });
