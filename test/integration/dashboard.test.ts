@@ -8,9 +8,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SEED_IDS } from '../../src/emulator/seed.js';
-import { DashboardEventLogDocument, TerminateContractDocument } from '../../sdk/client.js';
+import {
+  CreateEventDestinationDocument,
+  DashboardEventLogDocument,
+  TerminateContractDocument,
+} from '../../sdk/client.js';
 import { apiKey } from '../helpers/auth.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 import { bid } from '../helpers/ids.js';
 
@@ -62,7 +67,7 @@ beforeAll(async () => {
   // Reconciliation sweeps only when a test asks for one.
   stack = await startStack({
     dashboard: { emulator: true, assetsDir },
-    env: { RECONCILE_INTERVAL_MS: '0', RECONCILE_GRACE_MS: '0' },
+    env: { RECONCILE_INTERVAL_MS: '0', RECONCILE_GRACE_MS: '0', EVENT_DESTINATIONS_ALLOW_PRIVATE: 'true' },
   });
   browser = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
     executablePath: '/usr/bin/chromium',
@@ -186,6 +191,30 @@ describe('the dashboard', () => {
       );
     expect(events).toContain('ContractCancelled');
     expect(events.indexOf('ContractCancelled')).toBeLessThan(events.indexOf('ContractCreated'));
+  });
+
+  it('lists event destinations with their backlog and last error', async () => {
+    const receiver = await startReceiver();
+    receiver.respond = () => 503;
+    try {
+      const { createEventDestination } = await stack.sdk.request(CreateEventDestinationDocument, {
+        input: {
+          url: receiver.url,
+          query: 'subscription { billwerkEvents(types: ["PanelProbe"]) { event } }',
+          description: 'CRM sync',
+        },
+      });
+      const row = page.locator(`#destination-rows tr[data-id="${createEventDestination.destination.id}"]`);
+      await row.waitFor();
+      expect(
+        await stack.postWebhook({ Event: 'PanelProbe', ContractId: SEED_IDS.contracts.katherineFree }),
+      ).toBe(202);
+      await row.locator('[data-field="last-error"]', { hasText: 'HTTP 503' }).waitFor();
+      await expect(row.locator('[data-field="backlog"]').textContent()).resolves.toBe('1');
+      await expect(row.getAttribute('data-state')).resolves.toBe('enabled');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('replays a published event from the log, and the feed shows it marked replayed', async () => {
@@ -360,6 +389,7 @@ describe('the dashboard against billwerk itself', () => {
       // The gateway refused the log (FORBIDDEN): the page goes on without the panel.
       await viewer.locator('#socket[data-state="connected"]').waitFor();
       expect(await viewer.locator('#event-log').isVisible()).toBe(false);
+      expect(await viewer.locator('#destinations').isVisible()).toBe(false);
       expect(problems.slice(problemsBefore)).toEqual([]);
       await viewer.close();
     } finally {

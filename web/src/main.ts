@@ -15,6 +15,7 @@ import {
   type DashboardEventsSubscription,
 } from '../../sdk/generated/graphql.js';
 import { byId, day, el, money, statusBadge, time } from './dom.js';
+import { createDestinationsPanel } from './destinations.js';
 import { createEventLog } from './event-log.js';
 import { connectGateway, GatewayError, type Gateway } from './gateway.js';
 
@@ -245,6 +246,7 @@ async function main(): Promise<void> {
     selected: () => state.selected,
     contractLabel: (id) => state.contracts.find((c) => c.billwerkId === id)?.customer?.displayName,
   });
+  const destinations = createDestinationsPanel(gateway);
   const loadContracts = async () => {
     const { contracts } = await gateway.request(ContractsDocument, { first: 100 });
     state.contracts = contracts.edges.map((e) => e.node);
@@ -284,6 +286,7 @@ async function main(): Promise<void> {
     // A replayed event is an old one sent again: the contracts and the log already show what it says.
     if (event.replayed) return;
     eventLog.refresh();
+    destinations.refresh();
     if (event.contractId && !state.contracts.some((c) => c.billwerkId === event.contractId))
       void loadContracts();
     else if (event.contract) {
@@ -296,6 +299,7 @@ async function main(): Promise<void> {
   if (state.contracts[0]) await select(state.contracts[0].billwerkId);
   // Admin keys only: for any other key the gateway answers FORBIDDEN and the panel stays hidden.
   eventLog.start();
+  destinations.start();
   if (info.emulator) await setUpFlows(gateway, loadContracts);
 }
 
