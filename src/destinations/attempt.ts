@@ -20,6 +20,7 @@ export type AttemptOutcome =
 
 export interface Sender {
   send(request: AttemptRequest): Promise<AttemptOutcome>;
+  /** Ends every attempt in flight (each is recorded as failed and retried after a restart). */
   close(): Promise<void>;
 }
 
@@ -109,5 +110,6 @@ export function createSender(options: SenderOptions): Sender {
     }
   }
 
-  return { send, close: () => agent.close() };
+  // A shutdown must not wait up to the attempt timeout for a slow endpoint.
+  return { send, close: () => agent.destroy() };
 }

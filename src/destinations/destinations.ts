@@ -138,8 +138,11 @@ export function createEventDestinations(options: EventDestinationsOptions): Even
       return Promise.all(destinations.map(async (d) => ({ id: d.id, backlog: await store.backlog(d.id) })));
     },
     async close() {
-      await runner.close();
+      // The runner stops scheduling, then the attempts in flight are cut off, so its lanes end at once and
+      // record them (to be retried after a restart) before the store closes.
+      const stopping = runner.close();
       await sender.close();
+      await stopping;
       await store.close();
     },
   };

@@ -70,6 +70,8 @@ export function createDestinationRunner(options: RunnerOptions): DestinationRunn
   let pruner: NodeJS.Timeout | undefined;
   let syncing: Promise<void> | undefined;
   let closed = false;
+  /** Whether the last read of the destinations failed: the failure is logged once, not every poll. */
+  let failing = false;
 
   /** Where following starts: the cursor, moved up to the oldest kept event when older ones were pruned. */
   async function startingPoint(cursorSeq: number): Promise<number> {
@@ -205,9 +207,15 @@ export function createDestinationRunner(options: RunnerOptions): DestinationRunn
   const poll = () => {
     if (syncing || closed) return;
     syncing = sync()
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, 'event destinations could not be read; retrying'),
-      )
+      .then(() => {
+        if (failing) logger.info('event destinations read again');
+        failing = false;
+      })
+      .catch((error: unknown) => {
+        if (!failing)
+          logger.warn({ err: error }, 'event destinations could not be read; retrying every poll');
+        failing = true;
+      })
       .finally(() => (syncing = undefined));
   };
 
