@@ -1,12 +1,6 @@
 // GraphQL type BillwerkEvent: one webhook notice from billwerk as the gateway stored and enriched it,
 // with the raw payload always and the entities it names as they were fetched right after it arrived.
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import type {
-  Contract as ContractDto,
-  ContractChange as ContractChangeDto,
-  Customer as CustomerDto,
-  Invoice as InvoiceDto,
-} from '../billwerk/dto.js';
 import { encodeEventCursor } from '../events/cursor.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { ContractChange } from './contract-change.type.js';
@@ -129,7 +123,7 @@ export class BillwerkEvent {
 
   static from(stored: StoredEvent): BillwerkEvent {
     const { notice, enrichment } = stored;
-    const change = enrichment?.change ? ContractChange.from(enrichment.change as ContractChangeDto) : null;
+    const change = enrichment?.change ? ContractChange.from(enrichment.change) : null;
     const knownChangeType = notice.changeType
       ? openEnum(ContractChangeType, notice.changeType, ContractChangeType.UNKNOWN)
       : null;
@@ -148,10 +142,10 @@ export class BillwerkEvent {
       payload: notice.payload,
       source: stored.source === 'reconciled' ? EventSource.RECONCILED : EventSource.WEBHOOK,
       replayed: stored.replayed === true,
-      contract: enrichment?.contract ? Contract.from(enrichment.contract as ContractDto) : null,
+      contract: enrichment?.contract ? Contract.from(enrichment.contract) : null,
       change,
-      customer: enrichment?.customer ? Customer.from(enrichment.customer as CustomerDto) : null,
-      invoice: enrichment?.invoice ? Invoice.from(enrichment.invoice as InvoiceDto) : null,
+      customer: enrichment?.customer ? Customer.from(enrichment.customer) : null,
+      invoice: enrichment?.invoice ? Invoice.from(enrichment.invoice) : null,
     });
   }
 }
