@@ -65,6 +65,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt(10_000),
   INTROSPECTION: flag,
   FIELD_SUGGESTIONS: flag,
+  ERROR_STACK_TRACES: flag,
   WEBHOOK_BASIC_AUTH: z
     .string()
     .regex(/^[^:]+:.+$/, 'expected user:password')
@@ -128,6 +129,11 @@ export interface Config {
   readonly host: string;
   /** Production turns off introspection (unless INTROSPECTION=true), stack traces and pretty logs. */
   readonly production: boolean;
+  /**
+   * ERROR_STACK_TRACES: errors in responses carry `extensions.stacktrace` (with local file paths). Off unless
+   * asked for, or LOG_LEVEL is debug or trace; refused in production. @default false
+   */
+  readonly stackTraces: boolean;
   readonly logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /**
    * LOG_FORMAT: `json` (one object a line) or `pretty` (pino-pretty, for people). Undefined when unset:
@@ -343,6 +349,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (e.EVENT_DESTINATIONS_ALLOW_PRIVATE && e.GATEWAY_MODE === 'production') {
     problems.push('EVENT_DESTINATIONS_ALLOW_PRIVATE: only for tests and development, not in production');
   }
+  if (e.ERROR_STACK_TRACES && e.GATEWAY_MODE === 'production') {
+    problems.push('ERROR_STACK_TRACES: development only, not in production');
+  }
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
   }
@@ -366,6 +375,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     port: e.PORT,
     host: e.HOST,
     production,
+    stackTraces:
+      !production && (e.ERROR_STACK_TRACES ?? (e.LOG_LEVEL === 'debug' || e.LOG_LEVEL === 'trace')),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT

@@ -333,7 +333,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         ? { cache: redisPersistedQueryCache(redis.client, `${config.redis.keyPrefix}apq:`) }
         : undefined,
     introspection: config.introspection,
-    includeStacktraceInErrorResponses: !config.production,
+    includeStacktraceInErrorResponses: config.stackTraces,
     formatError,
     validationRules: [...rules],
     plugins: [

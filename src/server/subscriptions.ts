@@ -31,6 +31,7 @@ import { createFanout, type FanoutStats, type Writer } from './fanout.js';
 import { admitOperation } from './query-cost.js';
 import { checkDocumentSize } from './query-limits.js';
 import { notTrusted } from './trusted-documents.js';
+import { logWebSocketErrors } from './ws-errors.js';
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -295,6 +296,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     wss,
     options.keepAliveMs ?? 12_000,
   );
+  logWebSocketErrors(wss, options.logger);
   return {
     fanout: fanout.stats,
     get sockets() {

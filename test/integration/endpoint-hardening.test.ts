@@ -1,9 +1,10 @@
 // The hardened endpoint over real HTTP and real WebSockets: CSRF-style simple requests, suggestions and
 // introspection by mode, the list-aware cost budget, graphql-ws timeouts and limits, the per-caller rate
 // limit, security headers and masked internal errors. Refusals are checked at the emulator too: no REST call.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import WebSocket from 'ws';
 import { SEED_IDS } from '../../src/emulator/seed.js';
+import { createLogger } from '../../src/logger.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/server/subscriptions.js';
 import { ContractsDocument, CustomerDocument } from '../../sdk/client.js';
 import { apiKey, bearer } from '../helpers/auth.js';
@@ -15,10 +16,13 @@ const READONLY_WS = 'readonly-ws-key-0123456789abcdef';
 
 let dev: Stack;
 let prod: Stack;
+/** The development stack's log lines at warn and above. */
+const devLog: string[] = [];
 beforeAll(async () => {
   [dev, prod] = await Promise.all([
     startStack({
       registerWebhook: false,
+      logger: createLogger({ level: 'warn', destination: { write: (line: string) => devLog.push(line) } }),
       env: {
         WS_CONNECTION_INIT_TIMEOUT_MS: '150',
         RATE_LIMIT_PER_MINUTE: '60',
@@ -176,8 +180,22 @@ describe('graphql-ws limits', () => {
   it(`closes a socket that sends a message over ${MAX_PAYLOAD_BYTES} bytes with 1009`, async () => {
     const raw = await acknowledged(dev);
     const query = `subscription { billwerkEvents { cursor } }${' '.repeat(MAX_PAYLOAD_BYTES)}`;
-    raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
-    expect(await raw.closed).toBe(1009);
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      raw.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query } }));
+      expect(await raw.closed).toBe(1009);
+      // Reported in the JSON logs, not by graphql-ws on the console.
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+    const logged = devLog.map((line) => JSON.parse(line) as { msg: string; err?: { code?: string } });
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: 'WebSocket error; closing the socket',
+        err: expect.objectContaining({ code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' }),
+      }),
+    );
   });
 
   it('refuses a second subscription with an id in use by closing with 4409', async () => {

@@ -50,6 +50,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEWAY_MODE: 'production', INTROSPECTION: 'true' }).introspection).toBe(true);
   });
 
+  it('puts stack traces in error responses only when LOG_LEVEL=debug or ERROR_STACK_TRACES asks', () => {
+    expect(loadConfig({}).stackTraces).toBe(false);
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).stackTraces).toBe(true);
+    expect(loadConfig({ LOG_LEVEL: 'debug', ERROR_STACK_TRACES: 'false' }).stackTraces).toBe(false);
+    expect(loadConfig({ ERROR_STACK_TRACES: 'true' }).stackTraces).toBe(true);
+    expect(loadConfig({ GATEWAY_MODE: 'production', LOG_LEVEL: 'debug' }).stackTraces).toBe(false);
+    expect(() => loadConfig({ GATEWAY_MODE: 'production', ERROR_STACK_TRACES: 'true' })).toThrow(
+      /ERROR_STACK_TRACES/,
+    );
+  });
+
   it('uses Redis only when REDIS_URL is set, and never echoes its password', () => {
     expect(loadConfig({}).redis).toBeUndefined();
     expect(loadConfig({ REDIS_URL: 'redis://:pw-secret@10.0.0.5:6380/2' }).redis).toEqual({
