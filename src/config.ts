@@ -109,6 +109,9 @@ const envSchema = z.object({
   EVENT_DESTINATIONS_ALLOW_PRIVATE: flag,
 });
 
+/** The names of every variable the gateway reads (the README's configuration table lists exactly these). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** Names of variables whose values must never be echoed back, even in a validation error. */
 const SECRET_VARIABLES = new Set([
   'BILLWERK_CLIENT_SECRET',

@@ -1,5 +1,5 @@
 // The idempotency record store: what a mutation's key is bound to (its input's fingerprint), how far
-// its attempt got (checkpoints) and its final outcome. SQLite now (sqlite-idempotency-store.ts), Redis later.
+// its attempt got (checkpoints) and its final outcome. SQLite (sqlite-idempotency-store.ts) or Redis (redis-idempotency-store.ts).
 
 /** A final outcome, replayed verbatim to every repeat of the key. */
 export type StoredOutcome =
