@@ -1,9 +1,11 @@
-// Tests that run the gateway as a process (`node dist/main.js`) need the compiled build: run `npm run build`
-// once before the suites when anything under src/ (or web/) is newer than the build.
+// First the system programs the suites need (preflight.js). Then the build: tests that run the gateway as a
+// process (`node dist/main.js`) need it, so `npm run build` runs once before the suites when anything under
+// src/ (or web/) is newer than the build.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
+import { preflight } from './preflight.js';
 
 const newest = (dir) => {
   if (!existsSync(dir)) return 0;
@@ -16,6 +18,7 @@ const newest = (dir) => {
 };
 
 export default function globalSetup() {
+  preflight();
   const built = existsSync('dist/main.js') ? statSync('dist/main.js').mtimeMs : 0;
   const sources = Math.max(newest('src'), newest('web'), statSync('package.json').mtimeMs);
   if (sources <= built) return;
