@@ -124,6 +124,8 @@ describe('the dashboard', () => {
     expect(names).toEqual(
       expect.arrayContaining(['Ada Lovelace', 'Hopper Labs GmbH', 'Alan Turing', 'Edsger Dijkstra']),
     );
+    // No event has arrived yet: the feed says so instead of staying blank.
+    await expect(page.locator('#feed-empty').isVisible()).resolves.toBe(true);
   });
 
   it("shows a contract's plan, phases and invoices when it is picked", async () => {
@@ -144,6 +146,20 @@ describe('the dashboard', () => {
     });
     const elapsed = await msUntilFeedShows(page, 'ContractChanged', contract.billwerkId, since);
     expect(elapsed).toBeLessThan(LIVE_WITHIN_MS);
+    await expect(page.locator('#feed-empty').isVisible()).resolves.toBe(false);
+  });
+
+  it('says beside the disabled buttons why an ended contract cannot be changed', async () => {
+    await page
+      .locator(`#contracts button[data-contract-id="${SEED_IDS.contracts.edsgerBasicEnded}"]`)
+      .click();
+    await page.locator('#detail h2', { hasText: 'Edsger Dijkstra' }).waitFor();
+    await page.locator('#upgrade[disabled]').waitFor();
+    await page.locator('#terminate[disabled]').waitFor();
+    await expect(page.locator('#flow-reason').textContent()).resolves.toMatch(
+      /^This contract ended on \d{4}-\d\d-\d\d/,
+    );
+    await expect(page.locator('#terminate').getAttribute('title')).resolves.toMatch(/^This contract ended/);
   });
 
   it('runs a signup from its button and shows the webhook arriving within a second', async () => {
@@ -171,8 +187,10 @@ describe('the dashboard', () => {
     await page.locator('#terminate').click();
     await page.locator('#flow-status', { hasText: 'Terminated' }).waitFor();
     await page.locator('#feed li[data-event="ContractCancelled"][data-selected="true"]').waitFor();
-    // The detail reloads on the event; the button follows it.
+    // The detail reloads on the event; the button follows it, and says why.
     await page.locator('#terminate[disabled]').waitFor();
+    await page.locator('#flow-reason', { hasText: 'Already terminated: it ends on' }).waitFor();
+    await expect(page.locator('#upgrade').isDisabled()).resolves.toBe(false);
   });
 
   it('lists the flow’s events in the event log with their delivery state and source', async () => {
@@ -182,7 +200,10 @@ describe('the dashboard', () => {
     await expect(created.getAttribute('data-state')).resolves.toBe('PUBLISHED');
     await expect(created.locator('.source').textContent()).resolves.toBe('webhook');
     await expect(created.locator('.attempts').textContent()).resolves.toBe('0');
-    await expect(created.locator('.contract').textContent()).resolves.toMatch(/^New Customer /);
+    // One customer may hold several contracts: the plan and the end of the id tell them apart.
+    await expect(created.locator('.contract').textContent()).resolves.toMatch(
+      /^New Customer .* · Pro yearly · …[0-9a-f]{4}$/,
+    );
     // Newest first: the termination the flows ended with comes before the signup.
     const events = await page
       .locator('#log-rows tr')

@@ -14,12 +14,14 @@ import {
   type ContractsQuery,
   type DashboardEventsSubscription,
 } from '../../sdk/generated/graphql.js';
+import { blockedReason, contractLabel } from './contract-text.js';
 import { byId, day, el, money, statusBadge, time } from './dom.js';
 import { createDestinationsPanel } from './destinations.js';
 import { createEventLog } from './event-log.js';
 import { connectGateway, GatewayError, type Gateway } from './gateway.js';
 
 type ContractRow = ContractsQuery['contracts']['edges'][number]['node'];
+
 type ContractDetail = NonNullable<ContractQuery['contract']>;
 type LiveEvent = DashboardEventsSubscription['billwerkEvents'];
 
@@ -161,11 +163,18 @@ function renderDetail(contract: ContractDetail): void {
 
 /** Flows run one at a time; a plan change or termination needs a contract that has not ended. */
 function updateButtons(): void {
-  const contract = state.detail;
-  const live = contract !== undefined && contract.status !== 'ENDED';
+  const blocked = blockedReason(state.detail);
+  const upgrade = byId<HTMLButtonElement>('upgrade');
+  const terminate = byId<HTMLButtonElement>('terminate');
   byId<HTMLButtonElement>('signup').disabled = state.busy;
-  byId<HTMLButtonElement>('upgrade').disabled = state.busy || !live;
-  byId<HTMLButtonElement>('terminate').disabled = state.busy || !live || contract.endDate !== null;
+  upgrade.disabled = state.busy || blocked.upgrade !== undefined;
+  terminate.disabled = state.busy || blocked.terminate !== undefined;
+  upgrade.title = blocked.upgrade ?? '';
+  terminate.title = blocked.terminate ?? '';
+  // Beside the buttons, not only in a tooltip: a disabled button shows no tooltip to keyboards or touch.
+  const reason = byId('flow-reason');
+  reason.textContent = [...new Set([blocked.upgrade, blocked.terminate])].filter(Boolean).join(' ');
+  reason.hidden = reason.textContent === '';
 }
 
 function addToFeed(event: LiveEvent): void {
@@ -202,6 +211,7 @@ function addToFeed(event: LiveEvent): void {
     ),
   );
   feed.prepend(item);
+  byId('feed-empty').hidden = true;
   while (feed.children.length > 200) feed.lastElementChild?.remove();
 }
 
@@ -244,7 +254,7 @@ async function main(): Promise<void> {
 
   const eventLog = createEventLog(gateway, {
     selected: () => state.selected,
-    contractLabel: (id) => state.contracts.find((c) => c.billwerkId === id)?.customer?.displayName,
+    contractLabel: (id) => contractLabel(state.contracts.find((c) => c.billwerkId === id)),
   });
   const destinations = createDestinationsPanel(gateway);
   const loadContracts = async () => {
