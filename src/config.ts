@@ -3,6 +3,13 @@
 import { billwerkIdSchema } from './billwerk/id.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  authFromUrl,
+  hashTaggedPrefix,
+  parseHostPorts,
+  type RedisAuth,
+  type RedisTopology,
+} from './redis/topology.js';
 
 /**
  * What an end customer holding a token may change on its own contracts: switch plan and add-ons, redeem a
@@ -103,6 +110,15 @@ const envSchema = z.object({
     .regex(/^[\w:.{}-]{1,64}$/, 'expected 1 to 64 letters, digits or : . { } - _')
     .default('bgg:'),
   REDIS_LEASE_MS: z.coerce.number().int().min(200).default(5000),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/, 'expected 1 to 64 letters, digits or . - _')
+    .optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(1000),
   EVENT_DESTINATION_RETRY_BASE_MS: positiveInt(5000),
   EVENT_DESTINATION_RETRY_HOURS: z.coerce.number().positive().default(72),
   EVENT_DESTINATION_DISABLE_AFTER_HOURS: z.coerce.number().positive().default(120),
@@ -285,10 +301,22 @@ function readApiKeys(e: { API_KEYS?: string; API_KEYS_FILE?: string }, problems:
 }
 
 export interface RedisConfig {
-  /** May carry a password: never logged. */
-  url: string;
-  /** REDIS_KEY_PREFIX: prefix of every key, so deployments can share a Redis. @default 'bgg:' */
+  /** One server (REDIS_URL), Sentinel (REDIS_SENTINELS) or Cluster (REDIS_CLUSTER_NODES). */
+  topology: RedisTopology;
+  /** REDIS_URL's credentials and scheme (TLS), REDIS_TLS_CA_FILE's CA: never logged. */
+  auth: RedisAuth;
+  /**
+   * REDIS_KEY_PREFIX: prefix of every key, so deployments can share a Redis. With a Cluster it carries a
+   * hash tag (`bgg:` becomes `{bgg}:`, topology.ts says why). @default 'bgg:'
+   */
   keyPrefix: string;
+  /**
+   * REDIS_WAIT_REPLICAS: a webhook is answered 2xx only once this many replicas have its event (WAIT), so
+   * a failover cannot lose it; 0 = on the primary's acknowledgement. @default 0
+   */
+  waitReplicas: number;
+  /** REDIS_WAIT_TIMEOUT_MS: longest wait for those replicas; then the webhook gets 503. @default 1000 */
+  waitTimeoutMs: number;
   /**
    * REDIS_LEASE_MS: how long the enrichment lease lasts without renewal, so how long enrichment waits
    * after the instance holding it dies. @default 5000
@@ -306,6 +334,59 @@ export interface WebhookConfig {
   /** Events to register; default: all. */
   events?: string[];
   maxBodyBytes: number;
+}
+
+/** The Redis settings, or undefined without Redis; each problem names its variable. */
+function readRedisConfig(
+  e: z.infer<typeof envSchema>,
+  problems: string[],
+): Readonly<RedisConfig> | undefined {
+  const nodes = (name: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const parsed = parseHostPorts(value);
+    if (typeof parsed === 'string') problems.push(`${name}: ${parsed}`);
+    return typeof parsed === 'string' ? undefined : parsed;
+  };
+  const sentinels = nodes('REDIS_SENTINELS', e.REDIS_SENTINELS);
+  const clusterNodes = nodes('REDIS_CLUSTER_NODES', e.REDIS_CLUSTER_NODES);
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
+    problems.push('REDIS_SENTINELS and REDIS_CLUSTER_NODES: set one of them, not both');
+  }
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME) {
+    problems.push(
+      'REDIS_SENTINEL_NAME: needed with REDIS_SENTINELS (the name Sentinel monitors the primary as)',
+    );
+  }
+  if (e.REDIS_WAIT_REPLICAS > 0 && e.REDIS_CLUSTER_NODES) {
+    // WAIT counts the writes of one connection to one node; the cluster client spreads them over several.
+    problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES (use 0)');
+  }
+  let tlsCa: string | undefined;
+  if (e.REDIS_TLS_CA_FILE) {
+    try {
+      tlsCa = readFileSync(e.REDIS_TLS_CA_FILE, 'utf8');
+    } catch (error) {
+      problems.push(
+        `REDIS_TLS_CA_FILE: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  const topology: RedisTopology | undefined = sentinels
+    ? { kind: 'sentinel', sentinels, name: e.REDIS_SENTINEL_NAME ?? '' }
+    : clusterNodes
+      ? { kind: 'cluster', nodes: clusterNodes }
+      : e.REDIS_URL
+        ? { kind: 'server', url: e.REDIS_URL }
+        : undefined;
+  if (!topology) return undefined;
+  return Object.freeze({
+    topology: Object.freeze(topology),
+    auth: Object.freeze(authFromUrl(e.REDIS_URL, tlsCa)),
+    keyPrefix: topology.kind === 'cluster' ? hashTaggedPrefix(e.REDIS_KEY_PREFIX) : e.REDIS_KEY_PREFIX,
+    leaseMs: e.REDIS_LEASE_MS,
+    waitReplicas: e.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
+  });
 }
 
 export class ConfigError extends Error {
@@ -359,6 +440,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
   }
   const apiKeys = readApiKeys(e, problems);
+  const redis = readRedisConfig(e, problems);
   const customerMutations = e.CUSTOMER_MUTATIONS.split(',')
     .map((name) => name.trim())
     .filter(Boolean);
@@ -430,9 +512,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
     rateLimit: Object.freeze({ perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST }),
     metricsEnabled: e.METRICS_ENABLED ?? true,
-    redis: e.REDIS_URL
-      ? Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, leaseMs: e.REDIS_LEASE_MS })
-      : undefined,
+    redis,
     eventDestinations: Object.freeze({
       retryBaseMs: e.EVENT_DESTINATION_RETRY_BASE_MS,
       retryWindowMs: e.EVENT_DESTINATION_RETRY_HOURS * HOUR_MS,

@@ -1,22 +1,42 @@
-// Connections to Redis (ioredis), used when REDIS_URL is set. One connection carries ordinary commands
-// and fails fast while Redis is unreachable (a webhook is answered 503 at once and billwerk retries); each
-// blocking reader (XREAD, XREADGROUP) gets its own connection, which waits for Redis to come back. ioredis
-// reconnects by itself after Redis restarts or the network drops.
-import { Redis, type RedisOptions } from 'ioredis';
+// Connections to Redis (ioredis), used when Redis is configured: one server, a primary found through
+// Sentinel, or a Cluster (topology.ts). One connection carries ordinary commands and fails fast while
+// Redis is unreachable (a webhook is answered 503 at once and billwerk retries); each blocking reader
+// (XREAD, XREADGROUP, SUBSCRIBE) gets its own connection, which waits for Redis to come back. ioredis
+// reconnects by itself after Redis restarts or the network drops, and through Sentinel it asks for the
+// current primary on each reconnect, so every connection follows a failover.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { type ConnectionOptions } from 'node:tls';
 import { type Logger } from '../logger.js';
+import { probeRedis, ReplicationError } from './probe.js';
+import { type RedisAuth, type RedisTopology } from './topology.js';
 
 export interface RedisConnections {
   /** Ordinary commands: no offline queue, a short timeout, no retries (fails fast when Redis is down). */
   readonly client: Redis;
   /** A new connection for one blocking reader; its commands wait for a reconnect instead of failing. */
   blocking(name: string): Redis;
-  /** Resolves true when Redis answers PING within `timeoutMs`. */
-  ping: (timeoutMs?: number) => Promise<boolean>;
+  /**
+   * Resolves true when Redis can do what the gateway needs (probe.ts: a script on its keys, a write, a
+   * stream group, enough replicas). A change of verdict is logged once, with what to fix.
+   */
+  check: () => Promise<boolean>;
+  /**
+   * Resolves once `waitReplicas` replicas have every write this connection made so far (WAIT); rejects
+   * with ReplicationError when they do not within the timeout. Resolves at once when none are required.
+   */
+  replicated: () => Promise<void>;
   close(): Promise<void>;
 }
 
 export interface RedisConnectionOptions {
-  url: string;
+  topology: RedisTopology;
+  auth: RedisAuth;
+  /** Prefix of the keys the readiness probe writes (the deployment's own). */
+  keyPrefix: string;
+  /** Replicas a webhook's event must reach before its 2xx (REDIS_WAIT_REPLICAS). @default 0 */
+  waitReplicas?: number;
+  /** Longest wait for them (REDIS_WAIT_TIMEOUT_MS). @default 1000 */
+  waitTimeoutMs?: number;
   logger: Logger;
   /** Longest wait for one ordinary command. @default 2000 */
   commandTimeoutMs?: number;
@@ -41,13 +61,67 @@ function waitReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/** The options every connection shares, whatever the topology: credentials, TLS, reconnects. */
+function baseOptions(auth: RedisAuth): RedisOptions {
+  const tls: ConnectionOptions | undefined = auth.tls ? (auth.tlsCa ? { ca: auth.tlsCa } : {}) : undefined;
+  return {
+    retryStrategy,
+    connectTimeout: 2000,
+    enableAutoPipelining: false,
+    ...(auth.username !== undefined && { username: auth.username }),
+    ...(auth.password !== undefined && { password: auth.password }),
+    ...(auth.db !== undefined && { db: auth.db }),
+    ...(tls && { tls }),
+    // A primary demoted by a failover answers writes with READONLY until Sentinel's CLIENT KILL reaches
+    // us: reconnecting (through Sentinel) finds the new primary.
+    reconnectOnError: (error) => /^READONLY/.test(error.message),
+  };
+}
+
+/** Opens one connection of the configured topology. */
+function openClient(topology: RedisTopology, auth: RedisAuth, options: RedisOptions): Redis {
+  switch (topology.kind) {
+    case 'server':
+      return new Redis(topology.url, options);
+    case 'sentinel':
+      return new Redis({
+        ...options,
+        sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
+        name: topology.name,
+        // The same TLS for the Sentinels and the primary: operators who turn it on turn it on everywhere.
+        enableTLSForSentinelMode: auth.tls,
+        ...(options.tls && { sentinelTLS: options.tls }),
+        sentinelRetryStrategy: retryStrategy,
+        // Sentinel announces +switch-master: connections move at once instead of on their next error.
+        failoverDetector: true,
+      });
+    case 'cluster': {
+      const { enableOfflineQueue, ...redisOptions } = options;
+      const clusterOptions: ClusterOptions = {
+        redisOptions,
+        clusterRetryStrategy: retryStrategy,
+        enableOfflineQueue: enableOfflineQueue ?? true,
+        // Commands during a resharding or a failover are redirected (MOVED/ASK) or retried a little later.
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+      };
+      // The cluster client has the command surface of a single connection (ioredis' Commander), and every
+      // key of the deployment lives in one hash slot (topology.ts): the stores use it as one connection.
+      return new Cluster(
+        topology.nodes.map(({ host, port }) => ({ host, port })),
+        clusterOptions,
+      ) as unknown as Redis;
+    }
+  }
+}
+
 export async function connectRedis(options: RedisConnectionOptions): Promise<RedisConnections> {
-  const { url, logger } = options;
-  const base: RedisOptions = { retryStrategy, connectTimeout: 2000, enableAutoPipelining: false };
+  const { topology, auth, logger } = options;
+  const base = baseOptions(auth);
   const readers: Redis[] = [];
-  // The URL may carry a password: it is never logged, and ioredis' errors do not contain it.
+  // Credentials are never logged, and ioredis' errors do not contain them.
   const open = (name: string, extra: RedisOptions) => {
-    const redis = new Redis(url, { ...base, connectionName: `bgg-${name}`, ...extra });
+    const redis = openClient(topology, auth, { ...base, connectionName: `bgg-${name}`, ...extra });
     let down = false;
     redis.on('error', (error: Error) => {
       if (!down) logger.warn({ connection: name, error: error.message }, 'redis connection failing');
@@ -59,13 +133,30 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     });
     return redis;
   };
+  const waitReplicas = options.waitReplicas ?? 0;
+  const waitTimeoutMs = options.waitTimeoutMs ?? 1000;
   const client = open('commands', {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
+    // WAIT runs on this connection: its own timeout must end first, so the answer is a count, not an error.
+    commandTimeout: Math.max(options.commandTimeoutMs ?? 2000, waitTimeoutMs + 500),
   });
+  const probe = { redis: client, topology, keyPrefix: options.keyPrefix, waitReplicas, waitTimeoutMs };
+
+  let lastProblem: string | undefined | null = null;
+  const check = async (): Promise<boolean> => {
+    const problem = client.status === 'ready' ? await probeRedis(probe) : 'Redis is not reachable';
+    if (problem !== lastProblem) {
+      if (problem) logger.error(`redis cannot be used: ${problem}`);
+      else if (lastProblem !== null) logger.info('redis usable again');
+    }
+    lastProblem = problem;
+    return problem === undefined;
+  };
   if (!(await waitReady(client, options.connectTimeoutMs ?? 5000))) {
     logger.error('redis is not reachable; webhooks are answered 503 until it is');
+  } else {
+    await check();
   }
   return {
     client,
@@ -74,17 +165,11 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
       readers.push(redis);
       return redis;
     },
-    async ping(timeoutMs = 1000) {
-      if (client.status !== 'ready') return false;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      try {
-        return await Promise.race([client.ping().then((pong) => pong === 'PONG'), timeout]);
-      } catch {
-        return false;
-      } finally {
-        clearTimeout(timer);
-      }
+    check,
+    async replicated() {
+      if (waitReplicas === 0) return;
+      const acknowledged = await client.wait(waitReplicas, waitTimeoutMs);
+      if (acknowledged < waitReplicas) throw new ReplicationError(acknowledged, waitReplicas);
     },
     async close() {
       // A blocked read would hold QUIT back until its timeout: readers are cut off at once.

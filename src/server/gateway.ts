@@ -145,7 +145,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
   // With REDIS_URL, instances share the event log, dedupe, idempotency keys and rate limits there.
   const redis = config.redis
-    ? await connectRedis({ url: config.redis.url, logger: logger.child({ component: 'redis' }) })
+    ? await connectRedis({ ...config.redis, logger: logger.child({ component: 'redis' }) })
     : undefined;
   const events = createEventSystem({
     db,
@@ -160,7 +160,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // The readiness cache runs on the wall clock, not `options.now` (the emulator's can stand still).
   registerHealth(
     app,
-    createReadiness({ billwerk, db, redis: redis?.ping, logger: logger.child({ component: 'health' }) }),
+    createReadiness({ billwerk, db, redis: redis?.check, logger: logger.child({ component: 'health' }) }),
   );
   // Events stored before a restart but not yet published go out first, in billwerk's order.
   await events.start();

@@ -1,6 +1,6 @@
 // Liveness at /healthz (answers while the process can serve HTTP at all) and readiness at /readyz
-// (billwerk answers an authenticated call, the store takes a write and Redis, when configured, answers
-// PING), cached so scrapes stay cheap.
+// (billwerk answers an authenticated call, the store takes a write and Redis, when configured, does what
+// the gateway needs of it: redis/probe.ts), cached so scrapes stay cheap.
 import { type FastifyInstance } from 'fastify';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type Logger } from '../logger.js';
@@ -18,7 +18,7 @@ export interface Readiness {
 export interface ReadinessOptions {
   billwerk: BillwerkClient;
   db: SqliteDatabase;
-  /** Answers whether Redis responds (REDIS_URL set); without it there is no `redis` check. */
+  /** Answers whether the gateway can use Redis (when configured); without it there is no `redis` check. */
   redis?: () => Promise<boolean>;
   logger: Logger;
   /** How long a billwerk verdict is reused, so probes and scrapes do not each call billwerk. @default 5000 */

@@ -23,17 +23,46 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** PEM files for a server that speaks TLS only (tls.ts makes them). */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface RedisServerOptions {
+  /** More redis-server arguments, e.g. cluster mode or `--replicaof`. */
+  args?: string[];
+  /** Listen with TLS only (the URL is then rediss://); clients need no certificate of their own. */
+  tls?: TlsFiles;
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-test-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const listen = options.tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        options.tls.cert,
+        '--tls-key-file',
+        options.tls.key,
+        '--tls-ca-cert-file',
+        options.tls.ca,
+        '--tls-auth-clients',
+        'no',
+      ]
+    : ['--port', String(port)];
 
   async function start(): Promise<void> {
     const proc = spawn(
       REDIS_SERVER,
       [
-        '--port',
-        String(port),
+        ...listen,
         '--bind',
         '127.0.0.1',
         '--dir',
@@ -50,6 +79,7 @@ export async function startRedis(): Promise<RedisServer> {
         'notice',
         '--logfile',
         '',
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -86,7 +116,7 @@ export async function startRedis(): Promise<RedisServer> {
 
   await start();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     port,
     start,
     stop: () => end('SIGTERM'),

@@ -64,9 +64,12 @@ describe('loadConfig', () => {
   it('uses Redis only when REDIS_URL is set, and never echoes its password', () => {
     expect(loadConfig({}).redis).toBeUndefined();
     expect(loadConfig({ REDIS_URL: 'redis://:pw-secret@10.0.0.5:6380/2' }).redis).toEqual({
-      url: 'redis://:pw-secret@10.0.0.5:6380/2',
+      topology: { kind: 'server', url: 'redis://:pw-secret@10.0.0.5:6380/2' },
+      auth: { password: 'pw-secret', db: 2, tls: false },
       keyPrefix: 'bgg:',
       leaseMs: 5000,
+      waitReplicas: 0,
+      waitTimeoutMs: 1000,
     });
     expect(
       loadConfig({ REDIS_URL: 'rediss://cache.example:6380', REDIS_KEY_PREFIX: 'shop:' }).redis,
@@ -81,6 +84,47 @@ describe('loadConfig', () => {
     }
     expect(message).toMatch(/REDIS_URL/);
     expect(message).not.toContain('pw-secret');
+  });
+
+  it('connects through Sentinel or to a Cluster, whose keys share one hash tag', () => {
+    expect(
+      loadConfig({
+        REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380',
+        REDIS_SENTINEL_NAME: 'primary',
+        REDIS_URL: 'rediss://gateway:pw-secret@ignored',
+        REDIS_WAIT_REPLICAS: '1',
+      }).redis,
+    ).toMatchObject({
+      topology: {
+        kind: 'sentinel',
+        name: 'primary',
+        sentinels: [
+          { host: 'sentinel-a', port: 26379 },
+          { host: '10.0.0.7', port: 26380 },
+        ],
+      },
+      auth: { username: 'gateway', password: 'pw-secret', tls: true },
+      keyPrefix: 'bgg:',
+      waitReplicas: 1,
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,b:7001' }).redis).toMatchObject({
+      topology: { kind: 'cluster' },
+      keyPrefix: '{bgg}:',
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_KEY_PREFIX: 'shop:' }).redis?.keyPrefix).toBe(
+      '{shop}:',
+    );
+    expect(
+      loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_KEY_PREFIX: 'x:{shop}:' }).redis?.keyPrefix,
+    ).toBe('x:{shop}:');
+    expect(() => loadConfig({ REDIS_SENTINELS: 'a:1' })).toThrow(/REDIS_SENTINEL_NAME/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toThrow(
+      /REDIS_WAIT_REPLICAS/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'rediss://a', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
+      /REDIS_TLS_CA_FILE/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

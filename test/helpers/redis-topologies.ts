@@ -1,0 +1,197 @@
+// Redis as operators run it, for tests: a 3-node Cluster, a primary with a replica and three Sentinels,
+// and TLS certificates. Built from the same redis-server binary as redis-server.ts; waits are bounded
+// polls of the servers' own state, never sleeps.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { freePort } from './process.js';
+import { REDIS_SERVER, startRedis, type RedisServer, type TlsFiles } from './redis-server.js';
+
+const run = promisify(execFile);
+const REDIS_CLI = path.join(path.dirname(REDIS_SERVER), 'redis-cli');
+
+/** Polls `probe` every 50 ms until it holds; fails with `what` after `timeoutMs`. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One command on a short-lived connection (for inspecting and steering the servers). */
+export async function command(port: number, ...args: (string | number)[]): Promise<unknown> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await redis.connect();
+    return await redis.call(String(args[0]), ...args.slice(1));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface RedisCluster {
+  readonly nodes: RedisServer[];
+  /** REDIS_CLUSTER_NODES for it. */
+  readonly setting: string;
+  close(): Promise<void>;
+}
+
+/** Three primaries, no replicas, every slot covered. */
+export async function startCluster(): Promise<RedisCluster> {
+  const args = [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    '2000',
+  ];
+  const nodes = await Promise.all([0, 1, 2].map(() => startRedis({ args })));
+  const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+  await run(REDIS_CLI, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+  for (const node of nodes) {
+    await until('the cluster to serve every slot', async () =>
+      String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+    );
+  }
+  return {
+    nodes,
+    setting: addresses.join(','),
+    close: async () => void (await Promise.all(nodes.map((node) => node.close()))),
+  };
+}
+
+/** A replica of `primary`, once its link is up. */
+export async function startReplica(primary: RedisServer): Promise<RedisServer> {
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+  await until('the replica to sync', async () =>
+    String(await command(replica.port, 'INFO', 'replication')).includes('master_link_status:up'),
+  );
+  return replica;
+}
+
+export interface Sentinels {
+  /** REDIS_SENTINELS for them. */
+  readonly setting: string;
+  readonly ports: number[];
+  readonly name: string;
+  /** The port of the primary the Sentinels currently name. */
+  primaryPort(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * Three Sentinels watching `primary` (quorum 2), quick to act: a primary is down after 1 s without an
+ * answer, and a failover that stalls is retried after 3 s.
+ */
+export async function startSentinels(primary: RedisServer, name = 'bgg'): Promise<Sentinels> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sentinel-test-'));
+  const ports = await Promise.all([0, 1, 2].map(() => freePort()));
+  const children: ChildProcess[] = [];
+  for (const [index, port] of ports.entries()) {
+    const file = path.join(dir, `sentinel-${index}.conf`);
+    writeFileSync(
+      file,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 3000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(REDIS_SERVER, [file, '--sentinel'], { stdio: 'ignore' });
+    children.push(child);
+  }
+  const primaryPort = async () => {
+    const reply = (await command(ports[0]!, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
+    return Number(reply[1]);
+  };
+  // Each Sentinel must know the others and the replica before a failover can be voted.
+  for (const port of ports) {
+    await until('the Sentinels to find each other and the replica', async () => {
+      const info = (await command(port, 'SENTINEL', 'MASTER', name)) as string[];
+      const field = (key: string) => Number(info[info.indexOf(key) + 1]);
+      return field('num-other-sentinels') === 2 && field('num-slaves') >= 1;
+    });
+  }
+  return {
+    setting: ports.map((port) => `127.0.0.1:${port}`).join(','),
+    ports,
+    name,
+    primaryPort,
+    async close() {
+      await Promise.all(
+        children.map(async (child) => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = once(child, 'exit');
+          child.kill('SIGKILL');
+          await exited;
+        }),
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, in a temporary folder. */
+export async function makeCertificates(): Promise<TlsFiles & { dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'redis-tls-'));
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args);
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=test-ca',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  );
+  await openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    file('server.key'),
+    '-out',
+    file('server.csr'),
+  );
+  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    file('san.ext'),
+    '-out',
+    file('server.pem'),
+  );
+  return { dir, ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+}
