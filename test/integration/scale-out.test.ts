@@ -13,52 +13,18 @@ import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { encodeEventCursor } from '../../src/events/cursor.js';
 import { bearer, TEST_ADMIN_KEY } from '../helpers/auth.js';
-import { gatewayProcess, gatewayUrl, killAll, WEBHOOK_AUTH, type Child } from '../helpers/process.js';
+import { gatewayProcess, gatewayUrl, killAll, type Child } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { collect, wsClient, type Collector } from '../helpers/ws.js';
-
-const PROBES = /* GraphQL */ `
-  subscription Probes($after: String) {
-    billwerkEvents(types: ["ScaleProbe"], after: $after) {
-      cursor
-      payload
-    }
-  }
-`;
-interface Probe {
-  billwerkEvents: { cursor: string; payload: { N: number; ContractId: string } };
-}
-
-const CONTRACTS = ['65f000000000000000000a01', '65f000000000000000000a02', '65f000000000000000000a03'];
-/** Replays the whole log, then follows it: a subscriber cannot miss what was posted before it was live. */
-const FROM_START = { after: encodeEventCursor(0) };
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}/webhooks/billwerk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${WEBHOOK_AUTH.user}:${WEBHOOK_AUTH.password}`).toString('base64')}`,
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { status?: string } };
-}
-
-const probe = (n: number) => ({ Event: 'ScaleProbe', ContractId: CONTRACTS[n % 3], N: n });
-
-/** Each N exactly once, and within each contract in the order posted. */
-function expectOnceInOrder(items: Probe[], count: number): void {
-  const ns = items.map((item) => item.billwerkEvents.payload.N);
-  expect([...ns].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
-  for (const contract of CONTRACTS) {
-    const mine = items
-      .filter((item) => item.billwerkEvents.payload.ContractId === contract)
-      .map((item) => item.billwerkEvents.payload.N);
-    expect(mine).toEqual([...mine].sort((a, b) => a - b));
-  }
-}
+import {
+  expectOnceInOrder,
+  FROM_START,
+  post,
+  probe,
+  PROBES,
+  CONTRACTS,
+  type Probe,
+} from '../helpers/probes.js';
 
 let redis: RedisServer;
 let emulator: Emulator;
