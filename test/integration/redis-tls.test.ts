@@ -1,0 +1,34 @@
+// Two gateway processes on a redis-server that speaks TLS only (rediss:// and REDIS_TLS_CA_FILE naming
+// the CA that signed its certificate): ready, and the scale-out guarantees hold over TLS.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { rmSync } from 'node:fs';
+import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { makeCertificates } from '../helpers/redis-topologies.js';
+import { expectDedupe, expectFanOut, startTwoGateways, type TwoGateways } from '../helpers/two-gateways.js';
+
+let certificates: Awaited<ReturnType<typeof makeCertificates>>;
+let redis: RedisServer;
+let gateways: TwoGateways;
+
+beforeAll(async () => {
+  certificates = await makeCertificates();
+  redis = await startRedis({ tls: certificates });
+  gateways = await startTwoGateways({ REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certificates.ca });
+}, 60_000);
+afterAll(async () => {
+  await gateways?.close();
+  await redis?.close();
+  if (certificates) rmSync(certificates.dir, { recursive: true, force: true });
+});
+
+describe('two gateway instances on Redis over TLS', () => {
+  it('are ready, fan each webhook out once and in contract order, and drop retries', async () => {
+    expect(redis.url).toMatch(/^rediss:/);
+    for (const instance of gateways.instances) {
+      const ready = await fetch(`${instance.url}/readyz`);
+      expect(await ready.json()).toMatchObject({ checks: { redis: 'ok' } });
+    }
+    await expectFanOut(gateways, 10);
+    await expectDedupe(gateways);
+  }, 30_000);
+});
