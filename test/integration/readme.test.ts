@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Client } from 'graphql-ws';
+import { SEED_IDS } from '../../src/emulator/seed.js';
 import { cleanEnv, freePort } from '../helpers/process.js';
 import { wsClient } from '../helpers/ws.js';
 
@@ -51,6 +52,10 @@ function localized(script: string): string {
     .replace(/^npm ci && /gm, '')
     .replace(/^npm test\b.*$/gm, '')
     .replace(/^npm run build$/gm, '')
+    .replace(
+      /^npm run cluster$/gm,
+      `node dist/tools/cluster.js --gateway-ports ${ports.gateway},${ports.second} --emulator-port ${ports.emulator} --redis-port ${ports.redis} --data-dir ${dataDir}/cluster`,
+    )
     .replace(/\bnpm start\b/g, 'node dist/main.js')
     .replace(/\.\/data\//g, `${dataDir}/`)
     .replace(/\b4000\b/g, String(ports.gateway))
@@ -153,7 +158,7 @@ afterAll(async () => {
 
 it('marks the quick start, the curl examples and the several-instances recipe as runnable', () => {
   expect([...blocks.keys()]).toEqual(
-    expect.arrayContaining(['quick-start', 'query', 'mutation', 'several-instances']),
+    expect.arrayContaining(['quick-start', 'query', 'mutation', 'cluster', 'several-instances']),
   );
   expect(block('quick-start')).toMatch(/^npm ci && npm start\b/m);
 });
@@ -183,7 +188,7 @@ describe('the quick start, then the curl examples', () => {
   it('runs the mutation example, and its event reaches a graphql-ws subscriber', async () => {
     const client = wsClient(`http://127.0.0.1:${ports.gateway}/graphql`, { credential: key });
     try {
-      const { event } = await firstEvent(client, '65f000000000000000000901');
+      const { event } = await firstEvent(client, SEED_IDS.contracts.adaBasicMonthly);
       const answer = JSON.parse(await runToEnd(block('mutation'), { KEY: key })) as {
         data: { terminateContract: { endDate: string } };
       };
@@ -195,29 +200,43 @@ describe('the quick start, then the curl examples', () => {
   });
 });
 
+/** Both gateways are ready on the shared Redis, and an event caused through one reaches a subscriber of the other. */
+async function expectSharedInstances(run: Run, adminKey: string): Promise<void> {
+  const urls = (await run.printed(/GraphQL\s+(http:\/\/\S+)\/graphql/, 2)).map((m) => m[1]!).sort();
+  expect(urls).toEqual([`http://127.0.0.1:${ports.gateway}`, `http://127.0.0.1:${ports.second}`].sort());
+  for (const url of urls) {
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(ready.checks).toEqual({ billwerk: 'ok', store: 'ok', redis: 'ok' });
+  }
+  const client = wsClient(`http://127.0.0.1:${ports.second}/graphql`, { credential: adminKey });
+  try {
+    const contractId = SEED_IDS.contracts.graceProYearly;
+    const { event } = await firstEvent(client, contractId);
+    const mutation = block('mutation').replace(SEED_IDS.contracts.adaBasicMonthly, contractId);
+    const answer = JSON.parse(await runToEnd(mutation, { KEY: adminKey })) as { data: unknown };
+    expect(answer.data).toEqual({ terminateContract: expect.anything() });
+    expect(await event).toBe('ContractCancelled');
+  } finally {
+    await client.dispose();
+  }
+}
+
 describe('several instances', () => {
-  it('starts one emulator, one Redis and two gateways that share events', async () => {
+  it('npm run cluster starts one emulator, one Redis and two gateways that share events', async () => {
+    const cluster = bash(block('cluster'));
+    try {
+      const [banner] = await cluster.printed(/cluster is running[\s\S]*Admin key (\S+)/);
+      await expectSharedInstances(cluster, banner![1]!);
+    } finally {
+      await cluster.stop();
+    }
+  }, 60_000);
+
+  it('the long form does the same by hand', async () => {
     const recipe = block('several-instances');
-    const adminKey = /GATEWAY_ADMIN_KEY=(\S+)/.exec(recipe)![1]!;
     const cluster = bash(recipe);
     try {
-      const urls = (await cluster.printed(/GraphQL\s+(http:\/\/\S+)\/graphql/, 2)).map((m) => m[1]!).sort();
-      expect(urls).toEqual([`http://127.0.0.1:${ports.gateway}`, `http://127.0.0.1:${ports.second}`].sort());
-      for (const url of urls) {
-        const ready = (await (await fetch(`${url}/readyz`)).json()) as { checks: Record<string, string> };
-        expect(ready.checks).toEqual({ billwerk: 'ok', store: 'ok', redis: 'ok' });
-      }
-      // An event caused through the first instance reaches a subscriber of the second.
-      const client = wsClient(`http://127.0.0.1:${ports.second}/graphql`, { credential: adminKey });
-      try {
-        const { event } = await firstEvent(client, '65f000000000000000000902');
-        const mutation = block('mutation').replace('65f000000000000000000901', '65f000000000000000000902');
-        const answer = JSON.parse(await runToEnd(mutation, { KEY: adminKey })) as { data: unknown };
-        expect(answer.data).toEqual({ terminateContract: expect.anything() });
-        expect(await event).toBe('ContractCancelled');
-      } finally {
-        await client.dispose();
-      }
+      await expectSharedInstances(cluster, /GATEWAY_ADMIN_KEY=(\S+)/.exec(recipe)![1]!);
     } finally {
       await cluster.stop();
     }

@@ -1,0 +1,132 @@
+// `npm run cluster`: several instances on one machine, in one command. One embedded emulator (two `npm start`s
+// would each start their own, two separate billwerks), one redis-server and two gateway processes that use
+// that emulator as their billwerk and share the Redis, as docs/operations.md deploys them. Ctrl-C stops all.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createEmulator } from '../emulator/emulator.js';
+
+const { values: args } = parseArgs({
+  options: {
+    'gateway-ports': { type: 'string', default: '4000,4002' },
+    'emulator-port': { type: 'string', default: '4001' },
+    'redis-port': { type: 'string', default: '6379' },
+    'redis-server': { type: 'string', default: 'redis-server' },
+    'data-dir': { type: 'string', default: './data/cluster' },
+  },
+});
+const gatewayPorts = args['gateway-ports'].split(',').map(Number);
+
+/** Resolves when the process printed `ready`; rejects, with what it printed, if it exits first. */
+function started(child: ChildProcess, ready: RegExp, name: string): Promise<void> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('error', (error) => reject(new Error(`${name} did not start: ${error.message}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+  });
+}
+
+const children: ChildProcess[] = [];
+const redisDir = mkdtempSync(path.join(tmpdir(), 'bgg-cluster-redis-'));
+
+async function stopAll(): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+  rmSync(redisDir, { recursive: true, force: true });
+}
+
+const emulator = await createEmulator({
+  port: Number(args['emulator-port']),
+  logger: pino({ level: 'warn' }),
+});
+
+// Persistence as docs/operations.md asks for: an acknowledged webhook survives a crash of Redis.
+const redisPort = Number(args['redis-port']);
+const redis = spawn(
+  args['redis-server'],
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always'],
+  { cwd: redisDir, stdio: ['ignore', 'pipe', 'inherit'] },
+);
+children.push(redis);
+
+// Fresh secrets per run: the webhook path token and the admin key both gateways accept.
+const adminKey = randomBytes(24).toString('base64url');
+const env = {
+  ...process.env,
+  REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+  BILLWERK_BASE_URL: emulator.url,
+  BILLWERK_CLIENT_ID: emulator.credentials.clientId,
+  BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
+  WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${gatewayPorts[0]}`,
+  WEBHOOK_PATH_TOKEN: randomBytes(24).toString('base64url'),
+  GATEWAY_ADMIN_KEY: adminKey,
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+};
+const names = gatewayPorts.map((_, i) => String.fromCharCode(97 + i));
+
+try {
+  await started(redis, /Ready to accept connections/, 'redis-server');
+  await Promise.all(
+    gatewayPorts.map((port, i) => {
+      const gateway = spawn(process.execPath, [path.resolve('dist/main.js')], {
+        env: { ...env, PORT: String(port), DATA_DIR: path.join(args['data-dir'], names[i]!) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(gateway);
+      // Its banner and its log lines (LOG_LEVEL, warn by default) go to this terminal.
+      gateway.stdout.pipe(process.stdout);
+      return started(gateway, /is running/, `gateway ${names[i]}`);
+    }),
+  );
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  if (redis.exitCode !== null || redis.signalCode !== null)
+    process.stderr.write('Is redis-server installed? sudo apt-get install -y redis-server\n');
+  await stopAll();
+  await emulator.close();
+  process.exit(1);
+}
+
+process.stdout.write(
+  [
+    'billwerk-graphql-gateway cluster is running',
+    ...gatewayPorts.map(
+      (port, i) =>
+        `  gateway ${names[i]}  http://127.0.0.1:${port}/graphql  (dashboard http://127.0.0.1:${port}/#key=${adminKey})`,
+    ),
+    `  emulator   ${emulator.apiUrl}`,
+    `  redis      redis://127.0.0.1:${redisPort}`,
+    `  Admin key ${adminKey}`,
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void stopAll()
+    .then(() => emulator.close())
+    .then(() => process.exit(0));
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
