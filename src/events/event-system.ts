@@ -68,6 +68,7 @@ export function createEventSystem(options: EventSystemOptions): EventSystem {
     retentionMs: options.retentionMs,
     instanceId,
     leaseToken: () => relay.leaseToken(),
+    replicated: connections.replicated,
   });
   const hub = createEventHub({ log, ...options.hubOptions });
   // Published events reach this instance's hub through the tail of the published stream, like those

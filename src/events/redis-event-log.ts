@@ -33,6 +33,12 @@ export interface RedisEventLogOptions {
   leaseToken?: () => string | undefined;
   /** Written on each published entry, so an instance knows the events it published itself. */
   instanceId?: string;
+  /**
+   * Resolves once an appended event would survive a failover (WAIT for REDIS_WAIT_REPLICAS replicas),
+   * rejects when it might not: `append` waits for it, so a webhook's 2xx means its event is replicated.
+   * @default none (the primary's acknowledgement and its AOF suffice)
+   */
+  replicated?: () => Promise<void>;
 }
 
 /** Names of the keys and the consumer group, shared with redis-relay.ts. */
@@ -140,7 +146,7 @@ async function lastGenerated(redis: Redis, key: string): Promise<number> {
 }
 
 export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
-  const { redis } = options;
+  const { redis, replicated } = options;
   const keys = redisEventKeys(options.keyPrefix);
   // Dedupe keys outlive the events they protect by a day; delivery states live as long.
   const keepMs = options.retentionMs + 24 * 60 * 60 * 1000;
@@ -304,6 +310,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         options.receivedAt.getTime(),
         options.source ?? 'webhook',
       )) as [number, string];
+      // A duplicate waits too: its first copy may be the one whose WAIT timed out (a 503 billwerk retried).
+      await replicated?.();
       return stored === 1
         ? { stored: true, seq: Number(seq) }
         : ({ stored: false, duplicateOf: Number(seq) } satisfies AppendResult);
