@@ -6,6 +6,9 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { command, startCluster, startReplica, type RedisCluster } from '../helpers/redis-topologies.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
+/** The ACL rules docs/operations.md gives for the gateway's user (default prefix). */
+const DOCUMENTED_ACL = ['resetkeys', '~bgg:*', 'resetchannels', '&bgg:*', '+@all', '-@dangerous', '+info'];
+
 let primary: RedisServer;
 let replica: RedisServer;
 let cluster: RedisCluster;
@@ -13,7 +16,8 @@ let cluster: RedisCluster;
 beforeAll(async () => {
   [primary, cluster] = await Promise.all([startRedis(), startCluster()]);
   replica = await startReplica(primary);
-  // A user that may read and write but not use streams' consumer groups.
+  // The user docs/operations.md recommends, and one that may read and write but not use consumer groups.
+  await command(primary.port, 'ACL', 'SETUSER', 'gateway', 'on', '>gateway-secret', ...DOCUMENTED_ACL);
   await command(
     primary.port,
     'ACL',
@@ -47,8 +51,8 @@ const readyz = async (stack: Stack) => {
 const url = (server: RedisServer, credentials = '') => server.url.replace('//', `//${credentials}`);
 
 describe('readiness against Redis', () => {
-  it('is ready on a primary it can use', async () => {
-    const { stack } = await gatewayOn({ REDIS_URL: primary.url });
+  it('is ready on a primary it can use, as the user docs/operations.md recommends', async () => {
+    const { stack } = await gatewayOn({ REDIS_URL: url(primary, 'gateway:gateway-secret@') });
     try {
       expect(await readyz(stack)).toMatchObject({ status: 200, body: { checks: { redis: 'ok' } } });
     } finally {
