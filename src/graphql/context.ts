@@ -26,6 +26,11 @@ export interface GraphQLContext {
   readonly replay: (events: readonly StoredEvent[]) => Promise<void>;
   /** Set on subscriptions: disconnects this subscriber when it falls too far behind. */
   readonly onSlowConsumer?: () => void;
+  /**
+   * Set on a subscription whose client reconnected with the cursor it last received (an SSE client's
+   * `Last-Event-ID`): it resumes after that cursor, whatever `after` the operation carries.
+   */
+  readonly resumeAfter?: string;
   /** Who is calling (auth/authenticate.ts). */
   readonly principal: Principal;
   /** What the caller may see and do: every scope check goes through it (auth/scope.ts). */

@@ -22,6 +22,8 @@ export enum ErrorCode {
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   /** The request cannot be served on this transport: a subscription sent over HTTP instead of graphql-ws. */
   BAD_REQUEST = 'BAD_REQUEST',
+  /** The gateway is stopping (a deploy, a restart) and ended the stream: subscribe again with `after`. */
+  SHUTTING_DOWN = 'SHUTTING_DOWN',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 

@@ -37,7 +37,8 @@ async function open(
 ): Promise<AsyncIterable<StoredEvent>> {
   let afterPublishedSeq: number | undefined;
   try {
-    afterPublishedSeq = args.after ? decodeEventCursor(args.after) : undefined;
+    const after = context.resumeAfter ?? args.after;
+    afterPublishedSeq = after ? decodeEventCursor(after) : undefined;
     // The caller's scope first: a partner or customer never sees another's events, whatever it asks.
     const { access } = context;
     return await context.events.stream((e) => access.eventVisible(e) && filter(e), {

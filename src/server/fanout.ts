@@ -21,8 +21,11 @@ export interface FanoutStats {
   serialisations: number;
 }
 
-/** Sends one serialised result to one subscriber; resolves once it is written (or cannot be). */
-export type Writer = (json: string) => Promise<void>;
+/**
+ * Sends one serialised result to one subscriber; resolves once it is written (or cannot be). `event` is the
+ * source event the result was executed for (an SSE writer names the event by its cursor).
+ */
+export type Writer = (json: string, event: unknown) => Promise<void>;
 
 export interface Fanout {
   /** graphql-ws's `subscribe` hook: a source stream per subscriber, execution shared per group. */
@@ -109,7 +112,7 @@ async function* follow(
       const entry = await entryFor(subscriber, payload);
       if (!writer) yield entry.result;
       // Ended while this event was executed: its frame would follow the caller's `complete`.
-      else if (!subscriber.ended) await writer(textOf(entry));
+      else if (!subscriber.ended) await writer(textOf(entry), payload);
     }
   } finally {
     await source.return?.(undefined);

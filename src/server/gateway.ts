@@ -5,7 +5,10 @@ import { type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { type Tracer } from '@opentelemetry/api';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
@@ -44,13 +47,15 @@ import { createMetrics, registerMetricsRoute, type GatewayMetrics } from './metr
 import { createMutationContext } from './mutation-context.js';
 import { type FanoutStats } from './fanout.js';
 import { registerDashboard, type DashboardOptions } from './dashboard.js';
-import { httpSubscriptionsPlugin } from './http-subscriptions.js';
-import { landingPage } from './landing-page.js';
+import { createHttpStreams } from './http-streams.js';
+import { createHttpSubscriptions, multipartFarewell } from './http-subscriptions.js';
 import { queryCostPlugin } from './query-cost.js';
 import { checkDocumentSize, queryRules } from './query-limits.js';
 import { createRateLimit, rateLimitedHttpError } from './rate-limit.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { registerRequestLog, requestScopeOf, requestScopePlugin } from './request-scope.js';
+import { registerSse, sseFarewell } from './sse.js';
+import { createSubscriptionAdmission } from './subscription-admission.js';
 import { attachSubscriptions } from './subscriptions.js';
 import { loadTrustedDocuments, notTrusted, registerTrustedDocuments } from './trusted-documents.js';
 import { redisPersistedQueryCache } from './apq-cache.js';
@@ -280,22 +285,40 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const subscriptionLogger = logger.child({ component: 'subscriptions' });
   const trusted = loadTrustedDocuments(config.trustedDocumentsDir);
   registerTrustedDocuments(app, trusted);
+  // One admission and one fan-out for every subscription transport: graphql-ws, SSE and multipart HTTP.
+  const admission = createSubscriptionAdmission({
+    schema,
+    validationRules: rules,
+    formatError,
+    rateLimit,
+    allowDocument: (principal, query, operationName) =>
+      !principal.trustedDocumentsOnly || trusted.allows(query, operationName),
+  });
+  // randomUUID() returns a rope of 16 concatenations (about 600 bytes of heap), which a subscription
+  // would hold for as long as it is open: it keeps a flat copy of the 36 characters instead.
+  const subscriptionContext = (principal: Principal) =>
+    contextFor(principal, Buffer.from(randomUUID(), 'latin1').toString('latin1'), subscriptionLogger);
+  const streams = createHttpStreams({
+    maxPerCaller: config.maxSubscriptionsPerConnection,
+    farewell: (transport, reason) => (transport === 'sse' ? sseFarewell(reason) : multipartFarewell(reason)),
+  });
+  registerSse(app, {
+    authenticate,
+    admission,
+    streams,
+    context: subscriptionContext,
+    logger: subscriptionLogger,
+  });
+  const httpSubscriptions = createHttpSubscriptions({ admission, streams, logger: subscriptionLogger });
   const subscriptions = attachSubscriptions({
     server: app.server,
     schema,
     authenticate,
-    // randomUUID() returns a rope of 16 concatenations (about 600 bytes of heap), which a subscription
-    // would hold for as long as it is open: it keeps a flat copy of the 36 characters instead.
-    context: (principal) =>
-      contextFor(principal, Buffer.from(randomUUID(), 'latin1').toString('latin1'), subscriptionLogger),
+    context: subscriptionContext,
+    admission,
     logger: subscriptionLogger,
     maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
-    validationRules: rules,
-    formatError,
     connectionInitWaitTimeout: config.connectionInitTimeoutMs,
-    rateLimit,
-    allowDocument: (principal, query, operationName) =>
-      !principal.trustedDocumentsOnly || trusted.allows(query, operationName),
   });
   // Partners' endpoints that receive events as signed webhooks (docs/event-destinations.md).
   const destinations = createEventDestinations({
@@ -322,6 +345,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     hub,
     fanout: subscriptions.fanout,
     sockets: () => subscriptions.sockets,
+    httpStreams: () => streams.counts(),
     destinations: () => destinations.backlogs(),
   });
 
@@ -340,10 +364,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       fastifyApolloDrainPlugin(app),
       metrics.apolloPlugin,
       requestScopePlugin,
-      httpSubscriptionsPlugin,
+      httpSubscriptions.plugin,
       queryCostPlugin,
       ...(options.tracer ? [tracingPlugin(options.tracer)] : []),
-      landingPage(config.production),
+      // Browsers get the self-hosted GraphiQL at GET /graphql (dashboard.ts), not Apollo's CDN-hosted page.
+      ApolloServerPluginLandingPageDisabled(),
       // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.
       ApolloServerPluginCacheControlDisabled(),
     ],
@@ -351,7 +376,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request) => {
+    context: async (request, reply) => {
       let principal: Principal;
       try {
         principal = await authenticate(request.headers.authorization);
@@ -370,7 +395,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (principal.trustedDocumentsOnly && !trusted.allows(document, operationName)) {
         throw toGraphQLError(notTrusted());
       }
-      return contextFor(principal, request.id, request.log as unknown as Logger, request.headers);
+      const context = contextFor(principal, request.id, request.log as unknown as Logger, request.headers);
+      httpSubscriptions.bindReply(context, reply);
+      return context;
     },
   });
 
@@ -385,8 +412,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     async close() {
       clearInterval(pruneTimer);
-      // Sockets first (clients are told to reconnect), then in-flight HTTP operations drain.
-      await subscriptions.close();
+      // Sockets and event streams first (clients are told to reconnect), then in-flight HTTP operations drain.
+      await Promise.all([subscriptions.close(), streams.close()]);
       await apollo.stop();
       await app.close();
       await destinations.close();

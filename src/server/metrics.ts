@@ -23,6 +23,8 @@ export interface MetricSources {
   fanout: Readonly<FanoutStats>;
   /** graphql-ws sockets open now. */
   sockets: () => number;
+  /** Subscription streams over HTTP open now, by transport (SSE, multipart). @default none */
+  httpStreams?: () => Record<string, number>;
   /** Open deliveries per event destination. @default none */
   destinations?: () => Promise<{ id: string; backlog: number }[]>;
 }
@@ -194,6 +196,17 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers,
     collect() {
       if (sources) this.set(sources.sockets());
+    },
+  });
+  new Gauge({
+    name: 'gateway_http_subscription_streams',
+    help: 'Subscription streams over HTTP open, by transport (sse: Server-Sent Events, multipart: multipart HTTP)',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      const counts = sources?.httpStreams?.();
+      if (!counts) return;
+      for (const [transport, count] of Object.entries(counts)) this.set({ transport }, count);
     },
   });
   new Gauge({

@@ -3,34 +3,18 @@
 // per connection,
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
-import {
-  type ExecutionArgs,
-  type ExecutionResult,
-  getOperationAST,
-  GraphQLError,
-  type GraphQLFormattedError,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type GraphQLSchema,
-  type ValidationRule,
-} from 'graphql';
+import { type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { LRUCache } from 'lru-cache';
 import { WebSocketServer } from 'ws';
 import { type Authenticate } from '../auth/authenticate.js';
 import { type Principal } from '../auth/principal.js';
-import { type StoredEvent } from '../events/event-log.js';
 import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { ErrorCode, formatError, GatewayError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
+import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { createFanout, type FanoutStats, type Writer } from './fanout.js';
-import { admitOperation } from './query-cost.js';
-import { checkDocumentSize } from './query-limits.js';
-import { notTrusted } from './trusted-documents.js';
+import { type FanoutStats, type Writer } from './fanout.js';
+import { type SubscriptionAdmission } from './subscription-admission.js';
 import { logWebSocketErrors } from './ws-errors.js';
 
 export interface SubscriptionServerOptions {
@@ -40,10 +24,8 @@ export interface SubscriptionServerOptions {
   authenticate: Authenticate;
   /** A fresh context for each subscription, as the connection's principal. */
   context: (principal: Principal) => GraphQLContext;
-  /** Validation rules added to graphql's own (the query limits). @default none */
-  validationRules?: readonly ValidationRule[];
-  /** Formats every error sent, as Apollo's `formatError` does on HTTP. @default formatError (hints kept) */
-  formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** The checks every transport makes (size, trusted documents, rate limit, cost), and the shared fan-out. */
+  admission: SubscriptionAdmission;
   /** The clock credentials expire by, epoch ms. @default Date.now */
   now?: () => number;
   logger: Logger;
@@ -55,10 +37,6 @@ export interface SubscriptionServerOptions {
   connectionInitWaitTimeout?: number;
   /** Largest WebSocket message accepted; a larger one closes the socket with 1009. @default MAX_PAYLOAD_BYTES */
   maxPayloadBytes?: number;
-  /** Takes one operation from the caller's rate limit per subscribe message. @default no limit */
-  rateLimit?: (principal: Principal, address?: string) => Promise<GatewayError | undefined>;
-  /** Whether a caller may run this document (allow-list keys run only trusted documents). @default all */
-  allowDocument?: (principal: Principal, query: string, operationName?: string | null) => boolean;
 }
 
 /**
@@ -113,14 +91,6 @@ function authorizationOf(params: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Apollo's answer when the operation to run cannot be picked from the document. */
-function unresolvable(operationName: string | null | undefined): GraphQLError {
-  const message = operationName
-    ? `Unknown operation named "${operationName}".`
-    : 'Must provide operation name if query contains multiple operations.';
-  return withApolloCode(new GraphQLError(message), 'OPERATION_RESOLUTION_FAILURE');
-}
-
 /**
  * Writes `next` frames of one subscription around a payload serialised once for its whole group: the
  * bytes graphql-ws's `emit.next` would send (`{"id","type","payload"}`), resolving once written, as its
@@ -148,58 +118,10 @@ export interface SubscriptionServer {
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const limit = options.maxSubscriptionsPerConnection ?? 100;
   const clock = options.now ?? Date.now;
-  const { schema } = options;
-  const rules = [...specifiedRules, ...(options.validationRules ?? [])];
-  const documents = new LRUCache<string, DocumentNode>({ max: 500 });
-  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
-  const format = options.formatError ?? formatError;
-  const formatAll = (errors: readonly GraphQLError[]) => errors.map((error) => format(error.toJSON(), error));
-  /** A `next` payload as graphql-ws would send it after `onNext`: errors formatted as on HTTP. */
-  const serialiseResult = (result: ExecutionResult): string =>
-    JSON.stringify(result.errors ? { ...result, errors: formatAll(result.errors) } : result);
-
-  // Subscribers mostly send the same few documents: parse and validate each once, and share the syntax
-  // tree (thousands of subscriptions would otherwise each keep a copy). A syntax error throws, and
-  // graphql-ws closes the socket with 4400 as it does for its own parse.
-  function parseOnce(text: string): DocumentNode {
-    let document = documents.get(text);
-    if (!document) {
-      document = parse(text);
-      documents.set(text, document);
-    }
-    return document;
-  }
-  function validateOnce(document: DocumentNode): readonly GraphQLError[] {
-    let errors = validated.get(document);
-    if (!errors) {
-      errors = validate(schema, document, rules).map((e) => withApolloCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-      validated.set(document, errors);
-    }
-    return errors;
-  }
-
-  /**
-   * Parsed, validated, resolved and priced with its variables here rather than by graphql-ws, so each
-   * refusal is an `error` message with the code HTTP gives it, before anything runs. graphql-ws runs the
-   * arguments returned without parsing or validating again.
-   */
-  function prepare(payload: {
-    query: string;
-    operationName?: string | null;
-    variables?: Record<string, unknown> | null;
-  }): ExecutionArgs | readonly GraphQLError[] {
-    const document = parseOnce(payload.query);
-    const invalid = validateOnce(document);
-    if (invalid.length > 0) return invalid;
-    const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return [unresolvable(payload.operationName)];
-    const admission = admitOperation(schema, document, operation, payload.variables);
-    if (admission.kind === 'invalid-variables') {
-      return admission.errors.map((e) => withApolloCode(e, 'BAD_USER_INPUT'));
-    }
-    if (admission.kind === 'too-complex') return [toGraphQLError(admission.error)];
-    return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-  }
+  const { schema, admission } = options;
+  const { fanout } = admission;
+  const formatAll = (errors: Parameters<SubscriptionAdmission['formatAll']>[0]) =>
+    admission.formatAll(errors);
 
   function closeSlow(extra: Extra): void {
     options.logger.warn('closing a slow subscriber');
@@ -218,17 +140,6 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
 
   // Fan-out subscriptions' `next` frames are written by the fan-out itself (one serialisation per group
   // and event); graphql-ws still sends everything else: acks, pongs, errors, completes, closes.
-  const writers = new WeakMap<object, Writer>();
-  const fanout = createFanout({
-    writerOf: (context) => writers.get(context as object),
-    serialise: serialiseResult,
-    scopeOf: (context) => (context as GraphQLContext).principal.id,
-    eventKey: (payload) => {
-      const { publishedSeq, replayed } = payload as Partial<StoredEvent>;
-      // A replayed copy renders differently (replayed: true): it must not share the original's result.
-      return publishedSeq === undefined ? undefined : `${publishedSeq}${replayed ? ':replay' : ''}`;
-    },
-  });
   const wss = new WebSocketServer({
     server: options.server,
     path: '/graphql',
@@ -260,13 +171,11 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
           ...options.context(principal),
           onSlowConsumer: () => closeSlow(ctx.extra),
         };
-        writers.set(context, nextWriter(ctx.extra.socket, id));
+        admission.deliverTo(context, nextWriter(ctx.extra.socket, id));
         return context;
       },
       subscribe: (args) => fanout.subscribe(args),
       onSubscribe: async (ctx, _id, payload) => {
-        const tooLarge = checkDocumentSize(payload.query);
-        if (tooLarge) return [toGraphQLError(tooLarge)];
         // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
         if (Object.keys(ctx.subscriptions).length > limit) {
           return [
@@ -276,13 +185,11 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
           ];
         }
         // After the count: it must see this subscription before another message's onSubscribe runs.
-        const { principal } = stateOf(ctx.extra);
-        if (principal && options.allowDocument?.(principal, payload.query, payload.operationName) === false) {
-          return [toGraphQLError(notTrusted())];
-        }
-        const limited = principal && (await options.rateLimit?.(principal, stateOf(ctx.extra).address));
-        if (limited) return [toGraphQLError(limited)];
-        return prepare(payload);
+        const { principal, address } = stateOf(ctx.extra);
+        // onConnect ran and succeeded before any subscribe message is accepted.
+        if (!principal)
+          return [toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'Not connected.'))];
+        return admission.admit(principal, address, payload);
       },
       // Only for results the fan-out does not write itself (queries and mutations over the socket).
       onNext: (_ctx, _id, _payload, _args, result) =>

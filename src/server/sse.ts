@@ -1,0 +1,310 @@
+// GraphQL over Server-Sent Events at /graphql/stream: graphql-sse's handler speaks the protocol (both
+// modes: a request per subscription, or one stream reserved with PUT carrying many), the gateway admits
+// each operation as graphql-ws does and writes its events from the shared fan-out. In the distinct
+// connections mode each event's cursor is its SSE `id`, so an EventSource that reconnects sends it back as
+// `Last-Event-ID` and the stream resumes after it.
+import { randomUUID } from 'node:crypto';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { GraphQLError, OperationTypeNode } from 'graphql';
+import {
+  createHandler,
+  type ExecutionResult,
+  type OperationArgs,
+  type OperationResult,
+  type Request,
+  type RequestParams,
+  type Response,
+  TOKEN_HEADER_KEY,
+  TOKEN_QUERY_KEY,
+} from 'graphql-sse';
+import { type Authenticate } from '../auth/authenticate.js';
+import { type Principal } from '../auth/principal.js';
+import { encodeEventCursor } from '../events/cursor.js';
+import { type StoredEvent } from '../events/event-log.js';
+import { type GraphQLContext } from '../graphql/context.js';
+import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
+import { type Logger } from '../logger.js';
+import { type Writer } from './fanout.js';
+import { type EndReason, type HttpStream, type HttpStreams, streamHead } from './http-streams.js';
+import { type SubscriptionAdmission } from './subscription-admission.js';
+
+/** Where GraphQL over SSE is served. */
+export const SSE_PATH = '/graphql/stream';
+
+export interface SseOptions {
+  /** Resolves the `Authorization` header; a throw refuses the request (UNAUTHENTICATED). */
+  authenticate: Authenticate;
+  admission: SubscriptionAdmission;
+  streams: HttpStreams;
+  /** A fresh context for each subscription, as its caller. */
+  context: (principal: Principal) => GraphQLContext;
+  logger: Logger;
+  /** How long a reservation (single connection mode) waits for its event stream, ms. @default 30000 */
+  reservationTimeoutMs?: number;
+}
+
+/** What the gateway learns about one request while graphql-sse handles it. */
+interface RequestState {
+  readonly address: string | undefined;
+  principal?: Principal;
+  /** Refused credentials, sent as the stream's first event (the protocol's place for request errors). */
+  refusal?: GraphQLError;
+  /** Single connection mode: the reservation this request names. */
+  reservation?: Reservation;
+  /** Distinct connections mode: this request's own stream. */
+  stream?: HttpStream;
+}
+
+interface Reservation {
+  readonly principalId: string;
+  readonly stream: HttpStream;
+  /** Its event stream has connected (an unconnected one is given up after `reservationTimeoutMs`). */
+  connected: boolean;
+}
+
+type SseRequest = Request<FastifyRequest | undefined, RequestState>;
+type Context = Record<PropertyKey, unknown>;
+
+const json = (status: number, body: unknown): Response => [
+  JSON.stringify(body),
+  { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8' } },
+];
+
+/**
+ * A stream's last words when the gateway ends it. Not a `complete` (clients would stop for good): the
+ * stream just ends, which the graphql-sse client and EventSource both treat as a dropped connection and
+ * retry, EventSource after `retry` ms with `Last-Event-ID`.
+ */
+export function sseFarewell(reason: EndReason): string {
+  return reason === 'shutdown'
+    ? 'retry: 1000\n: the gateway is shutting down; reconnect to resume after your last event id\n\n'
+    : ': credentials expired; reconnect with fresh credentials\n\n';
+}
+
+/** A refusal streamed like a result, so graphql-sse sends it as a `next` event and then `complete`. */
+async function* refused(errors: readonly GraphQLError[]): AsyncGenerator<ExecutionResult> {
+  await Promise.resolve();
+  yield { errors };
+}
+
+const notASubscription = () =>
+  new GatewayError(
+    ErrorCode.BAD_REQUEST,
+    `Only subscriptions are served at ${SSE_PATH}; send queries and mutations to POST /graphql.`,
+  );
+
+/**
+ * Frames of one subscription around the payload its group serialised once: in the distinct connections
+ * mode named by the event's cursor; in the single connection mode wrapped with the operation id (one
+ * stream carries many operations, so an event id would name no single position).
+ */
+function eventWriter(stream: HttpStream, operationId: string | undefined): Writer {
+  const quotedId = operationId === undefined ? undefined : JSON.stringify(operationId);
+  return (payload, event) => {
+    if (quotedId !== undefined) {
+      return stream.write(`event: next\ndata: {"id":${quotedId},"payload":${payload}}\n\n`);
+    }
+    const { publishedSeq, replayed } = event as Partial<StoredEvent>;
+    // A replayed copy is an older event sent again: without an id the client's last event id stays put.
+    const id = publishedSeq === undefined || replayed ? '' : `id: ${encodeEventCursor(publishedSeq)}\n`;
+    return stream.write(`${id}event: next\ndata: ${payload}\n\n`);
+  };
+}
+
+export function registerSse(app: FastifyInstance, options: SseOptions): void {
+  const { admission, streams, logger } = options;
+  const reservationTimeout = options.reservationTimeoutMs ?? 30_000;
+  const reservations = new Map<string, Reservation>();
+  const releases = new WeakMap<object, () => void>();
+
+  const capError = () =>
+    toGraphQLError(
+      new GatewayError(ErrorCode.RATE_LIMITED, 'Too many open subscriptions over HTTP for this caller.'),
+    );
+
+  /** The caller, and the token graphql-sse files the request under (null: distinct connections mode). */
+  async function identify(req: SseRequest): Promise<string | null | Response> {
+    const state = req.context;
+    const token =
+      req.headers.get(TOKEN_HEADER_KEY) ??
+      new URL(req.url, 'http://localhost').searchParams.get(TOKEN_QUERY_KEY) ??
+      undefined;
+    const wantsStream = req.headers.get('accept') === 'text/event-stream';
+    const reservation = token === undefined ? undefined : reservations.get(token);
+    // The reservation's token is its event stream's credential: a browser's EventSource sends no headers.
+    if (wantsStream && reservation) {
+      state.reservation = reservation;
+      return token!;
+    }
+    let principal: Principal;
+    try {
+      principal = await options.authenticate(req.headers.get('authorization') ?? undefined);
+    } catch (error) {
+      const refusal = toGraphQLError(error as Error);
+      if (wantsStream && token === undefined) {
+        state.refusal = refusal;
+        return null;
+      }
+      return json(401, { errors: admission.formatAll([refusal]) });
+    }
+    state.principal = principal;
+    if (req.method === 'PUT') return reserve(principal, state.address);
+    if (token === undefined) return null;
+    // Another caller's token names no stream of this one.
+    if (reservation?.principalId !== principal.id)
+      return json(404, { errors: [{ message: 'Stream not found' }] });
+    state.reservation = reservation;
+    return token;
+  }
+
+  function reserve(principal: Principal, address: string | undefined): string | Response {
+    const release = streams.take(principal, address);
+    if (!release) return json(400, { errors: admission.formatAll([capError()]) });
+    const token = randomUUID();
+    const stream = streams.create('sse', principal);
+    const reservation: Reservation = { principalId: principal.id, stream, connected: false };
+    reservations.set(token, reservation);
+    const timer = setTimeout(() => {
+      if (!reservation.connected) void giveUp(token);
+    }, reservationTimeout);
+    timer.unref();
+    stream.onClose(() => {
+      clearTimeout(timer);
+      reservations.delete(token);
+      release();
+    });
+    return token;
+  }
+
+  /**
+   * A reservation nobody connected to: graphql-sse forgets a stream only once it has been connected and
+   * closed, so it is connected here, without a client, and closed at once.
+   */
+  async function giveUp(token: string): Promise<void> {
+    const [body] = await handler({
+      method: 'GET',
+      url: SSE_PATH,
+      headers: {
+        get: (key) => (key === 'accept' ? 'text/event-stream' : key === TOKEN_HEADER_KEY ? token : null),
+      },
+      body: null,
+      raw: undefined,
+      context: { address: undefined },
+    });
+    if (body && typeof body !== 'string') await body.return(undefined);
+    reservations.get(token)?.stream.end();
+  }
+
+  async function onSubscribe(
+    req: SseRequest,
+    params: RequestParams,
+  ): Promise<OperationResult | OperationArgs<Context>> {
+    const state = req.context;
+    if (state.refusal) return refused([state.refusal]);
+    const { principal, reservation } = state;
+    if (!principal)
+      return refused([toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'Unauthenticated.'))]);
+    const release = streams.take(principal, state.address);
+    if (!release) return refused([capError()]);
+    let admitted;
+    try {
+      admitted = await admission.admit(principal, state.address, params);
+    } catch (error) {
+      release();
+      // graphql's syntax error, answered as Apollo answers it on HTTP.
+      const message = error instanceof GraphQLError ? error.message : 'Syntax error.';
+      return refused([new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    }
+    if (Array.isArray(admitted) || !('operationType' in admitted)) {
+      release();
+      return refused(admitted as readonly GraphQLError[]);
+    }
+    if (admitted.operationType !== OperationTypeNode.SUBSCRIPTION) {
+      release();
+      return refused([toGraphQLError(notASubscription())]);
+    }
+    const stream = reservation?.stream ?? (state.stream = streams.create('sse', principal));
+    stream.onClose(release);
+    const lastEventId = reservation ? undefined : (req.headers.get('last-event-id') ?? undefined);
+    const context = {
+      ...options.context(principal),
+      onSlowConsumer: () => {
+        logger.warn('closing a slow SSE subscriber');
+        stream.cut();
+      },
+      resumeAfter: lastEventId || undefined,
+    } satisfies GraphQLContext;
+    const sentId = params.extensions?.operationId;
+    // graphql-sse refuses a request in this mode without an operation id before onSubscribe runs.
+    const operationId = reservation ? (typeof sentId === 'string' ? sentId : '') : undefined;
+    admission.deliverTo(context, eventWriter(stream, operationId));
+    releases.set(context, release);
+    return { ...admitted, contextValue: context };
+  }
+
+  const handler = createHandler<FastifyRequest | undefined, RequestState, Context>({
+    // The admission validated the document once per text; graphql-sse would validate it again per request.
+    validate: () => [],
+    authenticate: identify,
+    onSubscribe,
+    subscribe: async (args) => {
+      const result = await admission.fanout.subscribe(args);
+      const release = releases.get(args.contextValue);
+      // A subscription stopped by DELETE (single connection mode) gives its slot back.
+      if (release && Symbol.asyncIterator in result) {
+        const original = result.return.bind(result);
+        result.return = (value) => {
+          release();
+          return original(value);
+        };
+      } else release?.();
+      return result;
+    },
+    // Only results the fan-out does not write itself: refusals, and a subscription refused as it starts.
+    onNext: (_ctx, _req, result) =>
+      result.errors
+        ? ({ ...result, errors: admission.formatAll(result.errors) } as unknown as ExecutionResult)
+        : undefined,
+  });
+
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'DELETE'],
+    url: SSE_PATH,
+    handler: async (request, reply) => {
+      const state: RequestState = { address: request.ip };
+      const [body, init] = await handler({
+        method: request.method,
+        url: request.url,
+        headers: {
+          get: (key) => {
+            const value = request.headers[key];
+            return Array.isArray(value) ? value.join(',') : value;
+          },
+        },
+        body: (request.body ?? null) as Record<string, unknown> | null,
+        raw: request,
+        context: state,
+      });
+      // Written by hand: the fan-out's frames and graphql-sse's own messages share the response.
+      reply.hijack();
+      if (!body || typeof body === 'string') {
+        state.stream?.end();
+        reply.raw.writeHead(init.status, streamHead(reply, init.headers)).end(body ?? undefined);
+        return;
+      }
+      const stream = state.reservation?.stream ?? (state.stream ??= streams.create('sse', state.principal));
+      if (state.reservation) state.reservation.connected = true;
+      // Proxies that buffer (nginx) would hold events back.
+      reply.raw.writeHead(init.status, streamHead(reply, { ...init.headers, 'x-accel-buffering': 'no' }));
+      stream.attach(reply.raw);
+      reply.raw.once('close', () => void body.return(undefined));
+      try {
+        for await (const message of body) await stream.write(message);
+        stream.end();
+      } catch (error) {
+        logger.warn({ err: error }, 'an SSE stream failed');
+        stream.cut();
+      }
+    },
+  });
+}
