@@ -37,8 +37,20 @@ export interface Collector<T> {
   dispose(): void;
 }
 
+/** What `collect` needs of a client: graphql-ws's `subscribe`, which graphql-sse's client shares. */
+export interface Subscribable {
+  subscribe<T>(
+    request: { query: string; variables?: Record<string, unknown> },
+    sink: {
+      next(result: { data?: T | null; errors?: readonly unknown[] }): void;
+      error(error: unknown): void;
+      complete(): void;
+    },
+  ): () => void;
+}
+
 export function collect<T>(
-  client: Client,
+  client: Subscribable,
   query: string,
   variables: Record<string, unknown> = {},
 ): Collector<T> {

@@ -1,5 +1,9 @@
 // A subscriber that stops reading cannot make the gateway buffer without bound: once it is more than the
-// limit behind, its socket is closed with 1013 ("try again later"), and it can resume from its cursor.
+// limit behind, its socket is closed with 1013 ("try again later"), or its SSE stream is cut, and it can
+// resume from its cursor.
+import { connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { bearer } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -43,4 +47,46 @@ it('closes a subscriber that stopped reading with 1013 once it is too far behind
   // It gets what was already on its way, then the close: not all 80 events.
   await expect(closed).resolves.toBe(1013);
   expect(received).toBeLessThan(posted);
+}, 60_000);
+
+/** The heap after a full collection (V8's gc, exposed for this measurement only). */
+function heapAfterGc(): number {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
+it('cuts an SSE reader that stopped reading once it is too far behind, without the heap growing', async () => {
+  const { hub, pipeline } = stack.gateway.events;
+  const opened = hub.opened;
+  const { port } = new URL(stack.graphqlUrl);
+  const query = encodeURIComponent('subscription { billwerkEvents(types: ["BulkySse"]) { cursor payload } }');
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `GET /graphql/stream?query=${query} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n` +
+      `Authorization: ${bearer(stack.adminKey)}\r\n\r\n`,
+  );
+  await new Promise((resolve) => socket.once('data', resolve));
+  while (hub.opened === opened) await new Promise((resolve) => setImmediate(resolve));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.pause();
+  const before = heapAfterGc();
+
+  const pad = 'y'.repeat(1_000_000);
+  const posted = 80;
+  for (let n = 0; n < posted; n += 1) {
+    expect(await stack.postWebhook({ Event: 'BulkySse', N: n, Pad: pad })).toBe(202);
+  }
+  await pipeline.idle();
+  // 80 MB went through the gateway: buffering them for the stalled reader would grow the heap by more than
+  // that. What stays is the fan-out's recent results (a few events, text and object) and caches (~24 MB here).
+  const grown = heapAfterGc() - before;
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  socket.resume();
+  await closed;
+  expect(received).toBeLessThan(posted * pad.length);
+  expect(grown).toBeLessThan(40_000_000);
+  expect(hub.size).toBe(0);
 }, 60_000);
