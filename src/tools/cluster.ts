@@ -1,6 +1,7 @@
 // `npm run cluster`: several instances on one machine, in one command. One embedded emulator (two `npm start`s
 // would each start their own, two separate billwerks), one redis-server and two gateway processes that use
 // that emulator as their billwerk and share the Redis, as docs/operations.md deploys them. Ctrl-C stops all.
+// `--redis=sentinel|cluster|tls` puts another Redis topology behind them (cluster-redis.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createEmulator } from '../emulator/emulator.js';
+import { REDIS_TOPOLOGIES, startRedisTopology, type RedisTopologyName } from './cluster-redis.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,10 +19,16 @@ const { values: args } = parseArgs({
     'emulator-port': { type: 'string', default: '4001' },
     'redis-port': { type: 'string', default: '6379' },
     'redis-server': { type: 'string', default: 'redis-server' },
+    redis: { type: 'string', default: 'server' },
     'data-dir': { type: 'string', default: './data/cluster' },
   },
 });
 const gatewayPorts = args['gateway-ports'].split(',').map(Number);
+if (!(REDIS_TOPOLOGIES as readonly string[]).includes(args.redis)) {
+  process.stderr.write(`--redis: expected one of ${REDIS_TOPOLOGIES.join(', ')}\n`);
+  process.exit(1);
+}
+const topology = args.redis as RedisTopologyName;
 
 /** Resolves when the process printed `ready`; rejects, with what it printed, if it exits first. */
 function started(child: ChildProcess, ready: RegExp, name: string): Promise<void> {
@@ -59,20 +67,12 @@ const emulator = await createEmulator({
   logger: pino({ level: 'warn' }),
 });
 
-// Persistence as docs/operations.md asks for: an acknowledged webhook survives a crash of Redis.
 const redisPort = Number(args['redis-port']);
-const redis = spawn(
-  args['redis-server'],
-  ['--port', String(redisPort), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always'],
-  { cwd: redisDir, stdio: ['ignore', 'pipe', 'inherit'] },
-);
-children.push(redis);
 
 // Fresh secrets per run: the webhook path token and the admin key both gateways accept.
 const adminKey = randomBytes(24).toString('base64url');
 const env = {
   ...process.env,
-  REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   BILLWERK_BASE_URL: emulator.url,
   BILLWERK_CLIENT_ID: emulator.credentials.clientId,
   BILLWERK_CLIENT_SECRET: emulator.credentials.clientSecret,
@@ -83,8 +83,19 @@ const env = {
 };
 const names = gatewayPorts.map((_, i) => String.fromCharCode(97 + i));
 
+let redisLines: string[] = [];
 try {
-  await started(redis, /Ready to accept connections/, 'redis-server');
+  // Persistence as docs/operations.md asks for: an acknowledged webhook survives a crash of Redis.
+  const redis = await startRedisTopology({
+    topology,
+    port: redisPort,
+    dir: redisDir,
+    redisServer: args['redis-server'],
+    children,
+    started,
+  });
+  redisLines = redis.describe;
+  Object.assign(env, redis.env);
   await Promise.all(
     gatewayPorts.map((port, i) => {
       const gateway = spawn(process.execPath, [path.resolve('dist/main.js')], {
@@ -99,7 +110,7 @@ try {
   );
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  if (redis.exitCode !== null || redis.signalCode !== null)
+  if (children.some((child) => child.exitCode !== null || child.signalCode !== null))
     process.stderr.write('Is redis-server installed? sudo apt-get install -y redis-server\n');
   await stopAll();
   await emulator.close();
@@ -114,7 +125,7 @@ process.stdout.write(
         `  gateway ${names[i]}  http://127.0.0.1:${port}/graphql  (dashboard http://127.0.0.1:${port}/#key=${adminKey})`,
     ),
     `  emulator   ${emulator.apiUrl}`,
-    `  redis      redis://127.0.0.1:${redisPort}`,
+    ...redisLines.map((line) => `  redis      ${line}`),
     `  Admin key ${adminKey}`,
     '',
   ].join('\n'),

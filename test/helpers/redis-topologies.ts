@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { makeCertificates } from '../../src/tools/cluster-redis.js';
 import { freePort } from './process.js';
 import { REDIS_SERVER, startRedis, type RedisServer, type TlsFiles } from './redis-server.js';
 
@@ -143,55 +144,8 @@ export async function startSentinels(primary: RedisServer, name = 'bgg'): Promis
   };
 }
 
-/** A CA and a server certificate for 127.0.0.1 signed by it, in a temporary folder. */
-export async function makeCertificates(): Promise<TlsFiles & { dir: string }> {
+/** A CA and a server certificate for 127.0.0.1 signed by it, in a temporary folder (`dir`). */
+export async function makeTestCertificates(): Promise<TlsFiles & { dir: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-tls-'));
-  const file = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => run('openssl', args);
-  await openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-  );
-  await openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-keyout',
-    file('server.key'),
-    '-out',
-    file('server.csr'),
-  );
-  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  await openssl(
-    'x509',
-    '-req',
-    '-in',
-    file('server.csr'),
-    '-CA',
-    file('ca.pem'),
-    '-CAkey',
-    file('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    file('san.ext'),
-    '-out',
-    file('server.pem'),
-  );
-  return { dir, ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
+  return { dir, ...(await makeCertificates(dir)) };
 }

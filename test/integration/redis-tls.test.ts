@@ -3,15 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { makeCertificates } from '../helpers/redis-topologies.js';
+import { makeTestCertificates } from '../helpers/redis-topologies.js';
 import { expectDedupe, expectFanOut, startTwoGateways, type TwoGateways } from '../helpers/two-gateways.js';
 
-let certificates: Awaited<ReturnType<typeof makeCertificates>>;
+let certificates: Awaited<ReturnType<typeof makeTestCertificates>>;
 let redis: RedisServer;
 let gateways: TwoGateways;
 
 beforeAll(async () => {
-  certificates = await makeCertificates();
+  certificates = await makeTestCertificates();
   redis = await startRedis({ tls: certificates });
   gateways = await startTwoGateways({ REDIS_URL: redis.url, REDIS_TLS_CA_FILE: certificates.ca });
 }, 60_000);

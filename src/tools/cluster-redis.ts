@@ -1,0 +1,192 @@
+// The Redis behind `npm run cluster -- --redis=<topology>`: one server (the default), a primary with a
+// replica and three Sentinels, a 3-node Cluster, or one server speaking TLS only, each persisted as
+// docs/operations.md asks for. Returns the REDIS_* settings the gateways get.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const REDIS_TOPOLOGIES = ['server', 'sentinel', 'cluster', 'tls'] as const;
+export type RedisTopologyName = (typeof REDIS_TOPOLOGIES)[number];
+
+export interface RedisTopologyOptions {
+  topology: RedisTopologyName;
+  /** The first port; the others follow it (replica, cluster nodes) or sit 20000 above (Sentinels). */
+  port: number;
+  /** Where the servers keep their files. */
+  dir: string;
+  redisServer: string;
+  /** Every process started is pushed here, so the caller stops them. */
+  children: ChildProcess[];
+  /** Resolves when `child` printed `ready`. */
+  started: (child: ChildProcess, ready: RegExp, name: string) => Promise<void>;
+}
+
+export interface StartedTopology {
+  env: Record<string, string>;
+  /** Lines for the banner. */
+  describe: string[];
+}
+
+const run = promisify(execFile);
+const READY = /Ready to accept connections/;
+const SENTINEL_NAME = 'bgg';
+
+/**
+ * A CA and a certificate for 127.0.0.1 signed by it, made with openssl in `dir` (valid two days): enough for a
+ * redis-server speaking TLS to clients that trust that CA (REDIS_TLS_CA_FILE).
+ */
+export async function makeCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args);
+  const subject = (cn: string) => ['-nodes', '-subj', `/CN=${cn}`, '-newkey', 'rsa:2048'];
+  await openssl(
+    'req',
+    '-x509',
+    ...subject('bgg-cluster-ca'),
+    '-days',
+    '2',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  );
+  await openssl('req', ...subject('127.0.0.1'), '-keyout', file('redis.key'), '-out', file('redis.csr'));
+  writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('redis.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('san.ext'),
+    '-out',
+    file('redis.pem'),
+  );
+  return { ca: file('ca.pem'), cert: file('redis.pem'), key: file('redis.key') };
+}
+
+/** redis-cli beside the redis-server given, or on PATH. */
+const redisCli = (redisServer: string) =>
+  path.isAbsolute(redisServer) ? path.join(path.dirname(redisServer), 'redis-cli') : 'redis-cli';
+
+export async function startRedisTopology(options: RedisTopologyOptions): Promise<StartedTopology> {
+  const { port, dir } = options;
+  const server = async (name: string, at: number, extra: string[] = []) => {
+    const folder = path.join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    const child = spawn(
+      options.redisServer,
+      [
+        '--port',
+        String(at),
+        '--bind',
+        '127.0.0.1',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        ...extra,
+      ],
+      { cwd: folder, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    options.children.push(child);
+    await options.started(child, READY, `redis-server ${name}`);
+    return child;
+  };
+  switch (options.topology) {
+    case 'server':
+      await server('server', port);
+      return { env: { REDIS_URL: `redis://127.0.0.1:${port}` }, describe: [`redis://127.0.0.1:${port}`] };
+    case 'tls': {
+      const { ca, cert, key } = await makeCertificates(dir);
+      await server('tls', 0, [
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--tls-ca-cert-file',
+        ca,
+        '--tls-auth-clients',
+        'no',
+      ]);
+      return {
+        env: { REDIS_URL: `rediss://127.0.0.1:${port}`, REDIS_TLS_CA_FILE: ca },
+        describe: [`rediss://127.0.0.1:${port} (CA ${ca})`],
+      };
+    }
+    case 'sentinel': {
+      await server('primary', port);
+      await server('replica', port + 1, ['--replicaof', '127.0.0.1', String(port)]);
+      // The gateways wait for this replica (REDIS_WAIT_REPLICAS=1): start them once it has synced.
+      for (let tries = 0; ; tries += 1) {
+        const { stdout } = await run(redisCli(options.redisServer), [
+          '-p',
+          String(port + 1),
+          'INFO',
+          'replication',
+        ]);
+        if (stdout.includes('master_link_status:up')) break;
+        if (tries > 100) throw new Error('the replica did not sync with the primary');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const sentinels = [0, 1, 2].map((i) => port + 20000 + i);
+      for (const [i, at] of sentinels.entries()) {
+        const conf = path.join(dir, `sentinel-${i}.conf`);
+        writeFileSync(
+          conf,
+          [
+            `port ${at}`,
+            'bind 127.0.0.1',
+            `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${port} 2`,
+            `sentinel down-after-milliseconds ${SENTINEL_NAME} 2000`,
+            `sentinel failover-timeout ${SENTINEL_NAME} 10000`,
+            '',
+          ].join('\n'),
+        );
+        const child = spawn(options.redisServer, [conf, '--sentinel'], {
+          cwd: dir,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        options.children.push(child);
+        await options.started(child, /\+monitor master/, `sentinel ${i}`);
+      }
+      const setting = sentinels.map((at) => `127.0.0.1:${at}`).join(',');
+      return {
+        // One replica: the gateways wait for it, so a failover (SENTINEL FAILOVER bgg) loses nothing.
+        env: { REDIS_SENTINELS: setting, REDIS_SENTINEL_NAME: SENTINEL_NAME, REDIS_WAIT_REPLICAS: '1' },
+        describe: [
+          `primary 127.0.0.1:${port}, replica 127.0.0.1:${port + 1}, Sentinels ${setting} (name ${SENTINEL_NAME})`,
+          `try a failover: redis-cli -p ${sentinels[0]} SENTINEL FAILOVER ${SENTINEL_NAME}`,
+        ],
+      };
+    }
+    case 'cluster': {
+      const nodes = [0, 1, 2].map((i) => port + i);
+      await Promise.all(
+        nodes.map((at, i) =>
+          server(`node-${i}`, at, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf']),
+        ),
+      );
+      const setting = nodes.map((at) => `127.0.0.1:${at}`).join(',');
+      await run(redisCli(options.redisServer), [
+        '--cluster',
+        'create',
+        ...setting.split(','),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ]);
+      return { env: { REDIS_CLUSTER_NODES: setting }, describe: [`cluster ${setting} (keys {bgg}:…)`] };
+    }
+  }
+}
