@@ -1,13 +1,16 @@
 // Subscriptions that survive network drops and gateway restarts: each remembers the cursor of the last
 // event its handler finished, and (re)subscribes with `after` set to it, so the handler sees every event
-// once and in order without code of its own. Built on graphql-ws's client.
+// once and in order without code of its own.
+// Runs over graphql-ws (a WebSocket) or GraphQL over Server-Sent Events (graphql-sse), by option.
 //
-// graphql-ws's own retry re-sends the original subscribe message, with the `after` it started from, which
-// would replay events already handled. So the client here never retries by itself; each subscription
+// The clients' own retries re-send the original request, with the `after` it started from, which would
+// replay events already handled. So the client here never retries by itself; each subscription
 // resubscribes with its latest cursor, after its handler has finished the events already received.
 import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { type ConnectionStatus, sseTransport, type Transport, wsTransport } from './transports.js';
+
+export { type ConnectionStatus } from './transports.js';
 
 /** Where cursors are kept. Persist them (a file, a database row) to resume across restarts of your process. */
 export interface CursorStore {
@@ -21,14 +24,20 @@ export function memoryCursorStore(): CursorStore {
   return { get: (key) => cursors.get(key), set: (key, cursor) => void cursors.set(key, cursor) };
 }
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'closed';
-
 export interface ResumableSubscriberOptions {
   /** The gateway's GraphQL endpoint, http(s):// or ws(s)://, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
-  /** Sent as `connectionParams.authorization` on every (re)connection, e.g. `Bearer <key>`. @default none */
+  /**
+   * `ws`: graphql-ws over a WebSocket at `url`. `sse`: GraphQL over Server-Sent Events at `url`/stream,
+   * one HTTP request per subscription, for networks, proxies and runtimes without WebSockets. @default 'ws'
+   */
+  transport?: 'ws' | 'sse';
+  /**
+   * Sent on every (re)connection, e.g. `Bearer <key>`: as `connectionParams.authorization` over ws, as the
+   * `Authorization` header over sse. @default none
+   */
   authorization?: string | (() => string | Promise<string>);
-  /** A WebSocket implementation where there is no global one (Node 20: `import WebSocket from 'ws'`). @default globalThis.WebSocket */
+  /** A WebSocket implementation where there is no global one (Node 20: `import WebSocket from 'ws'`); ws only. @default globalThis.WebSocket */
   webSocketImpl?: unknown;
   /** Where the last cursor of each subscription is kept. @default memoryCursorStore() */
   cursors?: CursorStore;
@@ -75,25 +84,6 @@ export interface ResumableSubscriber {
   dispose(): Promise<void>;
 }
 
-/**
- * Close codes after which resubscribing cannot help: the gateway refused the request or the caller
- * (graphql-ws's 4400 bad request, 4401 unauthorized, 4403 forbidden or expired credentials, 4406
- * subprotocol, 4409 duplicate id, 4429 too many initialisations; 1002/1003 protocol errors).
- */
-const FINAL_CLOSE_CODES = new Set([1002, 1003, 4400, 4401, 4403, 4406, 4409, 4429]);
-
-const closeCodeOf = (error: unknown): number | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number'
-    ? (error as { code: number }).code
-    : undefined;
-
-/** An error is final when the gateway answered with GraphQL errors or closed with a final code. */
-function isFinal(error: unknown): boolean {
-  if (Array.isArray(error)) return true;
-  const code = closeCodeOf(error);
-  return code !== undefined && FINAL_CLOSE_CODES.has(code);
-}
-
 /** The event under the single root field of a subscription result: its cursor and whether it is a replay. */
 function rootEvent(data: unknown): { cursor?: string; replayed: boolean } {
   const root =
@@ -110,36 +100,16 @@ export function createResumableSubscriber(options: ResumableSubscriberOptions): 
   const cursors = options.cursors ?? memoryCursorStore();
   const baseDelay = options.retryDelayMs ?? 250;
   const maxDelay = options.maxRetryDelayMs ?? 10_000;
-  const pongTimeout = options.pongTimeoutMs ?? 5000;
-  let pongTimer: ReturnType<typeof setTimeout> | undefined;
-  const client: Client = createClient({
-    url: options.url.replace(/^http/, 'ws'),
+  const transportOptions = {
+    url: options.url,
+    authorization: options.authorization,
     webSocketImpl: options.webSocketImpl,
-    lazy: true,
-    // Each subscription resubscribes itself with its latest cursor (see the header comment).
-    retryAttempts: 0,
-    keepAlive: options.keepAliveMs ?? 10_000,
-    connectionParams: async () => {
-      const { authorization } = options;
-      if (authorization === undefined) return {};
-      return { authorization: typeof authorization === 'function' ? await authorization() : authorization };
-    },
-    on: {
-      connecting: () => options.onStatus?.('connecting'),
-      connected: () => options.onStatus?.('connected'),
-      closed: () => {
-        clearTimeout(pongTimer);
-        options.onStatus?.('closed');
-      },
-      // A socket that stops answering pings is ended, which resubscribes like any other drop.
-      ping: (received) => {
-        if (!received) pongTimer = setTimeout(() => client.terminate(), pongTimeout);
-      },
-      pong: (received) => {
-        if (received) clearTimeout(pongTimer);
-      },
-    },
-  });
+    keepAliveMs: options.keepAliveMs ?? 10_000,
+    pongTimeoutMs: options.pongTimeoutMs ?? 5000,
+    onStatus: options.onStatus,
+  };
+  const client: Transport =
+    options.transport === 'sse' ? sseTransport(transportOptions) : wsTransport(transportOptions);
   const active = new Set<() => void>();
 
   function subscribe<TResult, TVariables extends { after?: string | null }>(
@@ -170,16 +140,16 @@ export function createResumableSubscriber(options: ResumableSubscriberOptions): 
       const after = (await cursors.get(key)) ?? null;
       if (stopped) return;
       startedAt = Date.now();
-      unsubscribe = client.subscribe<TResult>(
+      unsubscribe = client.subscribe(
         { query, variables: { ...variables, after } },
         {
-          next: (result: ExecutionResult<TResult>) => {
+          next: (result) => {
             if (result.data === undefined || result.data === null) {
               fail(result.errors ?? new Error('the gateway sent an event without data'));
               return;
             }
             attempt = 0;
-            const data = result.data;
+            const data = result.data as TResult;
             const { cursor, replayed } = rootEvent(data);
             handled = handled.then(async () => {
               if (stopped) return;
@@ -192,7 +162,7 @@ export function createResumableSubscriber(options: ResumableSubscriberOptions): 
           error: (error: unknown) => {
             unsubscribe = undefined;
             if (stopped) return;
-            if (isFinal(error)) {
+            if (client.isFinal(error)) {
               fail(error);
               return;
             }
@@ -232,7 +202,6 @@ export function createResumableSubscriber(options: ResumableSubscriberOptions): 
     subscribe,
     async dispose() {
       for (const stop of [...active]) stop();
-      clearTimeout(pongTimer);
       await client.dispose();
     },
   };

@@ -1,16 +1,20 @@
 // Runnable example: follow contract changes, printing each once, across network drops, gateway restarts
 // and restarts of this script (the cursor is kept in a file).
 //
-//   npm run example:follow -- http://127.0.0.1:4000/graphql <api key> [contract id]
+//   npm run example:follow -- http://127.0.0.1:4000/graphql <api key> [contract id] [--sse]
+//
+// With --sse it follows over Server-Sent Events (/graphql/stream) instead of a WebSocket.
 //
 // Stop it, change something (or restart the gateway), start it again: it prints what it missed first.
 import { readFileSync, writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { ContractChangesDocument, createResumableSubscriber, type CursorStore } from '../client.js';
 
-const [url = 'http://127.0.0.1:4000/graphql', key, contractId] = process.argv.slice(2);
+const args = process.argv.slice(2).filter((arg) => arg !== '--sse');
+const transport = process.argv.includes('--sse') ? 'sse' : 'ws';
+const [url = 'http://127.0.0.1:4000/graphql', key, contractId] = args;
 if (!key) {
-  console.error('usage: npm run example:follow -- <graphql url> <api key> [contract id]');
+  console.error('usage: npm run example:follow -- <graphql url> <api key> [contract id] [--sse]');
   process.exit(2);
 }
 
@@ -31,6 +35,7 @@ function fileCursorStore(file: string): CursorStore {
 
 const subscriber = createResumableSubscriber({
   url,
+  transport,
   authorization: `Bearer ${key}`,
   webSocketImpl: WebSocket,
   cursors: fileCursorStore('.follow-contracts.cursor.json'),

@@ -1,5 +1,6 @@
 // The SDK's self-resuming subscriptions against a gateway process that is killed and restarted between
-// events: the handler sees every event exactly once, in order, with no code of its own for reconnects.
+// events: the handler sees every event exactly once, in order, with no code of its own for reconnects,
+// over graphql-ws and over Server-Sent Events alike.
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,65 +48,70 @@ function watch<T>(values: T[]) {
 }
 
 describe('the SDK resumable subscriber', () => {
-  it('delivers every event once and in order across a gateway killed and restarted between events', async () => {
-    const port = await freePort();
-    const env = { PORT: String(port), HOST: '127.0.0.1' };
-    const first = gatewayProcess(emulator, dataDir, env);
-    const url = await gatewayUrl(first);
+  it.each(['ws', 'sse'] as const)(
+    'delivers every event once and in order across a gateway killed and restarted between events (%s)',
+    async (transport) => {
+      const port = await freePort();
+      const env = { PORT: String(port), HOST: '127.0.0.1' };
+      const first = gatewayProcess(emulator, dataDir, env);
+      const url = await gatewayUrl(first);
 
-    const received: number[] = [];
-    const feed = watch(received);
-    const statuses: string[] = [];
-    const errors: unknown[] = [];
-    const subscriber = createResumableSubscriber({
-      url: `${url}/graphql`,
-      authorization: bearer(TEST_ADMIN_KEY),
-      webSocketImpl: WebSocket,
-      cursors: memoryCursorStore(),
-      retryDelayMs: 50,
-      maxRetryDelayMs: 400,
-      onStatus: (status) => statuses.push(status),
-    });
-    subscriber.subscribe(
-      BillwerkEventsDocument,
-      { types: ['ResumeProbe'] },
-      {
-        next: (data) => feed.push((data.billwerkEvents.payload as { N: number }).N),
-        error: (error) => errors.push(error),
-      },
-    );
-    // The first subscription has no cursor, so it starts live: probe (N = 0) until it is.
-    for (let attempt = 1; !received.includes(0); attempt += 1) {
-      expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: 0, Try: attempt })).toBe(
-        202,
+      const received: number[] = [];
+      const feed = watch(received);
+      const statuses: string[] = [];
+      const errors: unknown[] = [];
+      const subscriber = createResumableSubscriber({
+        url: `${url}/graphql`,
+        transport,
+        authorization: bearer(TEST_ADMIN_KEY),
+        webSocketImpl: WebSocket,
+        cursors: memoryCursorStore(),
+        retryDelayMs: 50,
+        maxRetryDelayMs: 400,
+        onStatus: (status) => statuses.push(status),
+      });
+      subscriber.subscribe(
+        BillwerkEventsDocument,
+        { types: ['ResumeProbe'] },
+        {
+          next: (data) => feed.push((data.billwerkEvents.payload as { N: number }).N),
+          error: (error) => errors.push(error),
+        },
       );
-      await Promise.race([feed.until(() => received.includes(0)), new Promise((r) => setTimeout(r, 200))]);
-    }
-    const probes = received.length;
+      // The first subscription has no cursor, so it starts live: probe (N = 0) until it is.
+      for (let attempt = 1; !received.includes(0); attempt += 1) {
+        expect(
+          await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: 0, Try: attempt }),
+        ).toBe(202);
+        await Promise.race([feed.until(() => received.includes(0)), new Promise((r) => setTimeout(r, 200))]);
+      }
+      const probes = received.length;
 
-    for (let n = 1; n <= 4; n += 1)
-      expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
-    await feed.until(() => received.includes(4));
-    // Acknowledged, then the process dies before (or while) it publishes them.
-    for (let n = 5; n <= 7; n += 1)
-      expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
-    first.process.kill('SIGKILL');
-    await once(first.process, 'exit');
+      for (let n = 1; n <= 4; n += 1)
+        expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
+      await feed.until(() => received.includes(4));
+      // Acknowledged, then the process dies before (or while) it publishes them.
+      for (let n = 5; n <= 7; n += 1)
+        expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
+      first.process.kill('SIGKILL');
+      await once(first.process, 'exit');
 
-    const second = gatewayProcess(emulator, dataDir, env);
-    expect(await gatewayUrl(second)).toBe(url);
-    for (let n = 8; n <= 10; n += 1)
-      expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
-    await feed.until(() => received.includes(10));
+      const second = gatewayProcess(emulator, dataDir, env);
+      expect(await gatewayUrl(second)).toBe(url);
+      for (let n = 8; n <= 10; n += 1)
+        expect(await postNotice(url, { Event: 'ResumeProbe', ContractId: CONTRACT, N: n })).toBe(202);
+      await feed.until(() => received.includes(10));
 
-    expect(received.slice(probes)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(errors).toEqual([]);
-    // It really lost its socket and came back on its own.
-    expect(statuses.filter((s) => s === 'connected').length).toBeGreaterThanOrEqual(2);
-    await subscriber.dispose();
-    second.process.kill('SIGTERM');
-    await once(second.process, 'exit');
-  }, 60_000);
+      expect(received.slice(probes)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(errors).toEqual([]);
+      // It really lost its socket and came back on its own.
+      expect(statuses.filter((s) => s === 'connected').length).toBeGreaterThanOrEqual(2);
+      await subscriber.dispose();
+      second.process.kill('SIGTERM');
+      await once(second.process, 'exit');
+    },
+    60_000,
+  );
 
   it('reports a cursor the gateway does not know as a final error instead of retrying', async () => {
     const child = gatewayProcess(emulator, dataDir);
