@@ -174,12 +174,9 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     async close() {
       // A blocked read would hold QUIT back until its timeout: readers are cut off at once.
       for (const reader of readers) reader.disconnect();
-      try {
-        if (client.status === 'ready') await client.quit();
-        else client.disconnect();
-      } catch {
-        client.disconnect();
-      }
+      if (client.status === 'ready') await client.quit().catch(() => undefined);
+      // Also after QUIT: only disconnect() closes the Sentinel connections of ioredis' failover detector.
+      client.disconnect();
     },
   };
 }
