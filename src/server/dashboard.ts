@@ -1,10 +1,11 @@
-// The live dashboard at `/`: the static page web/ builds into dist/web (`npm run build`), served from
-// memory, and `/dashboard.json`, which tells the page whether the embedded emulator runs (then it offers
-// buttons that run billwerk flows). The page calls /graphql like any client, with the key it was given.
+// The live dashboard at `/` and GraphiQL at `/graphql` (for browsers): the static pages web/ builds into
+// dist/web (`npm run build`), served from memory, and `/dashboard.json`, which tells the dashboard whether the
+// embedded emulator runs (then it offers buttons that run billwerk flows). Both pages call /graphql like any
+// client, with the key they were given.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type FastifyInstance } from 'fastify';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
 
 export interface DashboardOptions {
   /** Whether the gateway runs against the embedded emulator: the page then offers flow buttons. */
@@ -28,7 +29,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.json': 'application/json; charset=utf-8',
+  '.ttf': 'font/ttf',
+  '.woff2': 'font/woff2',
 };
+
+/**
+ * A browser opening /graphql (HTML preferred, no GraphQL query in the URL) gets GraphiQL; GraphQL clients,
+ * GET queries included, reach Apollo as before.
+ */
+function wantsIde(request: FastifyRequest): boolean {
+  if (request.method !== 'GET') return false;
+  const [pathname, search = ''] = request.url.split('?', 2);
+  if (pathname !== '/graphql' || new URLSearchParams(search).has('query')) return false;
+  return (request.headers.accept ?? '').includes('text/html');
+}
 
 interface Asset {
   body: Buffer;
@@ -51,6 +65,8 @@ function readAssets(dir: string, prefix = ''): Map<string, Asset> {
   return assets;
 }
 
+const NOT_BUILT = 'The browser pages are not built: run `npm run build` (npm start does).\n';
+
 export function registerDashboard(app: FastifyInstance, options: DashboardOptions): void {
   const dir = options.assetsDir ?? DEFAULT_ASSETS_DIR;
   const assets = existsSync(path.join(dir, 'index.html')) ? readAssets(dir) : new Map<string, Asset>();
@@ -60,15 +76,19 @@ export function registerDashboard(app: FastifyInstance, options: DashboardOption
   app.get('/', async (_request, reply) => {
     const page = assets.get('/index.html');
     if (!page) {
-      return reply
-        .code(503)
-        .type('text/plain; charset=utf-8')
-        .send('The dashboard is not built: run `npm run build` (npm start does).\n');
+      return reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
     }
     return reply.type(page.type).header('cache-control', 'no-cache').send(page.body);
   });
+  // Before Apollo's route: the same path answers GraphQL requests.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!wantsIde(request)) return;
+    const page = assets.get('/graphiql.html');
+    if (!page) return reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
+    return reply.type(page.type).header('cache-control', 'no-cache').send(page.body);
+  });
   for (const [name, asset] of assets) {
-    if (name === '/index.html') continue;
+    if (name === '/index.html' || name === '/graphiql.html') continue;
     // Vite names bundles by content hash, so they may be cached for good.
     const cache = name.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
     app.get(name, async (_request, reply) =>

@@ -1,6 +1,6 @@
 // Security headers on every response (@fastify/helmet): a Content-Security-Policy that lets the gateway's
-// own pages load same-origin scripts and open a WebSocket to the same host, and one that admits Apollo's
-// explorer on the /graphql landing page only.
+// own pages load same-origin scripts and open a WebSocket to the same host, and a variant for GraphiQL at
+// /graphql whose editor sets inline styles.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
@@ -25,31 +25,23 @@ export const GATEWAY_CSP: Readonly<Record<string, string[]>> = Object.freeze({
   styleSrc: ["'self'"],
 });
 
-const APOLLO_CDNS = [
-  'https://apollo-server-landing-page.cdn.apollographql.com',
-  'https://embeddable-sandbox.cdn.apollographql.com',
-  'https://embeddable-explorer.cdn.apollographql.com',
-];
-
 /**
- * Apollo's landing page at GET /graphql (the embedded Sandbox in development, its static page in
- * production) loads from Apollo's CDNs and has inline scripts and styles. Those carry a per-response nonce
- * that Apollo also puts in a `<meta>` policy of its own; a browser enforces both policies, so the
- * 'unsafe-inline' here admits only the nonce-bearing inline code the meta policy allows.
+ * GraphiQL at GET /graphql (web/graphiql.html) loads only same-origin files too, Monaco's workers included.
+ * Its editor (Monaco) and React set styles at run time and its icon fonts are data: URLs, so styles may be
+ * inline and fonts data: URLs; scripts stay same-origin only.
  */
-export const LANDING_PAGE_CSP = [
+export const GRAPHIQL_CSP = [
   "default-src 'self'",
   "base-uri 'self'",
   "connect-src 'self'",
-  "font-src 'self' https://fonts.gstatic.com",
+  "font-src 'self' data:",
   "form-action 'self'",
   "frame-ancestors 'none'",
-  'frame-src https://sandbox.embed.apollographql.com https://explorer.embed.apollographql.com',
-  `img-src 'self' data: ${APOLLO_CDNS[0]}`,
-  `manifest-src ${APOLLO_CDNS[0]}`,
+  "img-src 'self' data:",
   "object-src 'none'",
-  `script-src 'self' 'unsafe-inline' ${APOLLO_CDNS.join(' ')}`,
-  `style-src 'self' 'unsafe-inline' ${APOLLO_CDNS.join(' ')} https://fonts.googleapis.com`,
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "worker-src 'self'",
 ].join('; ');
 
 /**
@@ -100,7 +92,7 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
   app.addHook('onSend', (request, reply, payload, done) => {
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('text/html') && isGraphqlPath(request.url)) {
-      void reply.header('content-security-policy', LANDING_PAGE_CSP);
+      void reply.header('content-security-policy', GRAPHIQL_CSP);
     }
     done(null, payload);
   });

@@ -201,10 +201,18 @@ describe('invoices and nodes', () => {
 });
 
 describe('the browser IDE', () => {
-  it('GET /graphql from a browser serves the explorer, opened on an example operation', async () => {
+  it('GET /graphql from a browser serves GraphiQL; a GET query still reaches GraphQL', async () => {
     const response = await fetch(stack.graphqlUrl, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await response.text()).toContain('ContractsPage');
+    expect(await response.text()).toContain('<div id="graphiql"');
+    const query = await fetch(`${stack.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: {
+        accept: 'text/html',
+        authorization: `Bearer ${stack.adminKey}`,
+        'apollo-require-preflight': 'true',
+      },
+    });
+    expect(query.headers.get('content-type')).toMatch(/json/);
   });
 });

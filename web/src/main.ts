@@ -16,6 +16,7 @@ import {
 } from '../../sdk/generated/graphql.js';
 import { blockedReason, contractLabel } from './contract-text.js';
 import { byId, day, el, money, statusBadge, time } from './dom.js';
+import { KEY_STORAGE, newIdempotencyKey, takeKey } from './key.js';
 import { createDestinationsPanel } from './destinations.js';
 import { createEventLog } from './event-log.js';
 import { connectGateway, GatewayError, type Gateway } from './gateway.js';
@@ -25,29 +26,10 @@ type ContractRow = ContractsQuery['contracts']['edges'][number]['node'];
 type ContractDetail = NonNullable<ContractQuery['contract']>;
 type LiveEvent = DashboardEventsSubscription['billwerkEvents'];
 
-/** The key lives in this tab's sessionStorage; it arrives in the URL fragment, which browsers never send. */
-const KEY_STORAGE = 'billwerk-gateway-key';
-
-function takeKey(): string | undefined {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const fromUrl = fragment.get('key');
-  if (fromUrl) {
-    sessionStorage.setItem(KEY_STORAGE, fromUrl);
-    history.replaceState(null, '', `${location.pathname}${location.search}`);
-  }
-  return sessionStorage.getItem(KEY_STORAGE) ?? undefined;
-}
-
 function askForKey(message = ''): void {
   byId('app').hidden = true;
   byId('key-form').hidden = false;
   byId('key-error').textContent = message;
-}
-
-/** An idempotency key; crypto.randomUUID exists only in secure contexts (https, localhost). */
-function newIdempotencyKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return `dashboard-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 const state = {
@@ -361,7 +343,7 @@ async function setUpFlows(gateway: Gateway, loadContracts: () => Promise<void>):
           address: { country: 'DE' },
         },
         planVariantId: byId<HTMLSelectElement>('signup-variant').value,
-        idempotencyKey: newIdempotencyKey(),
+        idempotencyKey: newIdempotencyKey('dashboard'),
       },
     });
     await loadContracts();
@@ -374,7 +356,7 @@ async function setUpFlows(gateway: Gateway, loadContracts: () => Promise<void>):
       input: {
         contractId: state.selected,
         planVariantId: upgradeSelect.value,
-        idempotencyKey: newIdempotencyKey(),
+        idempotencyKey: newIdempotencyKey('dashboard'),
       },
     });
     return `Changed the plan to ${changePlan.contract.planVariant?.name ?? 'the new variant'}.`;
@@ -382,7 +364,7 @@ async function setUpFlows(gateway: Gateway, loadContracts: () => Promise<void>):
   run('terminate', async () => {
     if (!state.selected) throw new Error('Pick a contract first.');
     const { terminateContract } = await gateway.request(TerminateContractDocument, {
-      input: { contractId: state.selected, idempotencyKey: newIdempotencyKey() },
+      input: { contractId: state.selected, idempotencyKey: newIdempotencyKey('dashboard') },
     });
     return `Terminated: the contract ends ${day(terminateContract.endDate)}.`;
   });
