@@ -361,6 +361,12 @@ function readRedisConfig(
     // WAIT counts the writes of one connection to one node; the cluster client spreads them over several.
     problems.push('REDIS_WAIT_REPLICAS: not supported with REDIS_CLUSTER_NODES (use 0)');
   }
+  if (e.REDIS_TLS_CA_FILE && !e.REDIS_URL?.startsWith('rediss:')) {
+    // TLS is asked for by the scheme; with Sentinel or Cluster, REDIS_URL carries only it and the credentials.
+    problems.push(
+      'REDIS_TLS_CA_FILE: needs REDIS_URL=rediss://… (TLS), also with REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    );
+  }
   let tlsCa: string | undefined;
   if (e.REDIS_TLS_CA_FILE) {
     try {

@@ -122,6 +122,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_WAIT_REPLICAS: '1' })).toThrow(
       /REDIS_WAIT_REPLICAS/,
     );
+    expect(() => loadConfig({ REDIS_URL: 'redis://a', REDIS_TLS_CA_FILE: 'package.json' })).toThrow(
+      /REDIS_TLS_CA_FILE: needs REDIS_URL=rediss/,
+    );
     expect(() => loadConfig({ REDIS_URL: 'rediss://a', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' })).toThrow(
       /REDIS_TLS_CA_FILE/,
     );
