@@ -11,6 +11,10 @@ import {
   type TwoGateways,
 } from '../helpers/two-gateways.js';
 import { command } from '../helpers/redis-topologies.js';
+import { createRedisPartnerStore, type RedisPartnerStore } from '../../src/auth/redis-partner-store.js';
+import { createLogger } from '../../src/logger.js';
+import { connectRedis, type RedisConnections } from '../../src/redis/connection.js';
+import { bid } from '../helpers/ids.js';
 
 let cluster: RedisCluster;
 let gateways: TwoGateways;
@@ -36,9 +40,47 @@ describe('two gateway instances on a 3-node Redis Cluster', () => {
     expect(await listedEvents(gateways.instances[1], 'ScaleProbe')).toBe(30);
   }, 60_000);
 
+  it("shares partners' customers through the cluster's pub/sub", async () => {
+    const opened: { connections: RedisConnections; store: RedisPartnerStore }[] = [];
+    const instance = async () => {
+      const connections = await connectRedis({
+        topology: {
+          kind: 'cluster',
+          nodes: cluster.setting
+            .split(',')
+            .map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
+        },
+        auth: { tls: false },
+        keyPrefix: '{pubsub}:',
+        logger: createLogger({ level: 'silent' }),
+      });
+      const store = createRedisPartnerStore({
+        redis: connections.client,
+        subscriber: connections.blocking('partners'),
+        keyPrefix: '{pubsub}:',
+      });
+      opened.push({ connections, store });
+      await store.ready;
+      return store;
+    };
+    try {
+      const [a, b] = [await instance(), await instance()];
+      const customer = bid('65f0000000000000000000c1');
+      await a.add('acme', customer);
+      const deadline = Date.now() + 5000;
+      while (!b.has('acme', customer) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(b.has('acme', customer)).toBe(true);
+    } finally {
+      for (const { connections, store } of opened) {
+        await store.close();
+        await connections.close();
+      }
+    }
+  });
+
   it('keeps every key of the deployment in one hash slot', async () => {
     const owners = await Promise.all(
-      cluster.nodes.map(async (node) => Number(await command(node.port, 'DBSIZE'))),
+      cluster.nodes.map(async (node) => ((await command(node.port, 'KEYS', '*bgg*')) as string[]).length),
     );
     // One node holds all of them: the one serving the slot of `{bgg}`.
     expect(owners.filter((count) => count > 0)).toHaveLength(1);
