@@ -3,7 +3,7 @@
 // polls of the servers' own state, never sleeps.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,8 +26,22 @@ export async function until(what: string, probe: () => Promise<boolean>, timeout
 }
 
 /** One command on a short-lived connection (for inspecting and steering the servers). */
-export async function command(port: number, ...args: (string | number)[]): Promise<unknown> {
-  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+export const command = (port: number, ...args: (string | number)[]): Promise<unknown> =>
+  commandOn(port, undefined, ...args);
+
+/** `command` for a server that speaks TLS only, trusting the CA in `tls`. */
+export async function commandOn(
+  port: number,
+  tls: TlsFiles | undefined,
+  ...args: (string | number)[]
+): Promise<unknown> {
+  const redis = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    ...(tls && { tls: { ca: readFileSync(tls.ca) } }),
+  });
   try {
     await redis.connect();
     return await redis.call(String(args[0]), ...args.slice(1));
@@ -43,8 +57,8 @@ export interface RedisCluster {
   close(): Promise<void>;
 }
 
-/** Three primaries, no replicas, every slot covered. */
-export async function startCluster(): Promise<RedisCluster> {
+/** Three primaries, no replicas, every slot covered; with `tls`, clients and the cluster bus speak TLS only. */
+export async function startCluster(tls?: TlsFiles): Promise<RedisCluster> {
   const args = [
     '--cluster-enabled',
     'yes',
@@ -53,12 +67,22 @@ export async function startCluster(): Promise<RedisCluster> {
     '--cluster-node-timeout',
     '2000',
   ];
-  const nodes = await Promise.all([0, 1, 2].map(() => startRedis({ args })));
+  if (tls) args.push('--tls-cluster', 'yes');
+  const nodes = await Promise.all([0, 1, 2].map(() => startRedis({ args, tls })));
   const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-  await run(REDIS_CLI, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+  const cli = tls ? ['--tls', '--cacert', tls.ca] : [];
+  await run(REDIS_CLI, [
+    ...cli,
+    '--cluster',
+    'create',
+    ...addresses,
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
   for (const node of nodes) {
     await until('the cluster to serve every slot', async () =>
-      String(await command(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+      String(await commandOn(node.port, tls, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
     );
   }
   return {

@@ -1,9 +1,12 @@
 // Two gateway processes on a redis-server that speaks TLS only (rediss:// and REDIS_TLS_CA_FILE naming
 // the CA that signed its certificate): ready, and the scale-out guarantees hold over TLS.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { makeTestCertificates } from '../helpers/redis-topologies.js';
+import { createLogger } from '../../src/logger.js';
+import { connectRedis } from '../../src/redis/connection.js';
+import { authFromUrl } from '../../src/redis/topology.js';
+import { makeTestCertificates, startCluster } from '../helpers/redis-topologies.js';
 import { expectDedupe, expectFanOut, startTwoGateways, type TwoGateways } from '../helpers/two-gateways.js';
 
 let certificates: Awaited<ReturnType<typeof makeTestCertificates>>;
@@ -30,5 +33,23 @@ describe('two gateway instances on Redis over TLS', () => {
     }
     await expectFanOut(gateways, 10);
     await expectDedupe(gateways);
+  }, 30_000);
+});
+
+describe('a Redis Cluster over TLS', () => {
+  it('is usable through REDIS_CLUSTER_NODES with rediss:// and the CA file', async () => {
+    const cluster = await startCluster(certificates);
+    const connections = await connectRedis({
+      topology: { kind: 'cluster', nodes: cluster.nodes.map(({ port }) => ({ host: '127.0.0.1', port })) },
+      auth: authFromUrl('rediss://ignored', readFileSync(certificates.ca, 'utf8')),
+      keyPrefix: '{bgg}:',
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      expect(await connections.check()).toBe(true);
+    } finally {
+      await connections.close();
+      await cluster.close();
+    }
   }, 30_000);
 });
