@@ -115,7 +115,11 @@ export interface Sentinels {
  * Three Sentinels watching `primary` (quorum 2), quick to act: a primary is down after 1 s without an
  * answer, and a failover that stalls is retried after 3 s.
  */
-export async function startSentinels(primary: RedisServer, name = 'bgg'): Promise<Sentinels> {
+export async function startSentinels(
+  primary: RedisServer,
+  options: { name?: string; tls?: TlsFiles; replicas?: number } = {},
+): Promise<Sentinels> {
+  const { name = 'bgg', tls, replicas = 1 } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'sentinel-test-'));
   const ports = await Promise.all([0, 1, 2].map(() => freePort()));
   const children: ChildProcess[] = [];
@@ -124,7 +128,18 @@ export async function startSentinels(primary: RedisServer, name = 'bgg'): Promis
     writeFileSync(
       file,
       [
-        `port ${port}`,
+        ...(tls
+          ? [
+              'port 0',
+              `tls-port ${port}`,
+              `tls-cert-file ${tls.cert}`,
+              `tls-key-file ${tls.key}`,
+              `tls-ca-cert-file ${tls.ca}`,
+              'tls-auth-clients no',
+              // The Sentinels reach the primary and the replicas over TLS as well.
+              'tls-replication yes',
+            ]
+          : [`port ${port}`]),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
@@ -138,15 +153,15 @@ export async function startSentinels(primary: RedisServer, name = 'bgg'): Promis
     children.push(child);
   }
   const primaryPort = async () => {
-    const reply = (await command(ports[0]!, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
+    const reply = (await commandOn(ports[0]!, tls, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)) as string[];
     return Number(reply[1]);
   };
-  // Each Sentinel must know the others and the replica before a failover can be voted.
+  // Each Sentinel must know the others and the replicas before a failover can be voted.
   for (const port of ports) {
-    await until('the Sentinels to find each other and the replica', async () => {
-      const info = (await command(port, 'SENTINEL', 'MASTER', name)) as string[];
+    await until('the Sentinels to find each other and the replicas', async () => {
+      const info = (await commandOn(port, tls, 'SENTINEL', 'MASTER', name)) as string[];
       const field = (key: string) => Number(info[info.indexOf(key) + 1]);
-      return field('num-other-sentinels') === 2 && field('num-slaves') >= 1;
+      return field('num-other-sentinels') === 2 && field('num-slaves') >= replicas;
     });
   }
   return {

@@ -6,7 +6,7 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { createLogger } from '../../src/logger.js';
 import { connectRedis } from '../../src/redis/connection.js';
 import { authFromUrl } from '../../src/redis/topology.js';
-import { makeTestCertificates, startCluster } from '../helpers/redis-topologies.js';
+import { makeTestCertificates, startCluster, startSentinels } from '../helpers/redis-topologies.js';
 import { expectDedupe, expectFanOut, startTwoGateways, type TwoGateways } from '../helpers/two-gateways.js';
 
 let certificates: Awaited<ReturnType<typeof makeTestCertificates>>;
@@ -50,6 +50,28 @@ describe('a Redis Cluster over TLS', () => {
     } finally {
       await connections.close();
       await cluster.close();
+    }
+  }, 30_000);
+});
+
+describe('Redis with Sentinel over TLS', () => {
+  it('finds the primary through Sentinels that speak TLS, and uses it over TLS', async () => {
+    const sentinels = await startSentinels(redis, { tls: certificates, replicas: 0 });
+    const connections = await connectRedis({
+      topology: {
+        kind: 'sentinel',
+        sentinels: sentinels.ports.map((port) => ({ host: '127.0.0.1', port })),
+        name: sentinels.name,
+      },
+      auth: authFromUrl('rediss://ignored', readFileSync(certificates.ca, 'utf8')),
+      keyPrefix: 'bgg:',
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      expect(await connections.check()).toBe(true);
+    } finally {
+      await connections.close();
+      await sentinels.close();
     }
   }, 30_000);
 });
