@@ -141,7 +141,14 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     // WAIT runs on this connection: its own timeout must end first, so the answer is a count, not an error.
     commandTimeout: Math.max(options.commandTimeoutMs ?? 2000, waitTimeoutMs + 500),
   });
-  const probe = { redis: client, topology, keyPrefix: options.keyPrefix, waitReplicas, waitTimeoutMs };
+  const probe = {
+    redis: client,
+    topology,
+    keyPrefix: options.keyPrefix,
+    waitReplicas,
+    // WAIT holds the shared connection: a probe asks replicas that answer in milliseconds for little more.
+    waitTimeoutMs: Math.min(waitTimeoutMs, 250),
+  };
 
   let lastProblem: string | undefined | null = null;
   const check = async (): Promise<boolean> => {
