@@ -1,5 +1,5 @@
 // How the gateway reaches Redis: one server (REDIS_URL), a primary found through Sentinel
-// (REDIS_SENTINELS + REDIS_SENTINEL_NAME) or a Cluster (REDIS_CLUSTER_NODES). config.ts parses the
+// (REDIS_SENTINELS + REDIS_SENTINEL_NAME) or a Cluster (REDIS_CLUSTER_NODES). settings.ts reads the
 // variables with these helpers; connection.ts opens the matching ioredis client.
 
 export interface HostPort {
