@@ -1,12 +1,10 @@
 // The live dashboard in a real browser: Debian's Chromium driven by playwright-core against a real gateway
 // and emulator, with the page built by Vite exactly as `npm run build` builds it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import {
   CreateEventDestinationDocument,
@@ -14,21 +12,11 @@ import {
   TerminateContractDocument,
 } from '../../sdk/client.js';
 import { apiKey } from '../helpers/auth.js';
+import { buildPages, launchChromium } from '../helpers/browser.js';
 import { newKey, signupNew } from '../helpers/mutations.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 import { bid } from '../helpers/ids.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** A key with the readonly role: it may read contracts but not the operator event log. */
 const READONLY_KEY = 'dashboard-readonly-key-0123456789abcdef';
@@ -49,31 +37,13 @@ const assetsDir = path.join(scratch, 'web');
 const problems: string[] = [];
 
 beforeAll(async () => {
-  // Built into a folder of its own, so a concurrent `npm run build` cannot swap files under the test.
-  await promisify(execFile)(
-    process.execPath,
-    [
-      'node_modules/vite/bin/vite.js',
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--outDir',
-      assetsDir,
-      '--logLevel',
-      'warn',
-    ],
-    { cwd: process.cwd() },
-  );
+  await buildPages(assetsDir);
   // Reconciliation sweeps only when a test asks for one.
   stack = await startStack({
     dashboard: { emulator: true, assetsDir },
     env: { RECONCILE_INTERVAL_MS: '0', RECONCILE_GRACE_MS: '0', EVENT_DESTINATIONS_ALLOW_PRIVATE: 'true' },
   });
-  browser = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1360, height: 900 },
-  });
+  browser = await launchChromium(path.join(scratch, 'profile'));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,14 +1,13 @@
 // GraphiQL at /graphql in a real browser: Debian's Chromium driven by playwright-core against a real gateway
 // and emulator, the page built by Vite as `npm run build` builds it. Nothing is loaded from another origin.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { TerminateContractDocument } from '../../sdk/client.js';
+import { buildPages, launchChromium } from '../helpers/browser.js';
 import { newKey } from '../helpers/mutations.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -20,24 +19,9 @@ const assetsDir = path.join(scratch, 'web');
 const problems: string[] = [];
 
 beforeAll(async () => {
-  // Built into a folder of its own, so a concurrent `npm run build` cannot swap files under the test.
-  await promisify(execFile)(
-    process.execPath,
-    ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--outDir', assetsDir],
-    { cwd: process.cwd() },
-  );
+  await buildPages(assetsDir);
   stack = await startStack({ dashboard: { emulator: true, assetsDir } });
-  browser = await chromium.launchPersistentContext(path.join(scratch, 'profile'), {
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-    viewport: { width: 1360, height: 900 },
-  });
+  browser = await launchChromium(path.join(scratch, 'profile'));
 }, 90_000);
 
 afterAll(async () => {
