@@ -37,24 +37,27 @@ export function fromGlobalId(globalId: string): { type: NodeType; id: BillwerkId
 }
 
 /**
+ * The billwerk id an argument names, given as a global id of `type` or as a plain billwerk id; otherwise the
+ * type a global id of another type names, or undefined for anything that is no id. The one reading of id
+ * arguments: queries (billwerkIdOf) and mutation inputs (validate.ts idOf) word the refusal each their way.
+ */
+export function readIdArgument(type: string, value: string): BillwerkId | { names: NodeType } | undefined {
+  const global = fromGlobalId(value);
+  if (!global) return parseBillwerkId(value);
+  return global.type === type ? global.id : { names: global.type };
+}
+
+/**
  * The billwerk id behind an argument that is either a global id of `type` or a plain billwerk id. Anything
  * else is refused here, before a REST call: no dot segment, percent-encoding or slash reaches a path.
  */
 export function billwerkIdOf(type: NodeType, value: string, argument = 'id'): BillwerkId {
-  const global = fromGlobalId(value);
-  if (global) {
-    if (global.type !== type) {
-      throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} names a ${global.type}, not a ${type}.`, {
-        argument,
-      });
-    }
-    return global.id;
-  }
-  const plain = parseBillwerkId(value);
-  if (plain === undefined) {
-    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not a valid ${type} id.`, { argument });
-  }
-  return plain;
+  const id = readIdArgument(type, value);
+  if (typeof id === 'string') return id;
+  const message = id
+    ? `${argument} names a ${id.names}, not a ${type}.`
+    : `${argument} is not a valid ${type} id.`;
+  throw new GatewayError(ErrorCode.BAD_USER_INPUT, message, { argument });
 }
 
 /** An optional id argument: absent (undefined or null) is no filter; anything given must parse. */

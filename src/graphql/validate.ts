@@ -2,10 +2,10 @@
 // catalogue references they name. Every refusal is BAD_USER_INPUT naming the field (`extensions.field`).
 import { OutOfScopeError } from '../auth/errors.js';
 import type { Component, Contract, PlanVariant } from '../billwerk/dto.js';
-import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
+import { type BillwerkId } from '../billwerk/id.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { fromGlobalId, type NodeType } from './node.js';
+import { readIdArgument, type NodeType } from './node.js';
 
 /** billwerk ids are 24-hex MongoDB ObjectIds. */
 
@@ -23,14 +23,16 @@ export function invalid(
   return new GatewayError(ErrorCode.BAD_USER_INPUT, message, { ...extensions, field });
 }
 
-/** A billwerk id, given plainly or as a global id of `type`; lower-cased, as billwerk answers them. */
 /** A mutation input's id: a global id of `type` or a plain billwerk id, parsed before any REST call. */
 export function idOf(type: NodeType | 'ComponentSubscription', value: string, field: string): BillwerkId {
-  const global = fromGlobalId(value);
-  if (global && global.type !== type) throw invalid(field, `${field} names a ${global.type}, not a ${type}.`);
-  const id = global ? global.id : parseBillwerkId(value);
-  if (id === undefined) throw invalid(field, `${field} is not a valid ${type} id (24 hex digits).`);
-  return id;
+  const id = readIdArgument(type, value);
+  if (typeof id === 'string') return id;
+  throw invalid(
+    field,
+    id
+      ? `${field} names a ${id.names}, not a ${type}.`
+      : `${field} is not a valid ${type} id (24 hex digits).`,
+  );
 }
 
 export function positive(value: number, field: string): number {
