@@ -17,9 +17,9 @@ import type {
   PlanGroup,
   PlanVariant,
 } from '../billwerk/dto.js';
-import { answeredId, parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
+import { answeredId, type BillwerkId } from '../billwerk/id.js';
 import { api } from '../billwerk/route.js';
-import { type BillwerkReader, type Catalogue } from './reader.js';
+import { readById, type BillwerkReader, type Catalogue } from './reader.js';
 
 /**
  * billwerk has no multi-id GET, so a "batch" is the distinct ids of a tick fetched in parallel. The value
@@ -35,15 +35,9 @@ function perKey<V>(load: (id: string) => Promise<V>): DataLoader<string, V> {
   );
 }
 
-/**
- * A loader whose key becomes a billwerk path. Keys come from parsed arguments and from billwerk's own
- * answers; each is parsed once more where it meets a path, and a key that is no billwerk id names nothing.
- */
+/** A loader whose key becomes a billwerk path (see readById); a key that is no billwerk id gives `none`. */
 function perId<V>(load: (id: BillwerkId) => Promise<V>, none: V): DataLoader<string, V> {
-  return perKey((key) => {
-    const id = parseBillwerkId(key);
-    return id === undefined ? Promise.resolve(none) : load(id);
-  });
+  return perKey((key) => readById(key, load, none));
 }
 
 export interface Loaders {

@@ -51,13 +51,17 @@ async function orNull<T>(load: Promise<T>): Promise<T | null> {
 }
 
 /**
- * A read by id, or null for an id billwerk does not know. Ids come from parsed arguments and from billwerk's
- * own answers; each is parsed once more where it becomes a path, and one that is no billwerk id names nothing.
+ * A read keyed by an id that becomes a billwerk path. Keys come from parsed arguments and from billwerk's own
+ * answers; each is parsed once more where it meets a path, and a key that is no billwerk id names nothing.
  */
-function byId<T>(id: string, read: (id: BillwerkId) => Promise<T>): Promise<T | null> {
-  const parsed = parseBillwerkId(id);
-  return parsed === undefined ? Promise.resolve(null) : orNull(read(parsed));
+export function readById<T>(key: string, read: (id: BillwerkId) => Promise<T>, none: T): Promise<T> {
+  const id = parseBillwerkId(key);
+  return id === undefined ? Promise.resolve(none) : read(id);
 }
+
+/** A read by id, or null for an id billwerk does not know (or that is no billwerk id). */
+const byId = <T>(id: string, read: (id: BillwerkId) => Promise<T>): Promise<T | null> =>
+  readById(id, (key) => orNull(read(key)), null);
 
 export function createReader(client: BillwerkClient, cache: SharedCache): BillwerkReader {
   const c = client.catalogue;
