@@ -112,15 +112,30 @@ export function createEventLog(gateway: Gateway, options: EventLogOptions): Even
     return best ?? { edges: [], from: undefined };
   }
 
-  /** Shrinks a window that holds more than a page until it holds at most one. */
+  /**
+   * Shrinks a window that holds more than a page until it holds at most one. Down by tenths first, then back
+   * up by halves while the window holds fewer than ENOUGH: one tenth can step from over a page to nothing at
+   * all (every event a few seconds old), which would open the panel empty on a busy log.
+   */
   async function narrow(end: number, wide: number, to: string | undefined): Promise<Window> {
+    let tooWide = wide;
     let span = wide;
-    for (;;) {
+    let fit: Window | undefined;
+    while (!fit) {
       span = Math.max(1, Math.floor(span / 10));
       const from = new Date(end - span);
       const page = await fetchLog({ from: from.toISOString(), to });
-      if (!page.pageInfo.hasNextPage || span === 1) return { edges: page.edges, from };
+      if (!page.pageInfo.hasNextPage || span === 1) fit = { edges: page.edges, from };
+      else tooWide = span;
     }
+    while (fit.edges.length < ENOUGH && tooWide - span > 1) {
+      const mid = Math.floor((span + tooWide) / 2);
+      const from = new Date(end - mid);
+      const page = await fetchLog({ from: from.toISOString(), to });
+      if (page.pageInfo.hasNextPage) tooWide = mid;
+      else [fit, span] = [{ edges: page.edges, from }, mid];
+    }
+    return fit;
   }
 
   function keep(edges: LogEdge[]): void {
