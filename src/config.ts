@@ -79,6 +79,7 @@ const envSchema = z.object({
   WEBHOOK_EVENTS: z.string().min(1).optional(),
   WEBHOOK_MAX_BODY_BYTES: positiveInt(65_536),
   EVENT_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  EVENT_RETENTION_MAX_EVENTS: positiveInt(1_000_000),
   TRUSTED_DOCUMENTS_DIR: z.string().min(1).default('sdk/operations'),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(120_000),
@@ -168,6 +169,11 @@ export interface Config {
   readonly webhooks: Readonly<WebhookConfig>;
   /** How long the event log keeps events (and so how far back a cursor can resume). */
   readonly eventRetentionMs: number;
+  /**
+   * EVENT_RETENTION_MAX_EVENTS: how many published events the log keeps at most, beside the age bound
+   * (the oldest published go first; an unpublished event is always kept). @default 1000000
+   */
+  readonly eventRetentionMaxEvents: number;
   /**
    * RECONCILE_INTERVAL_MS: how often billwerk's contract changes are compared with the event log, to add
    * what no webhook delivered (0 turns it off). @default 300000
@@ -405,6 +411,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     }),
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    eventRetentionMaxEvents: e.EVENT_RETENTION_MAX_EVENTS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     trustedDocumentsDir: e.TRUSTED_DOCUMENTS_DIR,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
