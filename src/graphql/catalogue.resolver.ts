@@ -1,14 +1,14 @@
 // Root fields over billwerk's product catalogue and the catalogue relations (plan group ↔ plans ↔
 // variants, component and variant prices in the group's currency). Catalogue lists are cached whole.
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
-import { Component } from './component.type.js';
+import { Component } from './types/component.type.js';
 import { type GraphQLContext } from './context.js';
 import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
-import { PlanGroup } from './plan-group.type.js';
-import { PlanVariant } from './plan-variant.type.js';
-import { Plan } from './plan.type.js';
+import { PlanGroup } from './types/plan-group.type.js';
+import { PlanVariant } from './types/plan-variant.type.js';
+import { Plan } from './types/plan.type.js';
 import { found } from './resolve.js';
-import { Money } from './scalars.js';
+import { Money } from './types/scalars.js';
 
 async function currencyOf(ctx: GraphQLContext, planGroupId: string): Promise<string> {
   const group = await ctx.loaders.planGroup.load(planGroupId);

@@ -5,10 +5,10 @@ import type { OrderInput } from '../billwerk/dto.js';
 import {
   ChangeComponentSubscriptionsInput,
   PreviewComponentSubscriptionChangeInput,
-} from './component-change.input.js';
+} from './inputs/component-change.input.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent } from './idempotency.js';
-import { ChangeComponentSubscriptionsPayload } from './mutation.payload.js';
+import { ChangeComponentSubscriptionsPayload } from './types/mutation.payload.js';
 import {
   componentCart,
   componentChangesOf,
@@ -17,7 +17,7 @@ import {
   previewOrder,
   type ComponentChanges,
 } from './order.flow.js';
-import { OrderPreview } from './order.type.js';
+import { OrderPreview } from './types/order.type.js';
 import { idOf, invalid, runningContract } from './validate.js';
 
 interface ComponentChange {

@@ -1,9 +1,9 @@
 // The Relay connection types of the schema, one per paged list.
 import { ObjectType } from 'type-graphql';
 import { ConnectionOf } from './connection.js';
-import { Contract } from './contract.type.js';
-import { Customer } from './customer.type.js';
-import { Invoice } from './invoice.type.js';
+import { Contract } from './types/contract.type.js';
+import { Customer } from './types/customer.type.js';
+import { Invoice } from './types/invoice.type.js';
 
 @ObjectType({ description: 'A page of customers.' })
 export class CustomerConnection extends ConnectionOf(Customer, 'Customer') {}

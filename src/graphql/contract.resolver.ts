@@ -3,22 +3,22 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Contract as ContractDto } from '../billwerk/dto.js';
 import { cancellationKey } from '../loaders/loaders.js';
-import { CancellationPreview } from './cancellation-preview.type.js';
-import { ComponentSubscription } from './component-subscription.type.js';
+import { CancellationPreview } from './types/cancellation-preview.type.js';
+import { ComponentSubscription } from './types/component-subscription.type.js';
 import { connectionPage, type ConnectionShape } from './connection.js';
 import { ContractConnection, InvoiceConnection } from './connections.js';
 import { type GraphQLContext } from './context.js';
-import { ContractChange } from './contract-change.type.js';
-import { Contract, ContractPhase, ContractStatus } from './contract.type.js';
-import { Customer } from './customer.type.js';
-import { DiscountSubscription } from './discount.type.js';
-import { Invoice } from './invoice.type.js';
+import { ContractChange } from './types/contract-change.type.js';
+import { Contract, ContractPhase, ContractStatus } from './types/contract.type.js';
+import { Customer } from './types/customer.type.js';
+import { DiscountSubscription } from './types/discount.type.js';
+import { Invoice } from './types/invoice.type.js';
 import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
-import { PlanVariant } from './plan-variant.type.js';
-import { Plan } from './plan.type.js';
+import { PlanVariant } from './types/plan-variant.type.js';
+import { Plan } from './types/plan.type.js';
 import { found } from './resolve.js';
-import { DateTime } from './scalars.js';
-import { UsageRecord } from './usage-record.type.js';
+import { DateTime } from './types/scalars.js';
+import { UsageRecord } from './types/usage-record.type.js';
 
 @Resolver(() => Contract)
 export class ContractResolver {

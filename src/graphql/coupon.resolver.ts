@@ -3,12 +3,12 @@
 import { Arg, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { OrderInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
-import { ApplyCouponInput, PreviewCouponInput } from './coupon.input.js';
-import { Coupon, Discount } from './discount.type.js';
+import { ApplyCouponInput, PreviewCouponInput } from './inputs/coupon.input.js';
+import { Coupon, Discount } from './types/discount.type.js';
 import { idempotent } from './idempotency.js';
-import { ApplyCouponPayload } from './mutation.payload.js';
+import { ApplyCouponPayload } from './types/mutation.payload.js';
 import { placeOrder, previewOrder } from './order.flow.js';
-import { CouponResult, OrderPreview } from './order.type.js';
+import { CouponResult, OrderPreview } from './types/order.type.js';
 import { couponCode, idOf, invalid, runningContract } from './validate.js';
 
 interface Redemption {

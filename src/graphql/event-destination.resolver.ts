@@ -5,7 +5,10 @@ import { decodeSequence } from '../events/cursor.js';
 import { type GraphQLContext } from './context.js';
 import { PageInfo } from './connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { CreateEventDestinationInput, UpdateEventDestinationInput } from './event-destination.input.js';
+import {
+  CreateEventDestinationInput,
+  UpdateEventDestinationInput,
+} from './inputs/event-destination.input.js';
 import {
   DeleteEventDestinationPayload,
   DestinationDelivery,
@@ -15,8 +18,8 @@ import {
   EventDestinationConnection,
   EventDestinationWithSecretPayload,
   RedeliverEventsPayload,
-} from './event-destination.type.js';
-import { WebhookEvent } from './webhook-event.type.js';
+} from './types/event-destination.type.js';
+import { WebhookEvent } from './types/webhook-event.type.js';
 
 const MAX_PAGE = 100;
 

@@ -5,7 +5,7 @@ import { decodeEventCursor, InvalidCursorError } from '../events/cursor.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { type EventFilter } from '../events/hub.js';
 import { clearLoaders } from '../loaders/loaders.js';
-import { BillwerkEvent } from './billwerk-event.type.js';
+import { BillwerkEvent } from './types/billwerk-event.type.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { optionalBillwerkIdOf } from './node.js';

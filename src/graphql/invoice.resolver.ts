@@ -3,9 +3,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import { connectionPage, type ConnectionShape } from './connection.js';
 import { InvoiceConnection } from './connections.js';
 import { type GraphQLContext } from './context.js';
-import { Contract } from './contract.type.js';
-import { Customer } from './customer.type.js';
-import { Invoice } from './invoice.type.js';
+import { Contract } from './types/contract.type.js';
+import { Customer } from './types/customer.type.js';
+import { Invoice } from './types/invoice.type.js';
 import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
 import { found } from './resolve.js';
 

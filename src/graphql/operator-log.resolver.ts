@@ -8,8 +8,8 @@ import { type GraphQLContext } from './context.js';
 import { PageInfo } from './connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { optionalBillwerkIdOf } from './node.js';
-import { DateTime } from './scalars.js';
-import { SupersededChange } from './superseded-change.type.js';
+import { DateTime } from './types/scalars.js';
+import { SupersededChange } from './types/superseded-change.type.js';
 import {
   decodeLogId,
   encodeLogId,
@@ -17,7 +17,7 @@ import {
   ReplayWebhookEventsPayload,
   WebhookEvent,
   WebhookEventConnection,
-} from './webhook-event.type.js';
+} from './types/webhook-event.type.js';
 
 const MAX_PAGE = 100;
 /** One replay sends at most this many events; a wider range is refused rather than cut short. */

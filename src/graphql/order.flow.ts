@@ -2,12 +2,12 @@
 // whether its commit already went through), previews, component carts, and cache invalidation after writes.
 import type { Cart, Contract, Order as OrderDto, OrderCommitInput, OrderInput } from '../billwerk/dto.js';
 import { ValidationError } from '../billwerk/errors.js';
-import { type ComponentChangesInput } from './component-change.input.js';
+import { type ComponentChangesInput } from './inputs/component-change.input.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, mapError } from './errors.js';
 import { FinalError, type Steps } from './idempotency.js';
-import { type OrderOutcome } from './mutation.payload.js';
-import { OrderPreview } from './order.type.js';
+import { type OrderOutcome } from './types/mutation.payload.js';
+import { OrderPreview } from './types/order.type.js';
 import { componentOf, distinct, idOf, invalid, positive } from './validate.js';
 import { answeredId } from '../billwerk/id.js';
 

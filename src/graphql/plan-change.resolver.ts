@@ -4,7 +4,7 @@ import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Contract, OrderInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent } from './idempotency.js';
-import { ChangePlanPayload } from './mutation.payload.js';
+import { ChangePlanPayload } from './types/mutation.payload.js';
 import {
   componentCart,
   componentChangesOf,
@@ -12,8 +12,8 @@ import {
   previewOrder,
   type ComponentChanges,
 } from './order.flow.js';
-import { OrderPreview } from './order.type.js';
-import { ChangePlanInput, PreviewPlanChangeInput } from './plan-change.input.js';
+import { OrderPreview } from './types/order.type.js';
+import { ChangePlanInput, PreviewPlanChangeInput } from './inputs/plan-change.input.js';
 import { couponCode, existingVariant, idOf, invalid, runningContract } from './validate.js';
 
 /** The input in billwerk terms, checked for shape (no billwerk call). */

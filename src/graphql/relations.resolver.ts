@@ -1,16 +1,16 @@
 // Relations of the small value types: what a component subscription, discount subscription, coupon,
 // usage record or contract change points at, each resolved lazily through the loaders.
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { ComponentSubscription } from './component-subscription.type.js';
-import { Component } from './component.type.js';
+import { ComponentSubscription } from './types/component-subscription.type.js';
+import { Component } from './types/component.type.js';
 import { type GraphQLContext } from './context.js';
-import { ContractChange } from './contract-change.type.js';
-import { Contract } from './contract.type.js';
-import { Coupon, Discount, DiscountSubscription } from './discount.type.js';
-import { Invoice } from './invoice.type.js';
-import { PlanVariant } from './plan-variant.type.js';
+import { ContractChange } from './types/contract-change.type.js';
+import { Contract } from './types/contract.type.js';
+import { Coupon, Discount, DiscountSubscription } from './types/discount.type.js';
+import { Invoice } from './types/invoice.type.js';
+import { PlanVariant } from './types/plan-variant.type.js';
 import { found } from './resolve.js';
-import { UsageRecord } from './usage-record.type.js';
+import { UsageRecord } from './types/usage-record.type.js';
 
 async function component(ctx: GraphQLContext, id: string): Promise<Component> {
   return Component.from(found(await ctx.loaders.component.load(id), 'Component', id));

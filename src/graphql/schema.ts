@@ -27,7 +27,7 @@ import {
   DiscountSubscriptionResolver,
   UsageRecordResolver,
 } from './relations.resolver.js';
-import { DateTime, JSONObject } from './scalars.js';
+import { DateTime, JSONObject } from './types/scalars.js';
 import { SignupResolver } from './signup.resolver.js';
 import { TerminationResolver } from './termination.resolver.js';
 import { UsageResolver } from './usage.resolver.js';

@@ -5,10 +5,10 @@ import { ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import type { CustomerInput, OrderCommitInput, OrderInput, PlanVariant } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent } from './idempotency.js';
-import { SignupPayload } from './mutation.payload.js';
+import { SignupPayload } from './types/mutation.payload.js';
 import { placeOrder, previewOrder } from './order.flow.js';
-import { OrderPreview } from './order.type.js';
-import { NewCustomerInput, PreviewSignupInput, SignupInput } from './signup.input.js';
+import { OrderPreview } from './types/order.type.js';
+import { NewCustomerInput, PreviewSignupInput, SignupInput } from './inputs/signup.input.js';
 import {
   componentOf,
   couponCode,

@@ -5,17 +5,17 @@ import type {
   CancellationPreview as CancellationPreviewDto,
   Contract as ContractDto,
 } from '../billwerk/dto.js';
-import { CancellationPreview } from './cancellation-preview.type.js';
+import { CancellationPreview } from './types/cancellation-preview.type.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent, type Steps } from './idempotency.js';
-import { AnnulContractPayload, TerminationPayload } from './mutation.payload.js';
+import { AnnulContractPayload, TerminationPayload } from './types/mutation.payload.js';
 import { forgetTouched } from './order.flow.js';
 import {
   AnnulContractInput,
   PreviewTerminationInput,
   TerminateContractInput,
   TerminateContractWithoutNoticeInput,
-} from './termination.input.js';
+} from './inputs/termination.input.js';
 import { idOf, invalid, runningContract } from './validate.js';
 import { answeredId, type BillwerkId } from '../billwerk/id.js';
 

@@ -4,9 +4,9 @@ import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { MeteredUsage, MeteredUsageInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { idempotent } from './idempotency.js';
-import { ReportUsagePayload } from './mutation.payload.js';
+import { ReportUsagePayload } from './types/mutation.payload.js';
 import { forgetTouched } from './order.flow.js';
-import { ReportUsageInput } from './usage.input.js';
+import { ReportUsageInput } from './inputs/usage.input.js';
 import { componentOf, existingContract, idOf, invalid, positive, text } from './validate.js';
 
 export const MAX_USAGE_RECORDS = 100;

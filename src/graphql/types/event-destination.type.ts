@@ -1,9 +1,9 @@
 // GraphQL types of event destinations: a destination as its manager sees it (never its secrets, except the
 // new one in the payloads of creation and rotation), and its deliveries with their state and last outcome.
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { type DeliveryRecord, type DestinationRecord } from '../destinations/destination.js';
-import { encodeEventCursor } from '../events/cursor.js';
-import { ConnectionOf } from './connection.js';
+import { type DeliveryRecord, type DestinationRecord } from '../../destinations/destination.js';
+import { encodeEventCursor } from '../../events/cursor.js';
+import { ConnectionOf } from '../connection.js';
 import { DateTime, JSONObject } from './scalars.js';
 
 export enum DestinationDeliveryState {

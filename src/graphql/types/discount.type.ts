@@ -4,8 +4,8 @@ import type {
   Coupon as CouponDto,
   Discount as DiscountDto,
   DiscountSubscription as DiscountSubscriptionDto,
-} from '../billwerk/dto.js';
-import { Node, toGlobalId } from './node.js';
+} from '../../billwerk/dto.js';
+import { Node, toGlobalId } from '../node.js';
 import { DateTime, Period, toDate } from './scalars.js';
 
 @ObjectType({

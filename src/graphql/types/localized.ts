@@ -1,5 +1,5 @@
 // billwerk's localized text ({"_c": "Basic", "de": "Basis"}) reduced to one string for GraphQL clients.
-import { type LocalizedText } from '../billwerk/dto.js';
+import { type LocalizedText } from '../../billwerk/dto.js';
 
 /** The default culture `_c`, else the first translation, else null. */
 export function localized(text: LocalizedText | undefined | null): string | null {

@@ -1,8 +1,8 @@
 // GraphQL type BillwerkEvent: one webhook notice from billwerk as the gateway stored and enriched it,
 // with the raw payload always and the entities it names as they were fetched right after it arrived.
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { encodeEventCursor } from '../events/cursor.js';
-import { type StoredEvent } from '../events/event-log.js';
+import { encodeEventCursor } from '../../events/cursor.js';
+import { type StoredEvent } from '../../events/event-log.js';
 import { ContractChange } from './contract-change.type.js';
 import { Contract } from './contract.type.js';
 import { Customer } from './customer.type.js';

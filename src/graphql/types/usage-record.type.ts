@@ -1,6 +1,6 @@
 // GraphQL type UsageRecord: metered usage reported for a contract's metered component.
 import { Field, Float, ID, ObjectType } from 'type-graphql';
-import { type MeteredUsage } from '../billwerk/dto.js';
+import { type MeteredUsage } from '../../billwerk/dto.js';
 import { DateTime, toDate } from './scalars.js';
 
 @ObjectType({ description: 'Metered usage of a component, billed at the next billing run.' })

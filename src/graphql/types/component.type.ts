@@ -1,8 +1,8 @@
 // GraphQL type Component: an add-on bookable on a contract (a quantity, an on/off feature, or metered usage).
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { type Component as ComponentDto } from '../billwerk/dto.js';
+import { type Component as ComponentDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from './node.js';
+import { Node, toGlobalId } from '../node.js';
 import { openEnum, Period } from './scalars.js';
 
 export enum ComponentType {

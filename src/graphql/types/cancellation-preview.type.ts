@@ -4,7 +4,7 @@ import { Field, ObjectType } from 'type-graphql';
 import {
   type CancellationPreview as CancellationPreviewDto,
   type InvoicePreview as InvoicePreviewDto,
-} from '../billwerk/dto.js';
+} from '../../billwerk/dto.js';
 import { Contract } from './contract.type.js';
 import { LineItem } from './invoice.type.js';
 import { DateTime, Money, toDate } from './scalars.js';

@@ -1,8 +1,8 @@
 // GraphQL type PlanGroup: billwerk's top catalogue level (currency, tax handling) for a family of plans.
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type PlanGroup as PlanGroupDto } from '../billwerk/dto.js';
+import { type PlanGroup as PlanGroupDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from './node.js';
+import { Node, toGlobalId } from '../node.js';
 
 @ObjectType({ implements: Node, description: 'A family of plans sharing currency and tax handling.' })
 export class PlanGroup implements Node {

@@ -1,7 +1,7 @@
 // The changes the reconciliation sweep dropped (admin only): billwerk listed them, but replaced or deleted
 // them before they took effect, so no notice went out for them (docs/operations.md "Reconciliation").
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { type SupersededReason, type SupersededRecord } from '../events/reconcile-state.js';
+import { type SupersededReason, type SupersededRecord } from '../../events/reconcile-state.js';
 import { DateTime } from './scalars.js';
 
 export enum SupersededChangeReason {

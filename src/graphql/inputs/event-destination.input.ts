@@ -1,6 +1,6 @@
 // Inputs of the event destination mutations.
 import { Field, ID, InputType } from 'type-graphql';
-import { JSONObject } from './scalars.js';
+import { JSONObject } from '../types/scalars.js';
 
 @InputType({ description: 'A new event destination.' })
 export class CreateEventDestinationInput {

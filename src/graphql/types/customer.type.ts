@@ -1,10 +1,10 @@
 // GraphQL type Customer: a billwerk customer (a person or company that owns contracts and invoices).
 // Relations (contracts, invoices) are resolved lazily in customer.resolver.ts.
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type Customer as CustomerDto } from '../billwerk/dto.js';
-import { Node, toGlobalId } from './node.js';
+import { type Customer as CustomerDto } from '../../billwerk/dto.js';
+import { Node, toGlobalId } from '../node.js';
 import { DateTime, JSONObject, toDate } from './scalars.js';
-import { answeredId, type BillwerkId } from '../billwerk/id.js';
+import { answeredId, type BillwerkId } from '../../billwerk/id.js';
 
 @ObjectType({ description: 'A postal address.' })
 export class Address {

@@ -1,7 +1,7 @@
 // GraphQL types Order, OrderPreview and CouponResult: what billwerk's order endpoints answer (resources.md
 // "Orders"): prices and line items of a signup or change, and the coupon's verdict. Coupon relations: coupon.resolver.ts.
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { type Order as OrderDto, type OrderCoupon } from '../billwerk/dto.js';
+import { type Order as OrderDto, type OrderCoupon } from '../../billwerk/dto.js';
 import { Contract } from './contract.type.js';
 import { DiscountSubscription } from './discount.type.js';
 import { LineItem } from './invoice.type.js';

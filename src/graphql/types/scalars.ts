@@ -2,7 +2,7 @@
 // billwerk's open-ended objects (custom fields) are the only place JSON is used.
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { type IsoDate, type Period as PeriodDto } from '../billwerk/dto.js';
+import { type IsoDate, type Period as PeriodDto } from '../../billwerk/dto.js';
 
 export const DateTime = DateTimeResolver;
 export const JSONObject = JSONObjectResolver;

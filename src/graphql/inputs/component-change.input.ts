@@ -1,7 +1,7 @@
 // Inputs for component subscriptions: a component with a quantity (signup, changes), the changes a
 // change order makes (add, change quantity, end), and the changeComponentSubscriptions mutation's input.
 import { Field, Float, ID, InputType } from 'type-graphql';
-import { DateTime } from './scalars.js';
+import { DateTime } from '../types/scalars.js';
 
 @InputType({ description: 'A component and how many of it.' })
 export class ComponentQuantityInput {

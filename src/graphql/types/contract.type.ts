@@ -1,10 +1,10 @@
 // GraphQL types Contract, ContractPhase and ContractStatus: a customer's subscription to a plan variant.
 // Relations (customer, plan variant, components, preview, changes, invoices) resolve in contract.resolver.ts.
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { type Contract as ContractDto, type ContractPhase as ContractPhaseDto } from '../billwerk/dto.js';
-import { Node, toGlobalId } from './node.js';
+import { type Contract as ContractDto, type ContractPhase as ContractPhaseDto } from '../../billwerk/dto.js';
+import { Node, toGlobalId } from '../node.js';
 import { DateTime, JSONObject, Money, openEnum, toDate } from './scalars.js';
-import { answeredId, type BillwerkId } from '../billwerk/id.js';
+import { answeredId, type BillwerkId } from '../../billwerk/id.js';
 
 export enum ContractStatus {
   UNDEFINED = 'Undefined',

@@ -2,7 +2,7 @@
 // date, with component changes and a coupon code in the same order (flows.md §3, §4).
 import { Field, ID, InputType } from 'type-graphql';
 import { ComponentChangesInput } from './component-change.input.js';
-import { DateTime } from './scalars.js';
+import { DateTime } from '../types/scalars.js';
 
 @InputType({ description: 'An up- or downgrade, priced without being made.' })
 export class PreviewPlanChangeInput {

@@ -1,7 +1,7 @@
 // Inputs of contract termination: with notice (previewTermination, terminateContract), and without notice
 // (terminateContractWithoutNotice, annulContract; admin only) (flows.md §5, §6).
 import { Field, ID, InputType } from 'type-graphql';
-import { DateTime } from './scalars.js';
+import { DateTime } from '../types/scalars.js';
 
 const KEY_DESCRIPTION = 'Idempotency key (≤ 255 characters); or send the Idempotency-Key header.';
 

@@ -7,7 +7,7 @@ import type {
   Customer as CustomerDto,
   MeteredUsage,
   Order as OrderDto,
-} from '../billwerk/dto.js';
+} from '../../billwerk/dto.js';
 import { InvoicePreview } from './cancellation-preview.type.js';
 import { Contract } from './contract.type.js';
 import { Customer } from './customer.type.js';

@@ -1,8 +1,8 @@
 // GraphQL type Plan: a product in the catalogue; its variants carry prices and terms.
 import { Field, ID, ObjectType } from 'type-graphql';
-import { type Plan as PlanDto } from '../billwerk/dto.js';
+import { type Plan as PlanDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from './node.js';
+import { Node, toGlobalId } from '../node.js';
 import { Period } from './scalars.js';
 
 @ObjectType({

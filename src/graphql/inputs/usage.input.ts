@@ -1,7 +1,7 @@
 // Input of reportUsage: metered usage records for a contract's metered components (flows.md §8), each
 // with an optional caller's dedupe key.
 import { Field, Float, ID, InputType } from 'type-graphql';
-import { DateTime } from './scalars.js';
+import { DateTime } from '../types/scalars.js';
 
 @InputType({ description: 'Usage of one metered component.' })
 export class UsageRecordInput {

@@ -2,7 +2,7 @@
 // optional later start, components and a coupon code (flows.md §1–3).
 import { Field, ID, InputType } from 'type-graphql';
 import { ComponentQuantityInput } from './component-change.input.js';
-import { DateTime } from './scalars.js';
+import { DateTime } from '../types/scalars.js';
 
 @InputType({ description: 'A postal address.' })
 export class AddressInput {

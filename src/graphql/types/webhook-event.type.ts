@@ -1,10 +1,10 @@
 // The operator's view of the event log (admin only): every stored notice with its delivery state, failed
 // enrichments with their last error, and where it came from (webhook or reconciliation).
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { decodeSequence, encodeEventCursor, encodeSequence } from '../events/cursor.js';
-import { type StoredEvent } from '../events/event-log.js';
+import { decodeSequence, encodeEventCursor, encodeSequence } from '../../events/cursor.js';
+import { type StoredEvent } from '../../events/event-log.js';
 import { EventSource } from './billwerk-event.type.js';
-import { ConnectionOf } from './connection.js';
+import { ConnectionOf } from '../connection.js';
 import { DateTime, JSONObject } from './scalars.js';
 
 export enum WebhookEventState {

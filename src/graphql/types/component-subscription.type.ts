@@ -1,6 +1,6 @@
 // GraphQL type ComponentSubscription: a component booked on a contract, with quantity and dates.
 import { Field, Float, ID, ObjectType } from 'type-graphql';
-import { type ComponentSubscription as ComponentSubscriptionDto } from '../billwerk/dto.js';
+import { type ComponentSubscription as ComponentSubscriptionDto } from '../../billwerk/dto.js';
 import { DateTime, toDate } from './scalars.js';
 
 @ObjectType({ description: 'A component booked on a contract.' })
