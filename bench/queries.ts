@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { createBillwerkClient, type BillwerkClient } from '../src/billwerk/client.js';
 import { type Contract } from '../src/billwerk/dto.js';
 import { SEED_IDS } from '../src/emulator/seed.js';
-import { encodeCursor } from '../src/graphql/connection.js';
+import { encodeCursor } from '../src/graphql/relay/connection.js';
 import { describeMachine } from './machine.js';
 import { type Child, startChild } from './ipc.js';
 import { closedLoad, openLoad, type HttpTarget, type PhaseResult } from './load.js';

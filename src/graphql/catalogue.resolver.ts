@@ -3,7 +3,7 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { Component } from './types/component.type.js';
 import { type GraphQLContext } from './context.js';
-import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from './relay/node.js';
 import { PlanGroup } from './types/plan-group.type.js';
 import { PlanVariant } from './types/plan-variant.type.js';
 import { Plan } from './types/plan.type.js';

@@ -3,7 +3,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { decodeSequence } from '../events/cursor.js';
 import { type GraphQLContext } from './context.js';
-import { PageInfo } from './connection.js';
+import { PageInfo } from './relay/connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import {
   CreateEventDestinationInput,

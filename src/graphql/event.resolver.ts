@@ -8,7 +8,7 @@ import { clearLoaders } from '../loaders/loaders.js';
 import { BillwerkEvent } from './types/billwerk-event.type.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { optionalBillwerkIdOf } from './node.js';
+import { optionalBillwerkIdOf } from './relay/node.js';
 
 interface SubscriptionArgs {
   contractId?: string | null;

@@ -1,12 +1,11 @@
 // Root fields invoice/invoices and the Invoice relations (customer, contract).
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { connectionPage, type ConnectionShape } from './connection.js';
-import { InvoiceConnection } from './connections.js';
+import { connectionPage, type ConnectionShape } from './relay/connection.js';
 import { type GraphQLContext } from './context.js';
 import { Contract } from './types/contract.type.js';
 import { Customer } from './types/customer.type.js';
-import { Invoice } from './types/invoice.type.js';
-import { billwerkIdOf, optionalBillwerkIdOf } from './node.js';
+import { Invoice, InvoiceConnection } from './types/invoice.type.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from './relay/node.js';
 import { found } from './resolve.js';
 
 @Resolver(() => Invoice)

@@ -5,9 +5,9 @@ import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-g
 import { type StoredEvent } from '../events/event-log.js';
 import { MAX_SUPERSEDED_KEPT, readSuperseded } from '../events/reconcile-state.js';
 import { type GraphQLContext } from './context.js';
-import { PageInfo } from './connection.js';
+import { PageInfo } from './relay/connection.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { optionalBillwerkIdOf } from './node.js';
+import { optionalBillwerkIdOf } from './relay/node.js';
 import { DateTime } from './types/scalars.js';
 import { SupersededChange } from './types/superseded-change.type.js';
 import {

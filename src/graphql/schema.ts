@@ -18,7 +18,7 @@ import { EventDestinationResolver, WebhookEventDeliveriesResolver } from './even
 import { EventResolver } from './event.resolver.js';
 import { InvoiceResolver } from './invoice.resolver.js';
 import { OperatorLogResolver } from './operator-log.resolver.js';
-import { NodeResolver } from './node.resolver.js';
+import { NodeResolver } from './relay/node.resolver.js';
 import { PlanChangeResolver } from './plan-change.resolver.js';
 import {
   ComponentSubscriptionResolver,

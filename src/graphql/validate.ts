@@ -5,7 +5,7 @@ import type { Component, Contract, PlanVariant } from '../billwerk/dto.js';
 import { type BillwerkId } from '../billwerk/id.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
-import { readIdArgument, type NodeType } from './node.js';
+import { readIdArgument, type NodeType } from './relay/node.js';
 
 /** billwerk ids are 24-hex MongoDB ObjectIds. */
 

@@ -20,7 +20,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/connection.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../graphql/relay/connection.js';
 import { type GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { QUERY_LIMITS, tooComplex } from './query-limits.js';
 

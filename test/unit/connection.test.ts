@@ -4,7 +4,7 @@ import {
   decodeCursor,
   encodeCursor,
   type ConnectionShape,
-} from '../../src/graphql/connection.js';
+} from '../../src/graphql/relay/connection.js';
 import { type PageSource } from '../../src/loaders/pages.js';
 import { fakeId } from '../helpers/ids.js';
 

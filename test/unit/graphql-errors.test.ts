@@ -8,7 +8,7 @@ import {
   ValidationError,
 } from '../../src/billwerk/errors.js';
 import { ErrorCode, formatError, GatewayError } from '../../src/graphql/errors.js';
-import { billwerkIdOf, fromGlobalId, toGlobalId } from '../../src/graphql/node.js';
+import { billwerkIdOf, fromGlobalId, toGlobalId } from '../../src/graphql/relay/node.js';
 
 const init = { method: 'GET', path: '/contracts/1', status: 500 };
 

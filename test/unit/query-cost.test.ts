@@ -14,7 +14,7 @@ import {
   validate,
   type GraphQLSchema,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../../src/graphql/connection.js';
+import { MAX_PAGE_SIZE } from '../../src/graphql/relay/connection.js';
 import { buildGatewaySchema } from '../../src/graphql/schema.js';
 import { admitOperation, operationCost } from '../../src/server/query-cost.js';
 import { QUERY_LIMITS, queryRules } from '../../src/server/query-limits.js';

@@ -2,7 +2,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { type Component as ComponentDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { openEnum, Period } from './scalars.js';
 
 export enum ComponentType {

@@ -2,7 +2,7 @@
 // reports it in webhooks (ContractChangeId) and under /contractChanges.
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type ContractChange as ContractChangeDto } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { DateTime, JSONObject, toDate } from './scalars.js';
 
 @ObjectType({ implements: Node, description: 'A recorded change of a contract.' })

@@ -2,7 +2,8 @@
 // Relations (customer, plan variant, components, preview, changes, invoices) resolve in contract.resolver.ts.
 import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { type Contract as ContractDto, type ContractPhase as ContractPhaseDto } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { ConnectionOf } from '../relay/connection.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { DateTime, JSONObject, Money, openEnum, toDate } from './scalars.js';
 import { answeredId, type BillwerkId } from '../../billwerk/id.js';
 
@@ -151,3 +152,6 @@ export class Contract implements Node {
     });
   }
 }
+
+@ObjectType({ description: 'A page of contracts.' })
+export class ContractConnection extends ConnectionOf(Contract, 'Contract') {}

@@ -2,7 +2,8 @@
 // Relations (contracts, invoices) are resolved lazily in customer.resolver.ts.
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type Customer as CustomerDto } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { ConnectionOf } from '../relay/connection.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { DateTime, JSONObject, toDate } from './scalars.js';
 import { answeredId, type BillwerkId } from '../../billwerk/id.js';
 
@@ -116,3 +117,6 @@ export class Customer implements Node {
     });
   }
 }
+
+@ObjectType({ description: 'A page of customers.' })
+export class CustomerConnection extends ConnectionOf(Customer, 'Customer') {}

@@ -5,7 +5,7 @@ import type {
   Discount as DiscountDto,
   DiscountSubscription as DiscountSubscriptionDto,
 } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { DateTime, Period, toDate } from './scalars.js';
 
 @ObjectType({

@@ -3,7 +3,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { type DeliveryRecord, type DestinationRecord } from '../../destinations/destination.js';
 import { encodeEventCursor } from '../../events/cursor.js';
-import { ConnectionOf } from '../connection.js';
+import { ConnectionOf } from '../relay/connection.js';
 import { DateTime, JSONObject } from './scalars.js';
 
 export enum DestinationDeliveryState {

@@ -1,7 +1,8 @@
 // GraphQL types Invoice and LineItem: billed documents (invoices and credit notes) and their lines.
 import { Field, Float, ID, ObjectType } from 'type-graphql';
 import { type Invoice as InvoiceDto, type InvoiceItem as InvoiceItemDto } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { ConnectionOf } from '../relay/connection.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { DateTime, Money, toDate } from './scalars.js';
 
 @ObjectType({ description: 'One line of an invoice or of a price preview.' })
@@ -107,3 +108,6 @@ export class Invoice implements Node {
     });
   }
 }
+
+@ObjectType({ description: 'A page of invoices.' })
+export class InvoiceConnection extends ConnectionOf(Invoice, 'Invoice') {}

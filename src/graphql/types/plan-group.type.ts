@@ -2,7 +2,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type PlanGroup as PlanGroupDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 
 @ObjectType({ implements: Node, description: 'A family of plans sharing currency and tax handling.' })
 export class PlanGroup implements Node {

@@ -1,7 +1,7 @@
 // GraphQL type PlanVariant: a bookable price and term of a plan (monthly, yearly ...); contracts book one.
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type PlanVariant as PlanVariantDto } from '../../billwerk/dto.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { Period } from './scalars.js';
 
 @ObjectType({

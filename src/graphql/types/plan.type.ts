@@ -2,7 +2,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { type Plan as PlanDto } from '../../billwerk/dto.js';
 import { localized } from './localized.js';
-import { Node, toGlobalId } from '../node.js';
+import { Node, toGlobalId } from '../relay/node.js';
 import { Period } from './scalars.js';
 
 @ObjectType({

@@ -4,7 +4,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { decodeSequence, encodeEventCursor, encodeSequence } from '../../events/cursor.js';
 import { type StoredEvent } from '../../events/event-log.js';
 import { EventSource } from './billwerk-event.type.js';
-import { ConnectionOf } from '../connection.js';
+import { ConnectionOf } from '../relay/connection.js';
 import { DateTime, JSONObject } from './scalars.js';
 
 export enum WebhookEventState {

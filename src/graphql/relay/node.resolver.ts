@@ -1,18 +1,18 @@
 // Root field node(id:): fetches any entity by its global id (Relay object identification).
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { Component } from './types/component.type.js';
-import { type GraphQLContext } from './context.js';
-import { ContractChange } from './types/contract-change.type.js';
-import { Contract } from './types/contract.type.js';
-import { Customer } from './types/customer.type.js';
-import { Coupon, Discount } from './types/discount.type.js';
-import { ErrorCode, GatewayError } from './errors.js';
-import { Invoice } from './types/invoice.type.js';
+import { Component } from '../types/component.type.js';
+import { type GraphQLContext } from '../context.js';
+import { ContractChange } from '../types/contract-change.type.js';
+import { Contract } from '../types/contract.type.js';
+import { Customer } from '../types/customer.type.js';
+import { Coupon, Discount } from '../types/discount.type.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+import { Invoice } from '../types/invoice.type.js';
 import { fromGlobalId, Node, type NodeType } from './node.js';
-import { PlanGroup } from './types/plan-group.type.js';
-import { PlanVariant } from './types/plan-variant.type.js';
-import { Plan } from './types/plan.type.js';
-import { found } from './resolve.js';
+import { PlanGroup } from '../types/plan-group.type.js';
+import { PlanVariant } from '../types/plan-variant.type.js';
+import { Plan } from '../types/plan.type.js';
+import { found } from '../resolve.js';
 
 function assertNever(value: never): never {
   throw new Error(`unhandled node type ${String(value)}`);

@@ -1,9 +1,9 @@
 // Relay connections over billwerk's `take`/`from` paging: a cursor is an item's billwerk id (opaque to
 // clients), so `after` becomes billwerk's stable `from` cursor and pages never shift under writes.
 import { type ClassType, Field, ObjectType } from 'type-graphql';
-import { answeredId, parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
-import { type PageSource } from '../loaders/pages.js';
-import { ErrorCode, GatewayError } from './errors.js';
+import { answeredId, parseBillwerkId, type BillwerkId } from '../../billwerk/id.js';
+import { type PageSource } from '../../loaders/pages.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 
 @ObjectType({ description: 'Where a page of a connection sits in the whole list.' })
 export class PageInfo {

@@ -1,8 +1,8 @@
 // Relay global object identification: every entity's `id` names its type and its billwerk id, so
 // `node(id:)` can fetch anything; root fields also accept the plain 24-hex billwerk id.
 import { Field, ID, InterfaceType } from 'type-graphql';
-import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
-import { ErrorCode, GatewayError } from './errors.js';
+import { parseBillwerkId, type BillwerkId } from '../../billwerk/id.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 
 export const NODE_TYPES = [
   'Customer',
