@@ -4,6 +4,7 @@ import { type TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { GraphQLClient, type RequestOptions } from 'graphql-request';
 
 export * from './generated/graphql.js';
+/** @public graphql-request's error, which SDK users catch to read a response's GraphQL errors. */
 export { ClientError } from 'graphql-request';
 
 export interface GatewayClientOptions {

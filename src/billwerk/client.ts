@@ -19,8 +19,6 @@ import { TOKEN_PATH, withRetries } from './retry.js';
 import { type ApiRoute } from './route.js';
 import { parseSuccessBody, queryString, sendOnce, type Query, type RawResponse } from './transport.js';
 
-export type { HttpMethod, PageRequest, RequestOptions } from './resources.js';
-
 /** What `onResponse` hears about each upstream call. */
 export interface UpstreamCallInfo {
   method: string;

@@ -8,13 +8,6 @@ export interface IdSource {
   next(atMs: number): string;
 }
 
-const OBJECT_ID = /^[0-9a-f]{24}$/;
-
-/** True for a 24-hex ObjectId (any case). */
-export function isObjectId(value: string): boolean {
-  return OBJECT_ID.test(value.toLowerCase());
-}
-
 const PROCESS_PART = /^[0-9a-f]{10}$/;
 
 /**

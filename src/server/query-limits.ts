@@ -89,6 +89,3 @@ export function queryRules(options: QueryRuleOptions): readonly ValidationRule[]
     ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 }
-
-/** The rules with introspection on (development). */
-export const limitRules: readonly ValidationRule[] = queryRules({ introspection: true });
