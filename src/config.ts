@@ -96,6 +96,7 @@ const envSchema = z.object({
   CUSTOMER_MUTATIONS: z.string().default(DEFAULT_CUSTOMER_MUTATIONS.join(',')),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(100),
   WS_CONNECTION_INIT_TIMEOUT_MS: positiveInt(3_000),
+  SSE_RESERVATION_TIMEOUT_MS: positiveInt(30_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_BURST: z.coerce.number().int().min(0).default(60),
   METRICS_ENABLED: flag,
@@ -196,6 +197,11 @@ export interface Config {
    * with 4408, so idle unauthenticated sockets cannot pile up. @default 3000 (graphql-ws's own default)
    */
   readonly connectionInitTimeoutMs: number;
+  /**
+   * SSE_RESERVATION_TIMEOUT_MS: how long an SSE reservation (graphql-sse's single connection mode) waits
+   * for its event stream to connect, or to reconnect after it dropped, before it is given up. @default 30000
+   */
+  readonly sseReservationTimeoutMs: number;
   /** Per-caller token bucket for HTTP operations and graphql-ws subscribe messages (docs/security.md). */
   readonly rateLimit: Readonly<RateLimitConfig>;
   /** METRICS_ENABLED: serve Prometheus metrics at /metrics (unauthenticated). @default true */
@@ -434,6 +440,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }),
     maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+    sseReservationTimeoutMs: e.SSE_RESERVATION_TIMEOUT_MS,
     rateLimit: Object.freeze({ perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST }),
     metricsEnabled: e.METRICS_ENABLED ?? true,
     redis,

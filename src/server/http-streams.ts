@@ -1,6 +1,8 @@
 // Long-lived HTTP responses that carry subscription events (Server-Sent Events and multipart HTTP): writes
 // in order with backpressure, counted per transport for /metrics, a cap on each caller's open subscriptions,
 // credentials that expire end the stream, and shutdown ends every stream with its transport's farewell.
+// A resumable stream outlives its connection: it numbers its messages and keeps the last ones written, so a
+// client that reconnects with the last id it received gets exactly what it missed.
 import { type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { type FastifyReply } from 'fastify';
 import { type Principal } from '../auth/principal.js';
@@ -28,6 +30,27 @@ export interface HttpStream {
   onClose(listener: () => void): void;
 }
 
+/**
+ * An SSE stream whose connection may drop and be taken up again. Each message (comments aside) is sent with
+ * an `id:` of its own, a number counting up from 1, and kept once written; while no connection is attached,
+ * writes wait (the writers' own bounded buffers fill up behind them). Ending or cutting it ends it for good.
+ */
+export interface ResumableStream extends HttpStream {
+  /**
+   * Where a client that last received `lastEventId` (none: nothing yet) resumes, or undefined when this
+   * stream cannot give it exactly what it missed: the id names no message sent here, or messages after it
+   * are no longer kept.
+   */
+  resumePoint(lastEventId: string | undefined): number | undefined;
+  /**
+   * Takes the stream up on `response` (whose head has been sent), dropping a connection still attached:
+   * `preamble`, the messages sent after `point` again, then what was held.
+   */
+  resume(response: ServerResponse, point: number, preamble?: string): void;
+  /** Runs each time the stream's connection drops while the stream goes on. */
+  onDetach(listener: () => void): void;
+}
+
 export interface HttpStreamsOptions {
   /** Open subscriptions one caller may hold over HTTP (MAX_SUBSCRIPTIONS_PER_CONNECTION). @default 100 */
   maxPerCaller?: number;
@@ -35,11 +58,18 @@ export interface HttpStreamsOptions {
   now?: () => number;
   /** A stream's last words when the gateway ends it, by transport and reason. */
   farewell: (transport: StreamTransport, reason: EndReason) => string;
+  /**
+   * Characters of messages already written that a resumable stream keeps for a client that reconnects
+   * (the newest message is always kept). @default 262144
+   */
+  keptChars?: number;
 }
 
 export interface HttpStreams {
   /** A new stream, not yet attached; `principal`'s credentials expiring ends it. */
   create(transport: StreamTransport, principal?: Principal): HttpStream;
+  /** A new SSE stream that a client may resume on another connection (see ResumableStream). */
+  createResumable(principal: Principal): ResumableStream;
   /**
    * Takes one of the caller's subscription slots, or returns undefined when it holds `maxPerCaller`
    * already. The function returned gives the slot back (once, however often it is called).
@@ -69,27 +99,45 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How long a stream ended at shutdown may take to flush its farewell before it is cut. */
 const END_GRACE_MS = 2_000;
 
+/** Messages a resumable stream has sent, numbered from 1, the newest last (what is kept of them). */
+interface Kept {
+  /** The id of the newest message sent. */
+  sent: number;
+  messages: { id: number; text: string }[];
+  chars: number;
+}
+
+/** A message id as a client sends it back (`Last-Event-ID`): only the exact text the stream wrote. */
+const MESSAGE_ID = /^(?:0|[1-9]\d{0,14})$/;
+
 /** Anonymous callers share one principal: each address is a caller of its own. */
 const callerKey = (principal: Principal, address: string | undefined) =>
   principal.id === 'anonymous' ? `anonymous@${address ?? ''}` : principal.id;
 
 export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
   const maxPerCaller = options.maxPerCaller ?? 100;
+  const keptChars = options.keptChars ?? 262_144;
   const clock = options.now ?? Date.now;
   const attached = new Set<Stream>();
+  /** Resumable streams whose connection dropped: shutdown ends them too. */
+  const detached = new Set<Stream>();
   const slots = new Map<string, number>();
   let closing = false;
 
-  class Stream implements HttpStream {
+  class Stream implements ResumableStream {
     private response: ServerResponse | undefined;
     private held: { text: string; done: () => void }[] = [];
     private listeners: (() => void)[] = [];
+    private detachListeners: (() => void)[] = [];
     private over = false;
+    /** The gateway ended or cut it: its connection closing is the stream's end, not a drop. */
+    private ending = false;
     private expiry: NodeJS.Timeout | undefined;
 
     constructor(
       readonly transport: StreamTransport,
       expiresAt: number | undefined,
+      private readonly kept?: Kept,
     ) {
       if (expiresAt !== undefined) this.expireAt(expiresAt);
     }
@@ -97,27 +145,44 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
     write(text: string): Promise<void> {
       if (this.over) return Promise.resolve();
       const response = this.response;
-      if (!response) return new Promise((done) => this.held.push({ text, done }));
+      // A resumable stream's connection may be destroyed before its close is reported: hold on for the next.
+      if (!response || (this.kept && response.destroyed)) {
+        return new Promise((done) => this.held.push({ text, done }));
+      }
       // Node reports a write after the end as an 'error' event, which nothing here would catch.
       if (response.writableEnded || response.destroyed) return Promise.resolve();
       // An error means the connection is gone; its close ends the subscription, so the writer need not fail.
-      return new Promise((done) => response.write(text, () => done()));
+      return new Promise((done) => this.send(response, text, done));
     }
 
     attach(response: ServerResponse, preamble?: string): void {
-      if (this.over) {
-        response.destroy();
-        return;
+      this.connect(response, preamble ? [preamble] : []);
+    }
+
+    resumePoint(lastEventId: string | undefined): number | undefined {
+      const kept = this.kept;
+      if (this.over || !kept) return undefined;
+      if (lastEventId !== undefined && !MESSAGE_ID.test(lastEventId)) return undefined;
+      const point = lastEventId === undefined ? 0 : Number(lastEventId);
+      if (point > kept.sent) return undefined;
+      const oldest = kept.messages[0]?.id ?? kept.sent + 1;
+      return point + 1 >= oldest ? point : undefined;
+    }
+
+    resume(response: ServerResponse, point: number, preamble?: string): void {
+      const previous = this.response;
+      // A connection the client gave up on, whose close has not reached the server yet.
+      if (previous) {
+        this.response = undefined;
+        attached.delete(this);
+        previous.destroy();
       }
-      this.response = response;
-      attached.add(this);
-      response.once('close', () => this.finish());
-      if (preamble) response.write(preamble);
-      for (const { text, done } of this.held.splice(0)) response.write(text, () => done());
-      if (closing) this.end(options.farewell(this.transport, 'shutdown'));
+      const again = (this.kept?.messages ?? []).filter((m) => m.id > point).map((m) => m.text);
+      this.connect(response, preamble ? [preamble, ...again] : again);
     }
 
     end(last?: string): void {
+      this.ending = true;
       const response = this.response;
       if (!response) return this.finish();
       if (response.writableEnded) return;
@@ -126,6 +191,7 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
     }
 
     cut(): void {
+      this.ending = true;
       if (this.response) this.response.destroy();
       else this.finish();
     }
@@ -133,6 +199,48 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
     onClose(listener: () => void): void {
       if (this.over) listener();
       else this.listeners.push(listener);
+    }
+
+    onDetach(listener: () => void): void {
+      this.detachListeners.push(listener);
+    }
+
+    private connect(response: ServerResponse, first: readonly string[]): void {
+      if (this.over) {
+        response.destroy();
+        return;
+      }
+      this.response = response;
+      detached.delete(this);
+      attached.add(this);
+      response.once('close', () => {
+        if (this.response === response) this.dropped();
+      });
+      for (const text of first) response.write(text);
+      for (const { text, done } of this.held.splice(0)) this.send(response, text, done);
+      if (closing) this.end(options.farewell(this.transport, 'shutdown'));
+    }
+
+    /** Writes `text`; a resumable stream numbers it (comments aside) and keeps it for a resume. */
+    private send(response: ServerResponse, text: string, done: () => void): void {
+      const kept = this.kept;
+      if (kept && !text.startsWith(':')) {
+        kept.sent += 1;
+        text = `id: ${kept.sent}\n${text}`;
+        kept.messages.push({ id: kept.sent, text });
+        kept.chars += text.length;
+        while (kept.chars > keptChars && kept.messages.length > 1)
+          kept.chars -= kept.messages.shift()!.text.length;
+      }
+      response.write(text, () => done());
+    }
+
+    private dropped(): void {
+      this.response = undefined;
+      attached.delete(this);
+      if (!this.kept || this.ending || closing) return this.finish();
+      detached.add(this);
+      for (const listener of this.detachListeners) listener();
     }
 
     private expireAt(expiresAt: number): void {
@@ -150,6 +258,7 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
       this.over = true;
       clearTimeout(this.expiry);
       attached.delete(this);
+      detached.delete(this);
       for (const { done } of this.held.splice(0)) done();
       for (const listener of this.listeners.splice(0)) listener();
     }
@@ -157,6 +266,8 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
 
   return {
     create: (transport, principal) => new Stream(transport, principal?.expiresAt),
+    createResumable: (principal) =>
+      new Stream('sse', principal.expiresAt, { sent: 0, messages: [], chars: 0 }),
     take(principal, address) {
       const key = callerKey(principal, address);
       const held = slots.get(key) ?? 0;
@@ -178,6 +289,8 @@ export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
     },
     async close() {
       closing = true;
+      // Nobody is connected to these to be told: they just end.
+      for (const stream of [...detached]) stream.end();
       const open = [...attached];
       await Promise.all(
         open.map(

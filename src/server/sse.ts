@@ -2,9 +2,11 @@
 // modes: a request per subscription, or one stream reserved with PUT carrying many), the gateway admits
 // each operation as graphql-ws does and writes its events from the shared fan-out. In the distinct
 // connections mode each event's cursor is its SSE `id`, so an EventSource that reconnects sends it back as
-// `Last-Event-ID` and the stream resumes after it.
+// `Last-Event-ID` and the stream resumes after it. A reservation (the single connection mode) outlives its
+// event stream for a while: its operations go on, and an EventSource that reconnects to `?token=…` with
+// `Last-Event-ID` gets every message it missed (see `resumeReservation` for why its ids are not cursors).
 import { randomUUID } from 'node:crypto';
-import { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import {
   createHandler,
@@ -25,7 +27,13 @@ import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { type Writer } from './fanout.js';
-import { type EndReason, type HttpStream, type HttpStreams, streamHead } from './http-streams.js';
+import {
+  type EndReason,
+  type HttpStream,
+  type HttpStreams,
+  type ResumableStream,
+  streamHead,
+} from './http-streams.js';
 import { type SubscriptionAdmission } from './subscription-admission.js';
 
 /** Where GraphQL over SSE is served. */
@@ -39,7 +47,11 @@ export interface SseOptions {
   /** A fresh context for each subscription, as its caller. */
   context: (principal: Principal) => GraphQLContext;
   logger: Logger;
-  /** How long a reservation (single connection mode) waits for its event stream, ms. @default 30000 */
+  /**
+   * How long a reservation (single connection mode) waits for its event stream, ms: for the first
+   * connection, and for a reconnection after its stream dropped (SSE_RESERVATION_TIMEOUT_MS).
+   * @default 30000
+   */
   reservationTimeoutMs?: number;
 }
 
@@ -57,9 +69,11 @@ interface RequestState {
 
 interface Reservation {
   readonly principalId: string;
-  readonly stream: HttpStream;
-  /** Its event stream has connected (an unconnected one is given up after `reservationTimeoutMs`). */
+  readonly stream: ResumableStream;
+  /** Its event stream has connected once: graphql-sse has handed it over, reconnections are the gateway's. */
   connected: boolean;
+  /** Gives the reservation up while no event stream is connected to it. */
+  waiting?: NodeJS.Timeout;
 }
 
 type SseRequest = Request<FastifyRequest | undefined, RequestState>;
@@ -69,6 +83,15 @@ const json = (status: number, body: unknown): Response => [
   JSON.stringify(body),
   { status, statusText: '', headers: { 'content-type': 'application/json; charset=utf-8' } },
 ];
+
+/** The head graphql-sse gives an event stream, and what keeps buffering proxies (nginx) from holding it. */
+const EVENT_STREAM_HEAD = {
+  connection: 'keep-alive',
+  'cache-control': 'no-cache',
+  'content-encoding': 'none',
+  'content-type': 'text/event-stream; charset=utf-8',
+  'x-accel-buffering': 'no',
+};
 
 /**
  * A stream's last words when the gateway ends it. Not a `complete` (clients would stop for good): the
@@ -95,8 +118,8 @@ const notASubscription = () =>
 
 /**
  * Frames of one subscription around the payload its group serialised once: in the distinct connections
- * mode named by the event's cursor; in the single connection mode wrapped with the operation id (one
- * stream carries many operations, so an event id would name no single position).
+ * mode named by the event's cursor; in the single connection mode wrapped with the operation id (the
+ * reservation's stream numbers its messages itself, see `resumeReservation`).
  */
 function eventWriter(stream: HttpStream, operationId: string | undefined): Writer {
   const quotedId = operationId === undefined ? undefined : JSON.stringify(operationId);
@@ -161,15 +184,18 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
     const release = streams.take(principal, address);
     if (!release) return json(400, { errors: admission.formatAll([capError()]) });
     const token = randomUUID();
-    const stream = streams.create('sse', principal);
+    const stream = streams.createResumable(principal);
     const reservation: Reservation = { principalId: principal.id, stream, connected: false };
     reservations.set(token, reservation);
-    const timer = setTimeout(() => {
-      if (!reservation.connected) void giveUp(token);
-    }, reservationTimeout);
-    timer.unref();
+    // Its operations (and cap slots) are held for a client that may come back, but not for ever.
+    const wait = () => {
+      reservation.waiting = setTimeout(() => void giveUp(token, reservation), reservationTimeout);
+      reservation.waiting.unref();
+    };
+    wait();
+    stream.onDetach(wait);
     stream.onClose(() => {
-      clearTimeout(timer);
+      clearTimeout(reservation.waiting);
       reservations.delete(token);
       release();
     });
@@ -177,10 +203,15 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
   }
 
   /**
-   * A reservation nobody connected to: graphql-sse forgets a stream only once it has been connected and
-   * closed, so it is connected here, without a client, and closed at once.
+   * A reservation nobody connected to in time. graphql-sse forgets a stream only once it has been connected
+   * and closed, so one never connected is connected here, without a client; ending the stream then ends
+   * graphql-sse's, which completes the operations.
    */
-  async function giveUp(token: string): Promise<void> {
+  async function giveUp(token: string, reservation: Reservation): Promise<void> {
+    if (reservation.connected) {
+      reservation.stream.end();
+      return;
+    }
     const [body] = await handler({
       method: 'GET',
       url: SSE_PATH,
@@ -192,7 +223,48 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
       context: { address: undefined },
     });
     if (body && typeof body !== 'string') await body.return(undefined);
-    reservations.get(token)?.stream.end();
+    reservation.stream.end();
+  }
+
+  /**
+   * An EventSource reconnecting to its reservation, with the `Last-Event-ID` of the last message it got.
+   *
+   * The ids are the stream's own message numbers, not event cursors. One stream carries several operations,
+   * each at its own position in the log: one subscribed with `after` replays old events while another is
+   * live, and each executes its events on its own, so their frames interleave out of cursor order. No
+   * single cursor says where each operation stands, so resuming every operation after the last cursor
+   * received would skip events. The stream instead keeps its messages once sent (bounded) and sends again
+   * those after the one the client names; its operations never stopped, and what they produced while no
+   * connection was there waited for this one. An id it cannot resume from (unknown, or messages after it no
+   * longer kept) ends the reservation: the client reserves again and subscribes with `after` its cursors.
+   */
+  function resumeReservation(reservation: Reservation, request: FastifyRequest, reply: FastifyReply): void {
+    reply.hijack();
+    const header = request.headers['last-event-id'];
+    const point = reservation.stream.resumePoint(typeof header === 'string' && header ? header : undefined);
+    if (point === undefined) {
+      reservation.stream.end();
+      const message = 'This stream cannot resume after that event id: reserve a new one and subscribe again.';
+      const [body, init] = json(409, { errors: [{ message }] });
+      reply.raw.writeHead(init.status, streamHead(reply, init.headers)).end(body);
+      return;
+    }
+    clearTimeout(reservation.waiting);
+    reply.raw.writeHead(200, streamHead(reply, EVENT_STREAM_HEAD));
+    // Some browsers (Firefox, Safari) wait for a first message before they report the stream open.
+    reservation.stream.resume(reply.raw, point, ':\n\n');
+  }
+
+  /** The reservation a request for an event stream names by its token, once graphql-sse connected it. */
+  function reconnecting(request: FastifyRequest): Reservation | undefined {
+    if (request.method !== 'GET' || request.headers.accept !== 'text/event-stream') return undefined;
+    const header = request.headers[TOKEN_HEADER_KEY];
+    const token =
+      (typeof header === 'string' ? header : undefined) ??
+      new URL(request.url, 'http://localhost').searchParams.get(TOKEN_QUERY_KEY) ??
+      undefined;
+    const reservation = token === undefined ? undefined : reservations.get(token);
+    return reservation?.connected ? reservation : undefined;
   }
 
   async function onSubscribe(
@@ -247,18 +319,11 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
     validate: () => [],
     authenticate: identify,
     onSubscribe,
-    subscribe: async (args) => {
-      const result = await admission.fanout.subscribe(args);
-      const release = releases.get(args.contextValue);
-      // A subscription stopped by DELETE (single connection mode) gives its slot back.
-      if (release && Symbol.asyncIterator in result) {
-        const original = result.return.bind(result);
-        result.return = (value) => {
-          release();
-          return original(value);
-        };
-      } else release?.();
-      return result;
+    subscribe: (args) => admission.fanout.subscribe(args),
+    // A subscription that ends (stopped by DELETE, or over by itself) gives its slot back at once: in the
+    // single connection mode its stream may go on for long.
+    onComplete: (ctx) => {
+      if (ctx) releases.get(ctx)?.();
     },
     // Only results the fan-out does not write itself: refusals, and a subscription refused as it starts.
     onNext: (_ctx, _req, result) =>
@@ -271,6 +336,8 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
     method: ['GET', 'POST', 'PUT', 'DELETE'],
     url: SSE_PATH,
     handler: async (request, reply) => {
+      const reservation = reconnecting(request);
+      if (reservation) return resumeReservation(reservation, request, reply);
       const state: RequestState = { address: request.ip };
       const [body, init] = await handler({
         method: request.method,
@@ -293,11 +360,15 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
         return;
       }
       const stream = state.reservation?.stream ?? (state.stream ??= streams.create('sse', state.principal));
-      if (state.reservation) state.reservation.connected = true;
-      // Proxies that buffer (nginx) would hold events back.
-      reply.raw.writeHead(init.status, streamHead(reply, { ...init.headers, 'x-accel-buffering': 'no' }));
+      if (state.reservation) {
+        state.reservation.connected = true;
+        clearTimeout(state.reservation.waiting);
+      }
+      reply.raw.writeHead(init.status, streamHead(reply, { ...init.headers, ...EVENT_STREAM_HEAD }));
       stream.attach(reply.raw);
-      reply.raw.once('close', () => void body.return(undefined));
+      // A reservation's stream outlives this connection: graphql-sse's ends (completing its operations)
+      // only when the gateway's does.
+      stream.onClose(() => void body.return(undefined));
       try {
         for await (const message of body) await stream.write(message);
         stream.end();

@@ -1,6 +1,8 @@
-// graphql-sse's own client against the gateway's /graphql/stream, in either of its modes, and a
-// subscription that resolves once the gateway's hub has its listener.
+// graphql-sse's own client against the gateway's /graphql/stream, in either of its modes, a subscription
+// that resolves once the gateway's hub has its listener, and connections a test can drop.
+import { connect as netConnect, type Socket } from 'node:net';
 import { createClient, type Client } from 'graphql-sse';
+import { Agent } from 'undici';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 import { collect, type Collector } from './ws.js';
 
@@ -45,4 +47,37 @@ export async function subscribeLiveSse<T>(
       client.dispose();
     },
   });
+}
+
+/**
+ * An undici Agent whose connections the test can drop and hold back, sending `authorization` when given (a
+ * browser's EventSource sends none).
+ */
+export function controlledAgent(authorization?: string) {
+  const sockets: Socket[] = [];
+  let gate: Promise<void> = Promise.resolve();
+  const agent = new Agent({
+    connect: (options, callback) => {
+      void gate.then(() => {
+        const socket = netConnect({ host: options.hostname, port: Number(options.port) });
+        socket.once('connect', () => callback(null, socket));
+        socket.once('error', (error) => callback(error, null));
+        sockets.push(socket);
+      });
+    },
+  }).compose((dispatch) => (options, handler) => {
+    if (authorization === undefined) return dispatch(options, handler);
+    const headers = { ...(options.headers as Record<string, string>), authorization };
+    return dispatch({ ...options, headers }, handler);
+  });
+  return {
+    agent,
+    /** Drops every connection and holds new ones back until `release()`. */
+    drop() {
+      let release!: () => void;
+      gate = new Promise((resolve) => (release = resolve));
+      for (const socket of sockets.splice(0)) socket.destroy();
+      return release;
+    },
+  };
 }

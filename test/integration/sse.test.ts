@@ -1,13 +1,12 @@
 // GraphQL over Server-Sent Events at /graphql/stream with clients no one here wrote: graphql-sse's client in
 // both of its modes and undici's EventSource (which resumes with Last-Event-ID), against the gateway and the
 // emulator: live within a second, resumable by cursor, scoped, refused as HTTP refuses, slow readers cut.
-import { connect as netConnect, type Socket } from 'node:net';
-import { Agent, EventSource } from 'undici';
+import { EventSource } from 'undici';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { ChangePlanDocument } from '../../sdk/client.js';
 import { apiKey, bearer } from '../helpers/auth.js';
 import { newKey } from '../helpers/mutations.js';
-import { sseClient, subscribeLiveSse } from '../helpers/sse.js';
+import { controlledAgent, sseClient, subscribeLiveSse } from '../helpers/sse.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect } from '../helpers/ws.js';
 
@@ -110,35 +109,6 @@ describe.each([
     resumed.close();
   });
 });
-
-/** An undici Agent that sends `authorization`, and whose connections the test can drop and hold back. */
-function controlledAgent(authorization: string) {
-  const sockets: Socket[] = [];
-  let gate: Promise<void> = Promise.resolve();
-  const agent = new Agent({
-    connect: (options, callback) => {
-      void gate.then(() => {
-        const socket = netConnect({ host: options.hostname, port: Number(options.port) });
-        socket.once('connect', () => callback(null, socket));
-        socket.once('error', (error) => callback(error, null));
-        sockets.push(socket);
-      });
-    },
-  }).compose((dispatch) => (options, handler) => {
-    const headers = { ...(options.headers as Record<string, string>), authorization };
-    return dispatch({ ...options, headers }, handler);
-  });
-  return {
-    agent,
-    /** Drops every connection and holds new ones back until `release()`. */
-    drop() {
-      let release!: () => void;
-      gate = new Promise((resolve) => (release = resolve));
-      for (const socket of sockets.splice(0)) socket.destroy();
-      return release;
-    },
-  };
-}
 
 const opened = async (before: number) => {
   while (stack.gateway.events.hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
