@@ -312,6 +312,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const httpSubscriptions = createHttpSubscriptions({ admission, streams, logger: subscriptionLogger });
   const subscriptions = attachSubscriptions({
     server: app.server,
+    reservationTimeoutMs: config.sseReservationTimeoutMs,
     schema,
     authenticate,
     context: subscriptionContext,
