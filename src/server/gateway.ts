@@ -308,11 +308,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     streams,
     context: subscriptionContext,
     logger: subscriptionLogger,
+    reservationTimeoutMs: config.sseReservationTimeoutMs,
   });
   const httpSubscriptions = createHttpSubscriptions({ admission, streams, logger: subscriptionLogger });
   const subscriptions = attachSubscriptions({
     server: app.server,
-    reservationTimeoutMs: config.sseReservationTimeoutMs,
     schema,
     authenticate,
     context: subscriptionContext,
