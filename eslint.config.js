@@ -4,7 +4,14 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const layer = (from, target, message) => ({ target: `./src/${target}`, from: `./src/${from}`, message });
+// `never(importer, imported, message)`: no file under src/<importer> imports anything under src/<imported>
+// (import-x names the importing side `target` and the imported side `from`).
+const never = (importer, imported, message, except) => ({
+  target: `./src/${importer}`,
+  from: `./src/${imported}`,
+  message,
+  ...(except ? { except } : {}),
+});
 
 export default tseslint.config(
   {
@@ -31,13 +38,49 @@ export default tseslint.config(
         'error',
         {
           zones: [
-            layer('graphql', 'billwerk', 'billwerk/ knows nothing of GraphQL'),
-            layer('server', 'billwerk', 'billwerk/ is the bottom layer'),
-            layer('loaders', 'billwerk', 'billwerk/ is the bottom layer'),
-            layer('emulator', 'billwerk', 'billwerk/ must not depend on the emulator'),
-            layer('graphql', 'emulator', 'the emulator is a separate billwerk; it shares only DTO types'),
-            layer('server', 'emulator', 'the emulator is a separate billwerk; it shares only DTO types'),
+            // The ten "never" rules of DESIGN.md, in its order.
+            never(
+              'billwerk',
+              'graphql',
+              'billwerk/ imports nothing of graphql/: the REST client knows no GraphQL',
+            ),
+            never(
+              'billwerk',
+              'loaders',
+              'billwerk/ imports nothing of loaders/: the client is the bottom layer',
+            ),
+            never(
+              'billwerk',
+              'events',
+              'billwerk/ imports nothing of events/: the client is the bottom layer',
+            ),
+            never('emulator', 'graphql', 'emulator/ imports nothing of graphql/: the emulator stands alone'),
+            never('emulator', 'events', 'emulator/ imports nothing of events/: the emulator stands alone'),
+            never('emulator', 'webhooks', 'emulator/ sends webhooks over HTTP, never by call'),
+            never('emulator', 'server', 'emulator/ imports nothing of server/'),
+            never('emulator', 'billwerk', 'emulator/ shares only the DTO types of billwerk/', ['./dto.ts']),
+            never(
+              'webhooks',
+              'graphql',
+              'webhooks/ imports nothing of graphql/: ingestion stores, it does not execute',
+            ),
+            never('events', 'server', 'events/ imports nothing of server/: the log knows no transport'),
+            never(
+              'loaders',
+              'graphql',
+              'loaders/ import nothing of graphql/: loaders serve resolvers, not the reverse',
+            ),
+            // More of the same direction: the bottom layer and the emulator stay apart from the rest.
+            never('billwerk', 'server', 'billwerk/ is the bottom layer'),
+            never('billwerk', 'emulator', 'billwerk/ must not depend on the emulator'),
+            never('graphql', 'emulator', 'the emulator is a separate billwerk; it shares only DTO types'),
+            never('server', 'emulator', 'the emulator is a separate billwerk; it shares only DTO types'),
             { target: './src', from: './test', message: 'src/ never imports test/' },
+            {
+              target: './bench',
+              from: './test',
+              message: 'bench/ never imports test/: shared code lives in bench/lib/ or src/',
+            },
           ],
         },
       ],
@@ -45,6 +88,24 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+  },
+  {
+    // DESIGN.md rule 7: of billwerk/ the emulator takes DTO types only, never a value.
+    files: ['src/emulator/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/billwerk/*'],
+              allowTypeImports: true,
+              message: 'emulator/ imports only types from billwerk/',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.js', '**/*.cjs'],

@@ -1,11 +1,14 @@
-// `npm run bench:render`: rewrites docs/benchmarks.md from the saved results, without measuring again
-// (after editing the text the renderer produces).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { queriesResultSchema } from './queries.result.js';
-import { writeQueriesSection } from './queries.render.js';
+// `npm run bench:render`: rewrites every bench's section of docs/benchmarks.md from the saved results in
+// bench/results/, without measuring again (after editing the text a renderer produces).
+import { readResult, repoRoot } from './lib/docs.js';
+import { queriesResultSchema } from './queries/result.js';
+import { writeQueriesSection } from './queries/render.js';
+import { scaleOutResultSchema } from './scale-out/result.js';
+import { writeScaleOutSection } from './scale-out/render.js';
+import { subscriptionsResultSchema } from './subscriptions/result.js';
+import { writeSubscriptionsSection } from './subscriptions/render.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const raw: unknown = JSON.parse(readFileSync(path.join(repoRoot, 'bench/results/queries.json'), 'utf8'));
-await writeQueriesSection(repoRoot, queriesResultSchema.parse(raw));
+await writeQueriesSection(repoRoot, readResult('queries', queriesResultSchema));
+const subscriptions = readResult('subscriptions', subscriptionsResultSchema);
+await writeSubscriptionsSection(repoRoot, subscriptions);
+await writeScaleOutSection(repoRoot, readResult('scale-out', scaleOutResultSchema), subscriptions);

@@ -2,6 +2,7 @@
 // replica and three Sentinels, a 3-node Cluster, or one server speaking TLS only, each persisted as
 // docs/operations.md asks for. Returns the REDIS_* settings the gateways get.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +27,35 @@ export interface StartedTopology {
   env: Record<string, string>;
   /** Lines for the banner. */
   describe: string[];
+}
+
+/** Resolves when the process printed `ready`; rejects, with what it printed, if it exits first. */
+export function started(child: ChildProcess, ready: RegExp, name: string): Promise<void> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('error', (error) => reject(new Error(`${name} did not start: ${error.message}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Stops every child still running (SIGTERM) and waits for each to exit. */
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
 }
 
 const run = promisify(execFile);

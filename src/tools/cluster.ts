@@ -4,14 +4,19 @@
 // `--redis=sentinel|cluster|tls` puts another Redis topology behind them (cluster-redis.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createEmulator } from '../emulator/emulator.js';
-import { REDIS_TOPOLOGIES, startRedisTopology, type RedisTopologyName } from './cluster-redis.js';
+import {
+  REDIS_TOPOLOGIES,
+  started,
+  startRedisTopology,
+  stopChildren,
+  type RedisTopologyName,
+} from './cluster-redis.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,35 +35,11 @@ if (!(REDIS_TOPOLOGIES as readonly string[]).includes(args.redis)) {
 }
 const topology = args.redis as RedisTopologyName;
 
-/** Resolves when the process printed `ready`; rejects, with what it printed, if it exits first. */
-function started(child: ChildProcess, ready: RegExp, name: string): Promise<void> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) {
-        child.stdout?.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('error', (error) => reject(new Error(`${name} did not start: ${error.message}`)));
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${output}`)));
-  });
-}
-
 const children: ChildProcess[] = [];
 const redisDir = mkdtempSync(path.join(tmpdir(), 'bgg-cluster-redis-'));
 
 async function stopAll(): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }),
-  );
+  await stopChildren(children);
   rmSync(redisDir, { recursive: true, force: true });
 }
 

@@ -1,11 +1,11 @@
 // What a load phase measured, added up over the slices each server ran: latencies, completions, the
 // CPU time of every process taking part, and the REST calls the emulator answered.
 import os from 'node:os';
-import { type CpuUsage } from './ipc.js';
+import { type CpuUsage } from '../lib/child.js';
 import { type PhaseResult } from './load.js';
 import { type RequestSummary } from './protocol.js';
-import { type PhaseSummary } from './queries.result.js';
-import { round2, summarize } from './stats.js';
+import { type PhaseSummary } from './result.js';
+import { round2, summarize } from '../lib/stats.js';
 
 /** Taken at each edge of a measured window. */
 export interface Sample {

@@ -1,5 +1,5 @@
 // The issue's targets for the subscription fan-out and the table rows that hold a run against them.
-import { type Figure, type SubscriptionsResult } from './subscriptions.result.js';
+import { type Figure, type SubscriptionsResult } from './result.js';
 
 /** p99 latency, webhook sent → `next` received, by number of subscribers on one topic. */
 export const P99_TARGET_MS: Record<number, number> = { 1000: 50, 5000: 150 };

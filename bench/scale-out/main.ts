@@ -3,30 +3,35 @@
 // subscriber count. Gateways run as deployments run them (`node dist/main.js`, REDIS_URL set in both
 // cases, so only the number of instances differs); redis-server runs with AOF and fsync always.
 //
-//   npm run build && npx tsc -p bench/tsconfig.json && node dist-bench/bench/scale-out.js \
-//     [--subscribers 2000] [--events 200] [--interval-ms 20]
+//   npm run bench:scale-out -- [--subscribers 2000] [--events 200] [--interval-ms 20]
+//     [--redis-server /usr/bin/redis-server]
 //
-// Writes bench/results/scale-out.json and prints a table. Run it on a quiet machine: the subscribers'
+// Writes bench/results/scale-out.json and its section of docs/benchmarks.md (render.ts). Run it on a quiet machine: the subscribers'
 // client sockets live in this process and compete with the gateways for the same cores.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createClock } from '../src/emulator/clock.js';
-import { createEmulator } from '../src/emulator/emulator.js';
-import { encodeEventCursor } from '../src/events/cursor.js';
-import { startRedis } from '../test/helpers/redis-server.js';
-import { summarize, round2, type LatencySummary } from './stats.js';
+import { createClock } from '../../src/emulator/clock.js';
+import { createEmulator } from '../../src/emulator/emulator.js';
+import { encodeEventCursor } from '../../src/events/cursor.js';
+import { readResult, resultsFile, repoRoot, writeJson } from '../lib/docs.js';
+import { describeMachine } from '../lib/machine.js';
+import { startRedis } from '../lib/redis.js';
+import { summarize, round2 } from '../lib/stats.js';
+import { subscriptionsResultSchema } from '../subscriptions/result.js';
+import { writeScaleOutSection } from './render.js';
+import { scaleOutResultSchema, type ScaleOutPhase, type ScaleOutResult } from './result.js';
 
 const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '2000' },
     events: { type: 'string', default: '200' },
     'interval-ms': { type: 'string', default: '20' },
-    out: { type: 'string', default: 'bench/results/scale-out.json' },
+    'redis-server': { type: 'string', default: '/usr/bin/redis-server' },
   },
 });
 const SUBSCRIBERS = Number(values.subscribers);
@@ -57,7 +62,7 @@ function cpuSeconds(pid: number): number {
 }
 
 function startGateway(env: Record<string, string>): Promise<Gateway> {
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/main.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -84,20 +89,8 @@ async function post(url: string, body: unknown): Promise<void> {
   if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
 }
 
-interface PhaseResult {
-  instances: number;
-  subscribers: number;
-  events: number;
-  delivered: number;
-  latency: LatencySummary;
-  wallSeconds: number;
-  gatewayCpuSeconds: number;
-  deliveredPerSecond: number;
-  deliveredPerCpuSecond: number;
-}
-
-async function phase(instances: number): Promise<PhaseResult> {
-  const redis = await startRedis();
+async function phase(instances: number): Promise<ScaleOutPhase> {
+  const redis = await startRedis(values['redis-server']);
   const emulator = await createEmulator({
     clock: createClock({ mode: 'manual', start: new Date('2026-01-15T10:00:00Z') }),
   });
@@ -201,14 +194,14 @@ async function phase(instances: number): Promise<PhaseResult> {
   }
 }
 
-const results = [await phase(1), await phase(2)];
-writeFileSync(values.out, `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
-console.log(
-  '| instances | subscribers | events | p50 ms | p99 ms | delivered/s | delivered per CPU-second |',
-);
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const r of results) {
-  console.log(
-    `| ${r.instances} | ${r.subscribers} | ${r.events} | ${r.latency.p50Ms} | ${r.latency.p99Ms} | ${r.deliveredPerSecond} | ${r.deliveredPerCpuSecond} |`,
-  );
-}
+const loadAtStart = os.loadavg()[0]!;
+const results: ScaleOutResult['results'] = [await phase(1), await phase(2)];
+const result = scaleOutResultSchema.parse({
+  at: new Date().toISOString(),
+  intervalMs: INTERVAL_MS,
+  machine: describeMachine(loadAtStart),
+  results,
+});
+await writeJson(resultsFile('scale-out'), result);
+await writeScaleOutSection(repoRoot, result, readResult('subscriptions', subscriptionsResultSchema));
+console.log(`wrote ${path.relative(repoRoot, resultsFile('scale-out'))} and docs/benchmarks.md`);

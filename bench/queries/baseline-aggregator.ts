@@ -4,7 +4,7 @@ import { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
-import type { Contract, Customer, ProductInfo } from '../src/billwerk/dto.js';
+import type { Contract, Customer, ProductInfo } from '../../src/billwerk/dto.js';
 import { type UpstreamCall } from './protocol.js';
 
 export interface BaselineOptions {

@@ -1,7 +1,7 @@
 // Child process: the billwerk emulator with a fixed delay on every REST call, alone in its process so
 // its CPU time is not charged to the server under test. The orchestrator reads its request log.
-import { createEmulator } from '../src/emulator/emulator.js';
-import { childConfig, serveParent } from './ipc.js';
+import { createEmulator } from '../../src/emulator/emulator.js';
+import { childConfig, serveParent } from '../lib/child.js';
 import { emulatorConfigSchema, type RequestSummary } from './protocol.js';
 
 const config = childConfig(emulatorConfigSchema);

@@ -1,7 +1,7 @@
 // The table of docs/benchmarks.md's Queries section: each figure of the issue with its target, computed
 // once from the run so that the JSON and the page cannot disagree.
 import { type ServerKind } from './protocol.js';
-import { type Figure, type ModeResult } from './queries.result.js';
+import { type Figure, type ModeResult } from './result.js';
 
 export interface FigureSetup {
   latencyMs: number;

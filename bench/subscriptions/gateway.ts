@@ -5,20 +5,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createBillwerkClient } from '../src/billwerk/client.js';
-import { loadConfig } from '../src/config.js';
-import { createClock } from '../src/emulator/clock.js';
-import { createEmulator } from '../src/emulator/emulator.js';
-import { createLogger } from '../src/logger.js';
-import { createGateway } from '../src/server/gateway.js';
-import { childConfig, serveParent } from './ipc.js';
-import { collectGarbage } from './subscriptions.memory.js';
-import {
-  BENCH_ADMIN_KEY,
-  BENCH_WEBHOOK_AUTH,
-  gatewayConfigSchema,
-  type GatewayStats,
-} from './subscriptions.protocol.js';
+import { createBillwerkClient } from '../../src/billwerk/client.js';
+import { loadConfig } from '../../src/config.js';
+import { createClock } from '../../src/emulator/clock.js';
+import { createEmulator } from '../../src/emulator/emulator.js';
+import { createLogger } from '../../src/logger.js';
+import { createGateway } from '../../src/server/gateway.js';
+import { childConfig, serveParent } from '../lib/child.js';
+import { collectGarbage } from './memory.js';
+import { BENCH_ADMIN_KEY, BENCH_WEBHOOK_AUTH, gatewayConfigSchema, type GatewayStats } from './protocol.js';
 
 const { profileDir } = childConfig(gatewayConfigSchema);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'gateway-bench-subscriptions-'));

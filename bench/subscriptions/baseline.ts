@@ -5,9 +5,9 @@
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { serveParent } from './ipc.js';
-import { collectGarbage } from './subscriptions.memory.js';
-import { type BaselineStats } from './subscriptions.protocol.js';
+import { serveParent } from '../lib/child.js';
+import { collectGarbage } from './memory.js';
+import { type BaselineStats } from './protocol.js';
 
 /** Frames are a few hundred bytes; anything much larger is not a bench frame. */
 const MAX_BODY_BYTES = 65_536;

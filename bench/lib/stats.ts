@@ -1,15 +1,18 @@
 // Latency summaries computed from the raw samples (sorted once, nearest-rank percentiles): with at most a
 // few tens of thousands of samples per phase there is no need for a histogram's approximation.
+import { z } from 'zod';
 
-export interface LatencySummary {
-  count: number;
-  meanMs: number;
-  minMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+/** A latency summary as every bench result file records it. */
+export const latencySummarySchema = z.object({
+  count: z.number(),
+  meanMs: z.number(),
+  minMs: z.number(),
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p99Ms: z.number(),
+  maxMs: z.number(),
+});
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
 
 /** Nearest-rank percentile of ascending `sorted` samples, `q` in (0, 1]. */
 export function percentile(sorted: readonly number[], q: number): number {

@@ -1,18 +1,11 @@
-// The shape of bench/results/subscriptions.json: written by subscriptions.ts, read back by its renderer
+// The shape of bench/results/subscriptions.json: written by main.ts, read back by its renderer
 // (the file is a boundary, so it is parsed, not cast).
 import { z } from 'zod';
-import { machineSchema } from './machine.js';
-import { memorySchema } from './subscriptions.protocol.js';
+import { machineSchema } from '../lib/machine.js';
+import { latencySummarySchema } from '../lib/stats.js';
+import { memorySchema } from './protocol.js';
 
-const latency = z.object({
-  count: z.number(),
-  meanMs: z.number(),
-  minMs: z.number(),
-  p50Ms: z.number(),
-  p90Ms: z.number(),
-  p99Ms: z.number(),
-  maxMs: z.number(),
-});
+const latency = latencySummarySchema;
 
 /** One server, one number of subscribers, EVENTS events. */
 const deliverySchema = z.object({

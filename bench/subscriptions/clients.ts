@@ -2,7 +2,7 @@
 // listening to the plain ws baseline. Each receipt is timed on the moment its frame arrives, against the
 // `SentAt` the sender put in the event, and counted per subscription so that losses and repeats show.
 import WebSocket, { type RawData } from 'ws';
-import { childConfig, serveParent } from './ipc.js';
+import { childConfig, serveParent } from '../lib/child.js';
 import {
   BENCH_EVENT,
   clientConfigSchema,
@@ -10,8 +10,8 @@ import {
   type ConnectReport,
   type Progress,
   type Samples,
-} from './subscriptions.protocol.js';
-import { round2 } from './stats.js';
+} from './protocol.js';
+import { round2 } from '../lib/stats.js';
 
 const config = childConfig(clientConfigSchema);
 const graphql = config.protocol === 'graphql-transport-ws';

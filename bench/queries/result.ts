@@ -1,18 +1,11 @@
-// The shape of bench/results/queries.json: written by queries.ts, read back by the docs renderer (the
+// The shape of bench/results/queries.json: written by main.ts, read back by the docs renderer (the
 // file is a boundary, so it is parsed, not cast).
 import { z } from 'zod';
-import { machineSchema } from './machine.js';
+import { machineSchema } from '../lib/machine.js';
+import { latencySummarySchema } from '../lib/stats.js';
 import { SERVER_KINDS } from './protocol.js';
 
-const latency = z.object({
-  count: z.number(),
-  meanMs: z.number(),
-  minMs: z.number(),
-  p50Ms: z.number(),
-  p90Ms: z.number(),
-  p99Ms: z.number(),
-  maxMs: z.number(),
-});
+const latency = latencySummarySchema;
 
 /**
  * Upstream work of single requests sent alone (trace.ts): the calls and rounds of the most frequent

@@ -4,6 +4,18 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as prettier from 'prettier';
+import { type z } from 'zod';
+
+/** The repository's root (this file runs as dist-bench/bench/lib/docs.js). */
+export const repoRoot = path.resolve(import.meta.dirname, '../../..');
+
+/** `bench/results/<name>.json`, where each bench writes its result. */
+export const resultsFile = (name: string) => path.join(repoRoot, 'bench/results', `${name}.json`);
+
+/** Reads and parses a bench's saved result (the file is a boundary: parsed, not cast). */
+export function readResult<T>(name: string, schema: z.ZodType<T>): T {
+  return schema.parse(JSON.parse(readFileSync(resultsFile(name), 'utf8')));
+}
 
 const SKELETON = `# Benchmarks
 

@@ -3,8 +3,8 @@
 // the machine does at the time falls on all of them alike.
 import path from 'node:path';
 import { z } from 'zod';
-import { startChild, type Child, type CpuUsage } from './ipc.js';
-import { round2, summarize } from './stats.js';
+import { startChild, type Child, type CpuUsage } from '../lib/child.js';
+import { round2, summarize } from '../lib/stats.js';
 import {
   BENCH_ADMIN_KEY,
   connectReportSchema,
@@ -13,9 +13,9 @@ import {
   sharedNow,
   type ConnectReport,
   type Samples,
-} from './subscriptions.protocol.js';
-import { type Delivery } from './subscriptions.result.js';
-import { type Server } from './subscriptions.servers.js';
+} from './protocol.js';
+import { type Delivery } from './result.js';
+import { type Server } from './servers.js';
 
 /** Processes the subscribers of one server are spread over (each opens its share of the sockets). */
 export const CLIENT_PROCESSES = 2;
@@ -82,7 +82,7 @@ export async function startClients(
   const sockets = Math.ceil(subscriptions / perSocket);
   const children = await Promise.all(
     Array.from({ length: CLIENT_PROCESSES }, (_, i) =>
-      startChild(path.join(import.meta.dirname, 'subscriptions.clients.js'), {
+      startChild(path.join(import.meta.dirname, 'clients.js'), {
         url: server.wsUrl,
         protocol: server.protocol,
         sockets: Math.floor((sockets + i) / CLIENT_PROCESSES),

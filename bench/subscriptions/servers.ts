@@ -2,7 +2,7 @@
 // webhooks) and the plain ws baseline (events arrive as the frame to broadcast), each in its own process.
 import path from 'node:path';
 import { z } from 'zod';
-import { startChild, type Child } from './ipc.js';
+import { startChild, type Child } from '../lib/child.js';
 import {
   BENCH_EVENT,
   BENCH_WEBHOOK_AUTH,
@@ -13,7 +13,7 @@ import {
   type FanoutCounters,
   type GatewayConfig,
   type Memory,
-} from './subscriptions.protocol.js';
+} from './protocol.js';
 
 /** Sends event number `n`; resolves with the sender's round trip, ms. */
 export type Send = (n: number) => Promise<number>;
@@ -44,9 +44,7 @@ async function post(url: string, body: () => string, headers: Record<string, str
 const basic = `Basic ${Buffer.from(`${BENCH_WEBHOOK_AUTH.user}:${BENCH_WEBHOOK_AUTH.password}`).toString('base64')}`;
 
 export async function startGateway(config: GatewayConfig): Promise<Server> {
-  const child = await startChild(path.join(import.meta.dirname, 'subscriptions.gateway.js'), config, [
-    '--expose-gc',
-  ]);
+  const child = await startChild(path.join(import.meta.dirname, 'gateway.js'), config, ['--expose-gc']);
   const stats = () => child.call('stats', gatewayStatsSchema);
   return {
     name: 'gateway',
@@ -75,9 +73,7 @@ export async function startGateway(config: GatewayConfig): Promise<Server> {
  * own `N` and `SentAt` written in, so both servers push the same bytes.
  */
 export async function startBaseline(frame: () => string): Promise<Server> {
-  const child = await startChild(path.join(import.meta.dirname, 'subscriptions.baseline.js'), {}, [
-    '--expose-gc',
-  ]);
+  const child = await startChild(path.join(import.meta.dirname, 'baseline.js'), {}, ['--expose-gc']);
   return {
     name: 'baseline',
     child,

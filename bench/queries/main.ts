@@ -11,12 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import { createBillwerkClient, type BillwerkClient } from '../src/billwerk/client.js';
-import { type Contract } from '../src/billwerk/dto.js';
-import { SEED_IDS } from '../src/emulator/seed.js';
-import { encodeCursor } from '../src/graphql/relay/connection.js';
-import { describeMachine } from './machine.js';
-import { type Child, startChild } from './ipc.js';
+import { createBillwerkClient, type BillwerkClient } from '../../src/billwerk/client.js';
+import { type Contract } from '../../src/billwerk/dto.js';
+import { SEED_IDS } from '../../src/emulator/seed.js';
+import { encodeCursor } from '../../src/graphql/relay/connection.js';
+import { describeMachine } from '../lib/machine.js';
+import { type Child, startChild } from '../lib/child.js';
 import { closedLoad, openLoad, type HttpTarget, type PhaseResult } from './load.js';
 import {
   cacheStatsSchema,
@@ -26,19 +26,14 @@ import {
   upstreamCallsSchema,
   type ServerKind,
 } from './protocol.js';
-import {
-  queriesResultSchema,
-  type ModeResult,
-  type PhaseSummary,
-  type QueriesResult,
-} from './queries.result.js';
-import { writeQueriesSection } from './queries.render.js';
-import { writeJson } from './render-docs.js';
-import { figuresOf } from './queries.figures.js';
-import { addSlice, emptyTotals, machineBusyMs, summarizeTotals, type Sample } from './queries.totals.js';
+import { queriesResultSchema, type ModeResult, type PhaseSummary, type QueriesResult } from './result.js';
+import { writeQueriesSection } from './render.js';
+import { writeJson } from '../lib/docs.js';
+import { figuresOf } from './figures.js';
+import { addSlice, emptyTotals, machineBusyMs, summarizeTotals, type Sample } from './totals.js';
 import { traceRounds, type Trace } from './trace.js';
-import { answeredId } from '../src/billwerk/id.js';
-import { api } from '../src/billwerk/route.js';
+import { answeredId } from '../../src/billwerk/id.js';
+import { api } from '../../src/billwerk/route.js';
 
 /** Fixed delay the emulator adds to every REST call, ms. */
 const LATENCY_MS = 10;
@@ -77,7 +72,7 @@ const CONTRACTS_QUERY = `query ContractsPage($first: Int!, $after: String) {
 }`;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '../../..');
 const resultsFile = path.join(repoRoot, 'bench/results/queries.json');
 
 /** Page k of the cycle: the id of the last contract before it (none for the first page). */

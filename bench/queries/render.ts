@@ -1,8 +1,8 @@
 // The Queries section of docs/benchmarks.md, rendered from bench/results/queries.json: the table of
 // figures and targets, how they were measured, and what limits them.
 import { SERVER_KINDS, type ServerKind } from './protocol.js';
-import { type PhaseSummary, type QueriesResult } from './queries.result.js';
-import { writeSection } from './render-docs.js';
+import { type PhaseSummary, type QueriesResult } from './result.js';
+import { writeSection } from '../lib/docs.js';
 
 const LABELS: Record<ServerKind, string> = {
   baseline: 'baseline (Fastify + undici)',
@@ -131,7 +131,7 @@ ${s.query}
 
 - **Emulator**: \`src/emulator\`, seeded, plus one new customer with one contract for each contract on the
   pages, in a process of its own, adding ${s.latencyMs} ms to every REST and OAuth call.
-- **Baseline** (\`bench/baseline-aggregator.ts\`): Fastify + undici, \`GET /contracts-page\`. One OAuth
+- **Baseline** (\`bench/queries/baseline-aggregator.ts\`): Fastify + undici, \`GET /contracts-page\`. One OAuth
   token at start, then per request \`GET /contracts?take=…&from=…\`, then \`GET /customers/{id}\` for each
   distinct customer in parallel with \`GET /productInfo\`, and the same JSON as the GraphQL answer (the bench
   checks that the answers are equal). No cache, no sharing of calls between requests.
@@ -142,7 +142,7 @@ ${s.query}
   plans' (more than 1 ms later), the catalogue is read a second time, in a third round: the occasional
   23-call trace below.
 - **Gateway, cache warm**: the default cache (customers 15 s, catalogue 5 min).
-- Each server runs in its own process (\`bench/server-process.ts\`) with ${s.upstreamConnections}
+- Each server runs in its own process (\`bench/queries/server-process.ts\`) with ${s.upstreamConnections}
   upstream sockets. CPU time is \`process.cpuUsage()\` of each process at the edges of each measured slice;
   "others" is the rest of the machine's busy time (\`os.cpus()\`) in the same slices.
 - **Interleaving**: every phase gives each server ${s.slices} turns of ${s.sliceWarmupMs / 1000} s warm-up

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
-import { hashKey } from '../src/auth/authenticate.js';
-import { createBillwerkClient } from '../src/billwerk/client.js';
-import { loadConfig } from '../src/config.js';
-import { type SharedCacheOptions } from '../src/loaders/shared-cache.js';
-import { createLogger } from '../src/logger.js';
-import { createGateway } from '../src/server/gateway.js';
+import { hashKey } from '../../src/auth/authenticate.js';
+import { createBillwerkClient } from '../../src/billwerk/client.js';
+import { loadConfig } from '../../src/config.js';
+import { type SharedCacheOptions } from '../../src/loaders/shared-cache.js';
+import { createLogger } from '../../src/logger.js';
+import { createGateway } from '../../src/server/gateway.js';
 import { createBaselineAggregator } from './baseline-aggregator.js';
-import { childConfig, serveParent } from './ipc.js';
+import { childConfig, serveParent } from '../lib/child.js';
 import { serverConfigSchema, type UpstreamCall } from './protocol.js';
 
 /**

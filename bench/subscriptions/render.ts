@@ -1,8 +1,8 @@
 // The "Subscriptions" section of docs/benchmarks.md, from a run's results. Only the text between the
 // `<!-- subscriptions:start -->` and `<!-- subscriptions:end -->` markers is this file's.
-import { writeSection } from './render-docs.js';
-import { P99_TARGET_MS } from './subscriptions.figures.js';
-import { type Delivery, type MemoryRun, type SubscriptionsResult } from './subscriptions.result.js';
+import { writeSection } from '../lib/docs.js';
+import { P99_TARGET_MS } from './figures.js';
+import { type Delivery, type MemoryRun, type SubscriptionsResult } from './result.js';
 
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const table = (head: string[], rows: (string | number)[][]) =>
@@ -170,18 +170,18 @@ ${figures}
   group. Groups are per principal: subscribers with their own keys or customer tokens would each be a group
   of their own, and each event would be executed once per principal.
 
-- **Gateway** (\`bench/subscriptions.gateway.ts\`): \`createGateway\` in a process of its own with a seeded
+- **Gateway** (\`bench/subscriptions/gateway.ts\`): \`createGateway\` in a process of its own with a seeded
   emulator whose clock stands still, a fresh \`DATA_DIR\` (SQLite on the machine's disk), HTTP Basic on the
   webhook endpoint and the production settings. The sender (the orchestrator, another process) posts
   \`{"Event":"BenchEvent","N":n,"SentAt":t}\` to \`POST /webhooks/billwerk\`; the gateway stores it, runs
   it through the pipeline (it names no entity, so nothing is fetched from billwerk), publishes it to the hub
   and executes it once for the group.
-- **Plain ws** (\`bench/subscriptions.baseline.ts\`): a \`ws\` WebSocketServer in a process of its own. For
+- **Plain ws** (\`bench/subscriptions/baseline.ts\`): a \`ws\` WebSocketServer in a process of its own. For
   each event the sender posts one of the gateway's own \`next\` frames (${largest.baseline.frameBytes}
   bytes), with this event's \`N\` and \`SentAt\` written in, to \`POST /broadcast\`, and the server sends
   that string to every socket. Same bytes, same number of sockets, no storage and no GraphQL: the floor for
   pushing this frame to this many sockets on this machine.
-- **Clients** (\`bench/subscriptions.clients.ts\`): ${s.clientProcesses} processes per server, each opening
+- **Clients** (\`bench/subscriptions/clients.ts\`): ${s.clientProcesses} processes per server, each opening
   half the sockets with \`ws\` and speaking graphql-transport-ws itself (\`connection_init\`,
   \`connection_ack\`, \`subscribe\`). Both servers' subscribers stay connected through a phase; measuring
   starts once the gateway's hub (or the plain server) reports every subscription open.

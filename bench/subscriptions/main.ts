@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from './machine.js';
-import { writeJson } from './render-docs.js';
+import { describeMachine } from '../lib/machine.js';
+import { writeJson } from '../lib/docs.js';
 import {
   CLIENT_PROCESSES,
   clockSkew,
@@ -27,17 +27,17 @@ import {
   warmUp,
   WARMUP_EVENTS,
   withClients,
-} from './subscriptions.drive.js';
-import { figuresOf } from './subscriptions.figures.js';
-import { BENCH_EVENT, type Memory } from './subscriptions.protocol.js';
-import { writeSubscriptionsSection } from './subscriptions.render.js';
+} from './drive.js';
+import { figuresOf } from './figures.js';
+import { BENCH_EVENT, type Memory } from './protocol.js';
+import { writeSubscriptionsSection } from './render.js';
 import {
   subscriptionsResultSchema,
   type Delivery,
   type MemoryRun,
   type SubscriptionsResult,
-} from './subscriptions.result.js';
-import { profile, startBaseline, startGateway, type Server } from './subscriptions.servers.js';
+} from './result.js';
+import { profile, startBaseline, startGateway, type Server } from './servers.js';
 
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory');
@@ -69,7 +69,7 @@ const QUERY = `subscription { billwerkEvents(types: ["${BENCH_EVENT}"]) { cursor
 /** A second operation on the same topic: another selection, so another group. */
 const SECOND_QUERY = `subscription { billwerkEvents(types: ["${BENCH_EVENT}"]) { cursor event receivedAt payload } }`;
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const resultsFile = path.join(repoRoot, 'bench/results/subscriptions.json');
 
 /**
