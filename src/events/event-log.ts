@@ -67,6 +67,21 @@ export interface EventLogStats {
   lastPublishedSeq: number;
   /** Published events still kept (what cursors can replay). */
   retained: number;
+  /** The oldest publication sequence still kept, and when its event was received; absent when none is. */
+  oldest?: { publishedSeq: number; receivedAt: Date };
+}
+
+/**
+ * One step of pruning: the oldest published events past either bound go, at most `limit` of them, so a
+ * step stays short however far behind pruning is. An event not yet published is never removed.
+ */
+export interface PruneStep {
+  /** Events received before this are past the age bound (EVENT_RETENTION_DAYS). */
+  before: Date;
+  /** At most this many published events are kept (EVENT_RETENTION_MAX_EVENTS). */
+  maxEvents: number;
+  /** At most this many events go in this step. */
+  limit: number;
 }
 
 export interface EventLog {
@@ -105,7 +120,11 @@ export interface EventLog {
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   stats(): Promise<EventLogStats>;
-  /** Drops published events received before `before`; returns how many. */
-  prune(before: Date): Promise<number>;
+  /**
+   * Drops the oldest published events past the age or count bound, at most `step.limit` of them; returns
+   * how many went (fewer than the limit: nothing more to prune for now). What is kept is always the newest
+   * stretch of publication order, so a cursor either resumes with no gap or is older than the oldest kept.
+   */
+  prune(step: PruneStep): Promise<number>;
   close(): Promise<void>;
 }

@@ -22,6 +22,8 @@ export interface EventSystemOptions {
   logger: Logger;
   /** How long published events are kept (EVENT_RETENTION_DAYS). */
   retentionMs: number;
+  /** How many published events are kept at most (EVENT_RETENTION_MAX_EVENTS). */
+  maxEvents: number;
   hubOptions?: Pick<EventHubOptions, 'maxBuffered'>;
   pipelineOptions?: Pick<PipelineOptions, 'maxAttempts' | 'retryBaseDelayMs' | 'batchSize'>;
 }
@@ -66,6 +68,7 @@ export function createEventSystem(options: EventSystemOptions): EventSystem {
     redis: connections.client,
     keyPrefix,
     retentionMs: options.retentionMs,
+    maxPublished: options.maxEvents,
     instanceId,
     leaseToken: () => relay.leaseToken(),
     replicated: connections.replicated,

@@ -24,7 +24,10 @@ export interface RedisEventLogOptions {
   keyPrefix?: string;
   /** How long dedupe keys and delivery states are kept; at least the event retention. */
   retentionMs: number;
-  /** A bound on the published stream's length (XADD MAXLEN ~), beside the retention by age. @default 1000000 */
+  /**
+   * A bound on the published stream's length (XADD MAXLEN ~, EVENT_RETENTION_MAX_EVENTS), beside the
+   * retention by age. @default 1000000
+   */
   maxPublished?: number;
   /**
    * The enrichment lease this instance holds, if any. When given, `publish` succeeds only while the token
@@ -374,14 +377,22 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       await redis.hset(keys.meta, key, value);
     },
     async stats() {
-      const [backlog, lastPublishedSeq, retained] = await Promise.all([
+      const [backlog, lastPublishedSeq, retained, first] = await Promise.all([
         groupBacklog(),
         lastGenerated(redis, keys.published),
         redis.xlen(keys.published),
+        redis.xrange(keys.published, '-', '+', 'COUNT', 1) as Promise<Entry[]>,
       ]);
-      return { pending: backlog ?? (await countPending()), lastPublishedSeq, retained };
+      const oldest = first[0] && publishedEvent(first[0]);
+      return {
+        pending: backlog ?? (await countPending()),
+        lastPublishedSeq,
+        retained,
+        oldest: oldest && { publishedSeq: oldest.publishedSeq!, receivedAt: oldest.receivedAt },
+      };
     },
-    async prune(before) {
+    // The count bound is kept by XADD MAXLEN as events are published; pruning removes what is too old.
+    async prune({ before }) {
       const cutoff = before.getTime();
       const pruned = await trimPrefix(keys.published, cutoff, () => true);
       // The inbox keeps every event until it is published, however old.

@@ -1,16 +1,23 @@
-// The embedded event log: an append-only SQLite table. `seq` is receipt order, `published_seq` the
-// publication order that cursors count; the dedupe key is unique among events that may not repeat.
-// better-sqlite3 is synchronous: each method does its work at once and settles its promise with it.
+// The embedded event log in SQLite, as three tables each written once per row, so pages stay full:
+//   events           a notice on receipt (`seq`, receipt order); never updated
+//   event_pending    an event not yet published, with its failed attempts; deleted on publication
+//   event_published  an event's publication (`published_seq`, what cursors count) and its enrichment
+// The dedupe key is unique among events that may not repeat. Notices and enrichments are stored packed
+// (stored-codec.ts). better-sqlite3 is synchronous: each method does its work at once and settles its
+// promise with it.
 import { type SqliteDatabase } from '../store/database.js';
 import type {
   AppendOptions,
   AppendResult,
+  DeliveryState,
   Enrichment,
   EventListQuery,
   EventLog,
+  PruneStep,
   StoredEvent,
 } from './event-log.js';
 import { type ParsedNotice } from './notice.js';
+import { packJson } from './stored-codec.js';
 import { eventFromRow } from './stored-event.js';
 
 /** Runs synchronous work and hands its outcome over as a promise (a throw becomes a rejection). */
@@ -22,134 +29,217 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-export function createSqliteEventLog(db: SqliteDatabase): EventLog {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS events (
-      seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-      dedupe_key    TEXT NOT NULL,
-      may_repeat    INTEGER NOT NULL,
-      published_seq INTEGER UNIQUE,
-      state         TEXT NOT NULL DEFAULT 'received',
-      event         TEXT NOT NULL,
-      contract_id   TEXT,
-      notice        TEXT NOT NULL,
-      received_at   INTEGER NOT NULL,
-      published_at  INTEGER,
-      enrichment    TEXT,
-      attempts      INTEGER NOT NULL DEFAULT 0,
-      last_error    TEXT
-    );
-    CREATE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_key);
-    -- The publication counter lives apart from the rows, so pruning old events never reuses a cursor.
-    CREATE TABLE IF NOT EXISTS event_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
-    CREATE INDEX IF NOT EXISTS events_pending ON events (state) WHERE published_seq IS NULL;
-    -- The backlog is read in pages of receipt order (pipeline.ts resume).
-    CREATE INDEX IF NOT EXISTS events_unpublished ON events (seq) WHERE published_seq IS NULL;
-    CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);
-    CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  `);
-  // Databases created before events had a source get the column with its default.
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe_key  TEXT NOT NULL,
+    may_repeat  INTEGER NOT NULL,
+    event       TEXT NOT NULL,
+    contract_id TEXT,
+    source      TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    notice      BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS event_pending (
+    seq        INTEGER PRIMARY KEY,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE TABLE IF NOT EXISTS event_published (
+    published_seq INTEGER PRIMARY KEY,
+    seq           INTEGER NOT NULL UNIQUE,
+    state         TEXT NOT NULL,
+    published_at  INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL,
+    last_error    TEXT,
+    enrichment    BLOB
+  );
+  -- The publication counter lives apart from the rows, so pruning old events never reuses a cursor.
+  CREATE TABLE IF NOT EXISTS event_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
+  CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+const INDEXES = `
+  CREATE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_key);
+  CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);
+`;
+
+/**
+ * Databases of the earlier layout kept everything in one `events` row that grew after insert (state,
+ * enrichment, publication), which left pages half empty. They are rewritten into the three tables at
+ * open, in one transaction; notices and enrichments stay JSON text, which the reader still takes.
+ */
+function migrateFromOneTable(db: SqliteDatabase): void {
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
-  if (!columns.some((column) => column.name === 'source')) {
-    db.exec("ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook'");
-  }
+  if (!columns.some((column) => column.name === 'published_seq')) return;
+  const source = columns.some((column) => column.name === 'source') ? 'source' : "'webhook'";
+  db.transaction(() => {
+    db.exec(`
+      DROP INDEX IF EXISTS events_dedupe;
+      DROP INDEX IF EXISTS events_contract;
+      DROP INDEX IF EXISTS events_pending;
+      DROP INDEX IF EXISTS events_unpublished;
+      ALTER TABLE events RENAME TO events_v1;
+      ${TABLES}
+      INSERT INTO events (seq, dedupe_key, may_repeat, event, contract_id, source, received_at, notice)
+        SELECT seq, dedupe_key, may_repeat, event, contract_id, ${source}, received_at, notice FROM events_v1;
+      INSERT INTO event_published (published_seq, seq, state, published_at, attempts, last_error, enrichment)
+        SELECT published_seq, seq, state, coalesce(published_at, received_at), attempts, last_error, enrichment
+        FROM events_v1 WHERE published_seq IS NOT NULL;
+      INSERT INTO event_pending (seq, attempts, last_error)
+        SELECT seq, attempts, last_error FROM events_v1 WHERE published_seq IS NULL;
+      -- Receipt sequences go on from the old table's, even where its newest rows were pruned.
+      DELETE FROM sqlite_sequence WHERE name = 'events';
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'events', seq FROM sqlite_sequence WHERE name = 'events_v1';
+      DROP TABLE events_v1;
+    `);
+  }).immediate();
+}
+
+/** An event with its publication or its pending attempts, in the shape eventFromRow reads. */
+const SELECT_EVENT = `
+  SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at, p.enrichment,
+         coalesce(p.attempts, q.attempts) AS attempts, coalesce(p.last_error, q.last_error) AS last_error
+  FROM events e LEFT JOIN event_published p ON p.seq = e.seq LEFT JOIN event_pending q ON q.seq = e.seq`;
+
+export function createSqliteEventLog(db: SqliteDatabase): EventLog {
+  migrateFromOneTable(db);
+  db.exec(TABLES + INDEXES);
 
   const findDuplicate = db.prepare<[string], { seq: number }>(
     'SELECT seq FROM events WHERE dedupe_key = ? ORDER BY seq DESC LIMIT 1',
   );
   const insert = db.prepare(
-    `INSERT INTO events (dedupe_key, may_repeat, event, contract_id, notice, received_at, source)
-     VALUES (@dedupeKey, @mayRepeat, @event, @contractId, @notice, @receivedAt, @source)`,
+    `INSERT INTO events (dedupe_key, may_repeat, event, contract_id, source, received_at, notice)
+     VALUES (@dedupeKey, @mayRepeat, @event, @contractId, @source, @receivedAt, @notice)`,
   );
+  const insertPending = db.prepare<[number]>('INSERT INTO event_pending (seq) VALUES (?)');
+  // Kept as events come and go, so the gauges cost the same at any size (counted once, at open).
+  let pendingCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_pending').get()!.n;
+  let retainedCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_published').get()!.n;
   const append = db.transaction((notice: ParsedNotice, options: AppendOptions): AppendResult => {
     if (!options.mayRepeat) {
       const earlier = findDuplicate.get(options.dedupeKey);
       if (earlier) return { stored: false, duplicateOf: earlier.seq };
     }
+    // The payload alone: the parsed fields are derived from it again on reading (noticeFromStore).
     const info = insert.run({
       dedupeKey: options.dedupeKey,
       mayRepeat: options.mayRepeat ? 1 : 0,
       event: notice.event,
       contractId: notice.contractId ?? null,
-      notice: JSON.stringify(notice),
+      notice: packJson({ payload: notice.payload }),
       receivedAt: options.receivedAt.getTime(),
       source: options.source ?? 'webhook',
     });
-    return { stored: true, seq: Number(info.lastInsertRowid) };
+    const seq = Number(info.lastInsertRowid);
+    insertPending.run(seq);
+    pendingCount += 1;
+    return { stored: true, seq };
   });
   const pending = db.prepare<[number, number], unknown>(
-    'SELECT * FROM events WHERE published_seq IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+    `${SELECT_EVENT} WHERE e.seq IN (SELECT seq FROM event_pending WHERE seq > ? ORDER BY seq LIMIT ?)
+     ORDER BY e.seq`,
   );
-  const pendingCount = db.prepare<[], { n: number }>(
-    'SELECT COUNT(*) AS n FROM events WHERE published_seq IS NULL',
+  const failure = db.prepare<[string, number]>(
+    'UPDATE event_pending SET attempts = attempts + 1, last_error = ? WHERE seq = ?',
   );
-  const retainedCount = db.prepare<[], { n: number }>(
-    'SELECT COUNT(*) AS n FROM events WHERE published_seq IS NOT NULL',
-  );
-  const failure = db.prepare('UPDATE events SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
   const nextPublished = db.prepare<[], { next: number }>(
     "UPDATE event_counters SET value = value + 1 WHERE name = 'published' RETURNING value AS next",
   );
-  const markPublished = db.prepare(
-    `UPDATE events SET published_seq = @publishedSeq, state = @state, published_at = @at, enrichment = @enrichment
-     WHERE seq = @seq`,
+  const takePending = db.prepare<[number], { attempts: number; last_error: string | null }>(
+    'DELETE FROM event_pending WHERE seq = ? RETURNING attempts, last_error',
   );
-  const bySeq = db.prepare<[number], unknown>('SELECT * FROM events WHERE seq = ?');
+  const insertPublished = db.prepare(
+    `INSERT INTO event_published (published_seq, seq, state, published_at, attempts, last_error, enrichment)
+     VALUES (@publishedSeq, @seq, @state, @at, @attempts, @lastError, @enrichment)`,
+  );
+  const bySeq = db.prepare<[number], unknown>(`${SELECT_EVENT} WHERE e.seq = ?`);
   const publish = db.transaction(
-    (seq: number, enrichment: Enrichment | undefined, state: 'published' | 'failed', at: Date) => {
+    (seq: number, enrichment: Enrichment | undefined, state: DeliveryState, at: Date): StoredEvent => {
       const row = bySeq.get(seq);
       if (!row) throw new Error(`event ${seq} is not in the log`);
       const stored = eventFromRow(row);
       if (stored.publishedSeq !== undefined) return stored;
+      const taken = takePending.get(seq);
       const { next } = nextPublished.get()!;
-      markPublished.run({
+      insertPublished.run({
         seq,
         publishedSeq: next,
         state,
         at: at.getTime(),
-        enrichment: enrichment === undefined ? null : JSON.stringify(enrichment),
+        attempts: taken?.attempts ?? 0,
+        lastError: taken?.last_error ?? null,
+        enrichment: enrichment === undefined ? null : packJson(enrichment),
       });
-      return eventFromRow(bySeq.get(seq));
+      if (taken) pendingCount -= 1;
+      retainedCount += 1;
+      // The event as stored, without reading it back: what was just written is known.
+      return { ...stored, publishedSeq: next, state, publishedAt: at, enrichment };
     },
   );
   const readPublished = db.prepare<[number, number], unknown>(
-    'SELECT * FROM events WHERE published_seq > ? ORDER BY published_seq LIMIT ?',
+    `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
+            p.enrichment, p.attempts, p.last_error
+     FROM event_published p JOIN events e ON e.seq = p.seq
+     WHERE p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
   );
-  const oldest = db.prepare<[], { seq: number | null }>('SELECT MIN(published_seq) AS seq FROM events');
   const newest = db.prepare<[], { seq: number }>(
     "SELECT value AS seq FROM event_counters WHERE name = 'published'",
   );
-  // Only published events expire: an event still waiting for enrichment is kept until it is delivered.
-  const prune = db.prepare('DELETE FROM events WHERE received_at < ? AND published_seq IS NOT NULL');
+  const oldestPublished = db.prepare<[number], { published_seq: number; received_at: number }>(
+    `SELECT p.published_seq, e.received_at FROM event_published p JOIN events e ON e.seq = p.seq
+     ORDER BY p.published_seq LIMIT ?`,
+  );
+  const dropEvents = db.prepare<[number]>(
+    'DELETE FROM events WHERE seq IN (SELECT seq FROM event_published WHERE published_seq <= ?)',
+  );
+  const dropPublished = db.prepare<[number]>('DELETE FROM event_published WHERE published_seq <= ?');
+  // Only published events go, oldest first, and only a prefix of publication order: an event still
+  // waiting for enrichment is kept until it is delivered, and what stays has no gap a cursor could miss.
+  const prune = db.transaction(({ before, maxEvents, limit }: PruneStep): number => {
+    const pastCount = newest.get()!.seq - maxEvents;
+    let upTo = 0;
+    let count = 0;
+    for (const row of oldestPublished.iterate(Math.max(0, Math.floor(limit)))) {
+      if (row.published_seq > pastCount && row.received_at >= before.getTime()) break;
+      upTo = row.published_seq;
+      count += 1;
+    }
+    if (count === 0) return 0;
+    dropEvents.run(upTo);
+    dropPublished.run(upTo);
+    retainedCount -= count;
+    return count;
+  });
   const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM event_meta WHERE key = ?');
   const setMeta = db.prepare(
     'INSERT INTO event_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
   );
 
   function list(query: EventListQuery): StoredEvent[] {
-    const where = ['seq > ?'];
+    const where = ['e.seq > ?'];
     const params: (string | number)[] = [query.afterSeq ?? 0];
     if (query.types && query.types.length > 0) {
-      where.push(`lower(event) IN (${query.types.map(() => '?').join(', ')})`);
+      where.push(`lower(e.event) IN (${query.types.map(() => '?').join(', ')})`);
       params.push(...query.types.map((type) => type.toLowerCase()));
     }
     if (query.contractId !== undefined) {
-      where.push('contract_id = ?');
+      where.push('e.contract_id = ?');
       params.push(query.contractId);
     }
     if (query.from) {
-      where.push('received_at >= ?');
+      where.push('e.received_at >= ?');
       params.push(query.from.getTime());
     }
     if (query.to) {
-      where.push('received_at < ?');
+      where.push('e.received_at < ?');
       params.push(query.to.getTime());
     }
     params.push(Math.max(0, Math.floor(query.first)));
     return db
       .prepare<(string | number)[], unknown>(
-        `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`,
+        `${SELECT_EVENT} WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`,
       )
       .all(...params)
       .map(eventFromRow);
@@ -161,7 +251,7 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     recordFailure: (seq, error) => settle(() => void failure.run(error.slice(0, 500), seq)),
     publish: (seq, enrichment, state, at) => settle(() => publish.immediate(seq, enrichment, state, at)),
     readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(eventFromRow)),
-    oldestPublishedSeq: () => settle(() => oldest.get()?.seq ?? undefined),
+    oldestPublishedSeq: () => settle(() => oldestPublished.get(1)?.published_seq),
     lastPublishedSeq: () => settle(() => newest.get()!.seq),
     list: (query) => settle(() => list(query)),
     get: (seq) =>
@@ -172,12 +262,27 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     getMeta: (key) => settle(() => getMeta.get(key)?.value),
     setMeta: (key, value) => settle(() => void setMeta.run(key, value)),
     stats: () =>
-      settle(() => ({
-        pending: pendingCount.get()!.n,
-        lastPublishedSeq: newest.get()!.seq,
-        retained: retainedCount.get()!.n,
-      })),
-    prune: (before) => settle(() => prune.run(before.getTime()).changes),
+      settle(() => {
+        const first = oldestPublished.get(1);
+        return {
+          pending: pendingCount,
+          lastPublishedSeq: newest.get()!.seq,
+          retained: retainedCount,
+          oldest: first && { publishedSeq: first.published_seq, receivedAt: new Date(first.received_at) },
+        };
+      }),
+    // A step's commit is not synced: were it lost, its rows would only be pruned again, and the next
+    // synced commit (every append's) writes it to disk anyway. That keeps a disk flush out of the step.
+    prune: (step) =>
+      settle(() => {
+        const synchronous = db.pragma('synchronous', { simple: true }) as number;
+        db.pragma('synchronous = NORMAL');
+        try {
+          return prune.immediate(step);
+        } finally {
+          db.pragma(`synchronous = ${synchronous}`);
+        }
+      }),
     close: () => settle(() => void db.close()),
   };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Contract, ContractChange, Customer, Invoice } from '../billwerk/dto.js';
 import type { DeliveryState, Enrichment, EventSource, StoredEvent } from './event-log.js';
 import { parseNotice, type ParsedNotice } from './notice.js';
+import { unpackJson } from './stored-codec.js';
 
 /** A stored event that cannot be read back (a damaged row or entry). */
 export class StoredEventError extends Error {
@@ -103,17 +104,28 @@ export const noticeFromText = (seq: number | undefined, text: string): ParsedNot
 export const enrichmentFromText = (seq: number | undefined, text: string): Enrichment =>
   enrichmentFromStore(seq, parseJson(seq, text, 'enrichment'));
 
-/** A row of the SQLite `events` table. */
+/** A notice or enrichment column: JSON text (rows of older versions) or its packed form (stored-codec.ts). */
+const storedJson = z.union([z.string(), z.instanceof(Buffer)]);
+
+function unpacked(seq: number, stored: string | Buffer, what: string): string {
+  try {
+    return unpackJson(stored);
+  } catch {
+    throw new StoredEventError(seq, `its ${what} cannot be unpacked`);
+  }
+}
+
+/** A row of the SQLite log: an event joined with its publication or its pending attempts. */
 const rowSchema = z.object({
   seq: z.number().int().positive(),
   published_seq: z.number().int().positive().nullable(),
-  state: deliveryState,
+  state: deliveryState.nullable(),
   source: eventSource,
-  notice: z.string(),
+  notice: storedJson,
   received_at: z.number(),
   published_at: z.number().nullable(),
-  enrichment: z.string().nullable(),
-  attempts: z.number().int().nonnegative(),
+  enrichment: storedJson.nullable(),
+  attempts: z.number().int().nonnegative().nullable(),
   last_error: z.string().nullable(),
 });
 
@@ -122,13 +134,16 @@ export function eventFromRow(value: unknown): StoredEvent {
   return {
     seq: row.seq,
     publishedSeq: row.published_seq ?? undefined,
-    state: row.state,
+    state: row.state ?? 'received',
     source: row.source,
-    notice: noticeFromText(row.seq, row.notice),
+    notice: noticeFromText(row.seq, unpacked(row.seq, row.notice, 'notice')),
     receivedAt: new Date(row.received_at),
     publishedAt: row.published_at === null ? undefined : new Date(row.published_at),
-    enrichment: row.enrichment === null ? undefined : enrichmentFromText(row.seq, row.enrichment),
-    attempts: row.attempts,
+    enrichment:
+      row.enrichment === null
+        ? undefined
+        : enrichmentFromText(row.seq, unpacked(row.seq, row.enrichment, 'enrichment')),
+    attempts: row.attempts ?? 0,
     lastError: row.last_error ?? undefined,
   };
 }

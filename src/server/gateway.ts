@@ -24,6 +24,7 @@ import { type EventLog } from '../events/event-log.js';
 import { createEventSystem } from '../events/event-system.js';
 import { type EventHub, type EventHubOptions } from '../events/hub.js';
 import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
+import { startPruner } from '../events/pruner.js';
 import { localLease, redisSweepLease, type Lease } from '../events/sweep-lease.js';
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
 import { localReplayer, redisReplayer } from '../events/replay.js';
@@ -121,9 +122,6 @@ function operationOf(request: { body?: unknown; query?: unknown }): {
   return {};
 }
 
-/** How often retention pruning runs. */
-const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, billwerk, logger } = options;
   const app = Fastify({
@@ -158,6 +156,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     reader,
     logger: logger.child({ component: 'events' }),
     retentionMs: config.eventRetentionMs,
+    maxEvents: config.eventRetentionMaxEvents,
     hubOptions: options.hubOptions,
     pipelineOptions: options.pipelineOptions,
   });
@@ -182,13 +181,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onOutcome: metrics.reconciled,
   });
   if (config.reconcileIntervalMs > 0) reconciler.start(config.reconcileIntervalMs);
-  const prune = () =>
-    void log.prune(new Date(Date.now() - config.eventRetentionMs)).catch((error: unknown) => {
-      logger.warn({ err: error }, 'event log pruning failed; retrying at the next interval');
-    });
-  prune();
-  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
-  pruneTimer.unref();
+  const pruner = startPruner({
+    log,
+    retentionMs: config.eventRetentionMs,
+    maxEvents: config.eventRetentionMaxEvents,
+    logger: logger.child({ component: 'events' }),
+    onStep: metrics.pruneStep,
+  });
 
   const credentials = options.webhookCredentials ?? config.webhooks;
   if (credentials.basicAuth || credentials.pathToken !== undefined) {
@@ -412,7 +411,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     async close() {
-      clearInterval(pruneTimer);
+      await pruner.close();
       // Sockets and event streams first (clients are told to reconnect), then in-flight HTTP operations drain.
       await Promise.all([subscriptions.close(), streams.close()]);
       await apollo.stop();

@@ -42,6 +42,8 @@ export interface GatewayMetrics {
   readonly webhookReceived: (outcome: WebhookOutcome) => void;
   /** The reconciler's `onOutcome`. */
   readonly reconciled: (outcome: ReconcileOutcome) => void;
+  /** The event log pruner's `onStep`: events removed and how long the step took. */
+  readonly pruneStep: (removed: number, seconds: number) => void;
   /** Each event destination delivery attempt, with the state it left the delivery in. */
   readonly destinationAttempt: (outcome: AttemptOutcome, state: DeliveryState) => void;
   /** Times each HTTP GraphQL operation, by operation name and outcome. */
@@ -108,6 +110,18 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     reconciled.inc({ outcome }, 0);
   }
 
+  const pruneSteps = new Histogram({
+    name: 'gateway_event_log_prune_step_seconds',
+    help: 'Steps of event log pruning that removed events (each holds the SQLite log for its duration)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers,
+  });
+  const pruned = new Counter({
+    name: 'gateway_event_log_pruned_total',
+    help: 'Published events removed from the event log past EVENT_RETENTION_DAYS or EVENT_RETENTION_MAX_EVENTS',
+    registers,
+  });
+
   const deliveryAttempts = new Histogram({
     name: 'gateway_event_destination_attempt_duration_seconds',
     help: 'Event destination delivery attempts, by outcome: delivered (2xx), retrying (failed, tried again later) or dead (failed for the whole retry window)',
@@ -156,7 +170,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       this.inc({ kind: 'shared' }, sources.fanout.shared);
     },
   });
-  // One read of the log per scrape serves its three gauges (with Redis it is a round trip); while the
+  // One read of the log per scrape serves its gauges (with Redis it is a round trip); while the
   // store is unreachable they are left out of the scrape rather than failing it.
   let logStats: Promise<EventLogStats> | undefined;
   const readLogStats = () => {
@@ -188,6 +202,24 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     async collect() {
       const stats = sources && (await readLogStats().catch(() => undefined));
       if (stats) this.set(stats.retained);
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_log_oldest_retained_seq',
+    help: 'Publication sequence of the oldest event kept: a cursor before it is refused (BAD_USER_INPUT)',
+    registers,
+    async collect() {
+      const stats = sources && (await readLogStats().catch(() => undefined));
+      if (stats?.oldest) this.set(stats.oldest.publishedSeq);
+    },
+  });
+  new Gauge({
+    name: 'gateway_event_log_oldest_retained_age_seconds',
+    help: 'Age of the oldest event kept (since it was received): how far back a cursor can resume',
+    registers,
+    async collect() {
+      const stats = sources && (await readLogStats().catch(() => undefined));
+      if (stats?.oldest) this.set((Date.now() - stats.oldest.receivedAt.getTime()) / 1000);
     },
   });
   new Gauge({
@@ -241,6 +273,10 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
         attempt.durationMs / 1000,
       ),
     reconciled: (outcome) => reconciled.inc({ outcome }),
+    pruneStep: (removed, seconds) => {
+      pruneSteps.observe(seconds);
+      pruned.inc(removed);
+    },
     apolloPlugin: {
       requestDidStart() {
         const end = graphqlRequests.startTimer();

@@ -38,15 +38,24 @@ describe('SQLite rows read back', () => {
     rmSync(dir!, { recursive: true, force: true });
   });
 
-  const insert = (notice: string, state = 'received') =>
-    Number(
+  /** A row as written by hand: a JSON text notice, published with `state` when one is given. */
+  const insert = (notice: string, state?: string) => {
+    const seq = Number(
       db
         .prepare(
-          `INSERT INTO events (dedupe_key, may_repeat, event, notice, received_at, state)
-           VALUES ('key', 1, 'ContractChanged', ?, 0, ?)`,
+          `INSERT INTO events (dedupe_key, may_repeat, event, source, notice, received_at)
+           VALUES ('key', 1, 'ContractChanged', 'webhook', ?, 0)`,
         )
-        .run(notice, state).lastInsertRowid,
+        .run(notice).lastInsertRowid,
     );
+    if (state === undefined) db.prepare('INSERT INTO event_pending (seq) VALUES (?)').run(seq);
+    else {
+      db.prepare(
+        `INSERT INTO event_published (published_seq, seq, state, published_at, attempts) VALUES (?, ?, ?, 0, 0)`,
+      ).run(seq, seq, state);
+    }
+    return seq;
+  };
 
   it('reads a notice an older version accepted with a non-ObjectId id as an unknown event', async () => {
     const payload = { Event: 'ContractChanged', ContractId: 'c1' };
@@ -59,10 +68,21 @@ describe('SQLite rows read back', () => {
     const notice = JSON.stringify({ payload: { Event: 'ContractDeleted', ContractId: 'a'.repeat(24) } });
     const fine = insert(notice);
     const truncated = insert('{"payload":');
+    const unpackable = Number(
+      db
+        .prepare(
+          `INSERT INTO events (dedupe_key, may_repeat, event, source, notice, received_at)
+           VALUES ('key', 1, 'ContractChanged', 'webhook', ?, 0)`,
+        )
+        .run(Buffer.from([1, 0xff, 0x00])).lastInsertRowid,
+    );
     const unknownState = insert(notice, 'teleported');
     await expect(log.get(fine)).resolves.toMatchObject({ notice: { kind: 'contract' } });
     await expect(log.get(truncated)).rejects.toThrow(
       new StoredEventError(truncated, 'its notice is not JSON'),
+    );
+    await expect(log.get(unpackable)).rejects.toThrow(
+      new StoredEventError(unpackable, 'its notice cannot be unpacked'),
     );
     await expect(log.get(unknownState)).rejects.toThrow(/cannot be read: state: /);
   });

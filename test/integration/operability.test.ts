@@ -1,6 +1,7 @@
 // /metrics and /readyz over real HTTP: metrics follow what the gateway did (operations, webhooks, billwerk
 // calls by endpoint template) and hold no secret; readiness names billwerk when its credentials are wrong.
 import { SEED_IDS } from '../../src/emulator/seed.js';
+import { type StoredEvent } from '../../src/events/event-log.js';
 import { bearer, TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { startStack, TEST_WEBHOOK_AUTH, type Stack } from '../helpers/stack.js';
 
@@ -84,6 +85,19 @@ describe('a healthy gateway', () => {
       expect(text).toContain(`${name} `);
     }
     expect(sample(text, 'gateway_shared_cache_lookups_total{result="miss"}')).toBeGreaterThan(0);
+  });
+
+  it('reports the oldest event kept, as a cursor and an age', async () => {
+    const stream = await stack.gateway.events.hub.stream(() => true);
+    expect(await stack.postWebhook({ Event: 'RetentionProbe' })).toBe(202);
+    const next: IteratorResult<StoredEvent> = await stream.next();
+    await stream.return!(undefined);
+    const text = await scrape(stack);
+    const oldest = sample(text, 'gateway_event_log_oldest_retained_seq');
+    expect(oldest).toBeGreaterThanOrEqual(1);
+    expect(oldest).toBeLessThanOrEqual((next.value as StoredEvent).publishedSeq!);
+    expect(sample(text, 'gateway_event_log_oldest_retained_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'gateway_event_log_retained')).toBeGreaterThanOrEqual(1);
   });
 
   it('holds no secret', async () => {
