@@ -90,6 +90,17 @@ export default tseslint.config(
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
   },
   {
+    // Configuration enters once: config.ts reads the environment; main.ts hands it over, tools pass it to children.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts', 'src/main.ts', 'src/tools/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'read configuration through src/config.ts' },
+      ],
+    },
+  },
+  {
     // DESIGN.md rule 7: of billwerk/ the emulator takes DTO types only, never a value.
     files: ['src/emulator/**/*.ts'],
     rules: {

@@ -127,6 +127,7 @@ export const ENVIRONMENT_VARIABLES: readonly string[] = Object.freeze(Object.key
 /** Names of variables whose values must never be echoed back, even in a validation error. */
 const SECRET_VARIABLES = new Set([
   'BILLWERK_CLIENT_SECRET',
+  'EMULATOR_CLIENT_SECRET',
   'WEBHOOK_BASIC_AUTH',
   'WEBHOOK_PATH_TOKEN',
   'GATEWAY_ADMIN_KEY',
@@ -330,23 +331,28 @@ function splitCredentials(value: string): { user: string; password: string } {
   return { user: value.slice(0, at), password: value.slice(at + 1) };
 }
 
-/** Reads and validates the environment once. Throws ConfigError naming each bad variable. */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `env` parsed by `schema`; throws ConfigError naming each bad variable (never a secret's value). */
+function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   // An empty variable means "not set", as in most shells' `FOO= cmd`.
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const name = issue.path.join('.');
-        const detail = SECRET_VARIABLES.has(name) ? 'invalid value' : issue.message;
-        return `${name}: ${detail}`;
-      }),
-    );
-  }
-  const e = parsed.data;
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const detail = SECRET_VARIABLES.has(name) ? 'invalid value' : issue.message;
+      return `${name}: ${detail}`;
+    }),
+  );
+}
+
+/** Reads and validates the environment once. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Env): Config {
+  const e = parseEnv(envSchema, env);
   const problems: string[] = [];
   if (Boolean(e.BILLWERK_CLIENT_ID) !== Boolean(e.BILLWERK_CLIENT_SECRET)) {
     problems.push(
@@ -450,5 +456,34 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       disableAfterMs: e.EVENT_DESTINATION_DISABLE_AFTER_HOURS * HOUR_MS,
       allowPrivate: e.EVENT_DESTINATIONS_ALLOW_PRIVATE ?? false,
     }),
+  });
+}
+
+/** The variables `npm run emulator` reads (docs/emulator.md), apart from the gateway's. */
+const emulatorEnvSchema = z.object({
+  EMULATOR_PORT: port(4001),
+  EMULATOR_CLIENT_ID: z.string().min(1).optional(),
+  EMULATOR_CLIENT_SECRET: z.string().min(1).optional(),
+});
+
+export interface EmulatorConfig {
+  /** EMULATOR_PORT: port on 127.0.0.1. @default 4001 */
+  port: number;
+  /** EMULATOR_CLIENT_ID and EMULATOR_CLIENT_SECRET (both or neither). @default the emulator's own */
+  credentials: Readonly<{ clientId: string; clientSecret: string }> | undefined;
+}
+
+/** Reads and validates the standalone emulator's environment once. Throws ConfigError naming each bad variable. */
+export function loadEmulatorConfig(env: Env = process.env): EmulatorConfig {
+  const e = parseEnv(emulatorEnvSchema, env);
+  if (Boolean(e.EMULATOR_CLIENT_ID) !== Boolean(e.EMULATOR_CLIENT_SECRET)) {
+    throw new ConfigError(['EMULATOR_CLIENT_ID and EMULATOR_CLIENT_SECRET: set both, or neither']);
+  }
+  return Object.freeze({
+    port: e.EMULATOR_PORT,
+    credentials:
+      e.EMULATOR_CLIENT_ID && e.EMULATOR_CLIENT_SECRET
+        ? Object.freeze({ clientId: e.EMULATOR_CLIENT_ID, clientSecret: e.EMULATOR_CLIENT_SECRET })
+        : undefined,
   });
 }

@@ -1,18 +1,18 @@
-// `npm run emulator`: the billwerk emulator on its own. Reads EMULATOR_PORT (default 4001) and
-// EMULATOR_CLIENT_ID / EMULATOR_CLIENT_SECRET, the only environment the emulator reads; stops on SIGINT/SIGTERM.
+// `npm run emulator`: the billwerk emulator on its own, configured by EMULATOR_PORT (default 4001) and
+// EMULATOR_CLIENT_ID / EMULATOR_CLIENT_SECRET (read by config.ts); stops on SIGINT/SIGTERM.
 import pino from 'pino';
+import { ConfigError, loadEmulatorConfig } from '../config.js';
 import { createEmulator } from './emulator.js';
 
-const env = process.env;
-const port = Number(env.EMULATOR_PORT ?? 4001);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`EMULATOR_PORT must be a port number, got '${env.EMULATOR_PORT ?? ''}'\n`);
+let config;
+try {
+  config = loadEmulatorConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
   process.exit(2);
 }
-const credentials =
-  env.EMULATOR_CLIENT_ID && env.EMULATOR_CLIENT_SECRET
-    ? { clientId: env.EMULATOR_CLIENT_ID, clientSecret: env.EMULATOR_CLIENT_SECRET }
-    : undefined;
+const { port, credentials } = config;
 
 const emulator = await createEmulator({
   port,

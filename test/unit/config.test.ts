@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, loadEmulatorConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('with nothing set, runs against the embedded emulator on the documented ports', () => {
@@ -132,5 +132,24 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(4000);
+  });
+});
+
+describe('loadEmulatorConfig', () => {
+  it("defaults to port 4001 and the emulator's own credentials", () => {
+    expect(loadEmulatorConfig({})).toEqual({ port: 4001, credentials: undefined });
+  });
+
+  it('reads the port and both credentials', () => {
+    expect(
+      loadEmulatorConfig({ EMULATOR_PORT: '0', EMULATOR_CLIENT_ID: 'id', EMULATOR_CLIENT_SECRET: 'secret' }),
+    ).toEqual({ port: 0, credentials: { clientId: 'id', clientSecret: 'secret' } });
+  });
+
+  it('refuses a port out of range and one credential without the other, never echoing the secret', () => {
+    expect(() => loadEmulatorConfig({ EMULATOR_PORT: '70000' })).toThrow(/EMULATOR_PORT/);
+    const attempt = () => loadEmulatorConfig({ EMULATOR_CLIENT_SECRET: 'hunter2-secret' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).not.toThrow(/hunter2/);
   });
 });
