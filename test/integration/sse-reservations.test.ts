@@ -101,6 +101,49 @@ function openReservation(stack: Stack, token: string, dispatcher?: ReturnType<ty
   };
 }
 
+/** A plain HTTP reader of an event stream: each message's id and `data` as they arrive. */
+function readEvents(response: globalThis.Response) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let more = () => undefined as void;
+  let over = false;
+  const ended = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += value;
+        more();
+      }
+    } catch {
+      // The server dropped the connection.
+    } finally {
+      over = true;
+      more();
+    }
+  })();
+  /** The next `count` messages with data (comments skipped), waiting for them to arrive. */
+  async function next(count: number): Promise<{ id: string; data: string }[]> {
+    const messages: { id: string; data: string }[] = [];
+    while (messages.length < count) {
+      const end = buffer.indexOf('\n\n');
+      if (end < 0) {
+        if (over) throw new Error('the stream ended');
+        await new Promise<void>((resolve) => (more = resolve));
+        continue;
+      }
+      const block = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const field = (name: string) =>
+        block.find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+      const data = field('data');
+      if (data !== undefined) messages.push({ id: field('id') ?? '', data });
+    }
+    return messages;
+  }
+  return { next, ended: () => ended, cancel: () => reader.cancel() };
+}
+
 const byOperation = (received: readonly Received[], operation: string) =>
   received.filter((r) => r.operation === operation).map((r) => r.n);
 
@@ -152,6 +195,37 @@ describe('an EventSource on a reservation', () => {
     // The stream's own message ids, one per message, counting up across the reconnection.
     expect(es.received.map((r) => Number(r.messageId))).toEqual(es.received.map((_, i) => i + 1));
     expect(es.completed).toEqual([]);
+  });
+
+  it('takes the stream over when the client reconnects before the server saw its old connection close', async () => {
+    const { hub } = stack.gateway.events;
+    const { token } = await reserve(stack, stack.adminKey);
+    const url = `${stack.graphqlUrl}/stream?token=${token}`;
+    const accept = { accept: 'text/event-stream' };
+    const old = await fetch(url, { headers: accept });
+    expect(old.status).toBe(200);
+    const oldEvents = readEvents(old);
+    const opened = hub.opened;
+    expect(await start(stack, stack.adminKey, token, 'x', { contractId: contractOf(0) })).toBe(202);
+    await hub.untilCount('opened', opened + 1);
+    for (const n of [700, 702]) expect(await probe(stack, n)).toBe(202);
+    expect((await oldEvents.next(2)).map((m) => m.id)).toEqual(['1', '2']);
+
+    // As after a network change: the client processed message 1 only and connects again.
+    const taken = await fetch(url, { headers: { ...accept, 'last-event-id': '1' } });
+    expect(taken.status).toBe(200);
+    const events = readEvents(taken);
+    await oldEvents.ended();
+    expect(await probe(stack, 704)).toBe(202);
+    const messages = (await events.next(2)).map((m) => ({
+      id: m.id,
+      n: (JSON.parse(m.data) as Next).payload,
+    }));
+    expect(messages.map(({ id, n }) => [id, n.data.billwerkEvents.payload.N])).toEqual([
+      ['2', 702],
+      ['3', 704],
+    ]);
+    await events.cancel();
   });
 
   it('cannot resume after an id it never sent: 409, and the reservation is given up', async () => {
