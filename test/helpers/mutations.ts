@@ -1,7 +1,6 @@
-// Small helpers the mutation suites share: fresh idempotency keys, the GraphQL errors of a failed SDK
+// Small helpers the mutation suites share: fresh idempotency keys, the one GraphQL error of a failed SDK
 // call, and a signup of a new customer through the gateway.
 import { randomUUID } from 'node:crypto';
-import { ClientError } from 'graphql-request';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import {
   SignupDocument,
@@ -9,28 +8,12 @@ import {
   type SignupInput,
   type SignupMutation,
 } from '../../sdk/client.js';
+import { errorsOf, type GraphQLErrorShape } from './http.js';
 
 export const DAY = 24 * 60 * 60 * 1000;
 
 /** A key no other test (or earlier run) used. */
 export const newKey = (label = 'k'): string => `${label}-${randomUUID()}`;
-
-export interface GraphQLErrorShape {
-  message: string;
-  path?: readonly (string | number)[];
-  extensions?: Record<string, unknown>;
-}
-
-/** The GraphQL errors of a call that must fail. */
-export async function errorsOf(call: Promise<unknown>): Promise<GraphQLErrorShape[]> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ClientError) return error.response.errors ?? [];
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 /** The one error of a failed call. */
 export async function errorOf(call: Promise<unknown>): Promise<GraphQLErrorShape> {

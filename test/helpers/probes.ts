@@ -2,6 +2,7 @@
 // follows them, and the check that each arrived once and in per-contract order.
 import { expect } from '@jest/globals';
 import { encodeEventCursor } from '../../src/events/cursor.js';
+import { postWebhook } from './http.js';
 import { WEBHOOK_AUTH } from './process.js';
 
 export const PROBES = /* GraphQL */ `
@@ -21,18 +22,8 @@ export const CONTRACTS = ['65f000000000000000000a01', '65f000000000000000000a02'
 export const FROM_START = { after: encodeEventCursor(0) };
 
 /** Posts a notice to a gateway process's webhook endpoint, with its answer. */
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${url}/webhooks/billwerk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${WEBHOOK_AUTH.user}:${WEBHOOK_AUTH.password}`).toString('base64')}`,
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as { status?: string } };
-}
+export const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  postWebhook(`${url}/webhooks/billwerk`, body, { auth: WEBHOOK_AUTH, headers });
 
 export const probe = (n: number) => ({ Event: 'ScaleProbe', ContractId: CONTRACTS[n % 3], N: n });
 

@@ -4,6 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { type Emulator } from '../../src/emulator/emulator.js';
 import { TEST_ADMIN_KEY } from './auth.js';
+import { postWebhook } from './http.js';
 
 export interface Child {
   process: ChildProcessWithoutNullStreams;
@@ -86,14 +87,7 @@ export const gatewayUrl = async (child: Child) =>
 
 /** Posts a notice to a gateway process's webhook endpoint; resolves with the status (0 when unreachable). */
 export const postNotice = (url: string, body: unknown) =>
-  fetch(`${url}/webhooks/billwerk`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${WEBHOOK_AUTH.user}:${WEBHOOK_AUTH.password}`).toString('base64')}`,
-    },
-    body: JSON.stringify(body),
-  }).then(
+  postWebhook(`${url}/webhooks/billwerk`, body, { auth: WEBHOOK_AUTH }).then(
     (r) => r.status,
     () => 0,
   );

@@ -21,6 +21,7 @@ import { type WebhookCredentials } from '../../src/webhooks/auth.js';
 import { attributeToRequest } from '../../src/server/request-scope.js';
 import { createGatewayClient, type GatewayClient } from '../../sdk/client.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
+import { postWebhook } from './http.js';
 
 /** The webhook credentials test stacks use; the emulator is registered to send with them. */
 export const TEST_WEBHOOK_AUTH = { user: 'billwerk', password: 'webhook-test-secret' };
@@ -109,7 +110,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       Auth: { Type: 'Basic', User: TEST_WEBHOOK_AUTH.user, Password: TEST_WEBHOOK_AUTH.password },
     });
   }
-  const basic = `Basic ${Buffer.from(`${TEST_WEBHOOK_AUTH.user}:${TEST_WEBHOOK_AUTH.password}`).toString('base64')}`;
   return {
     emulator,
     billwerk,
@@ -124,15 +124,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         url: graphqlUrl,
         headers: credential === undefined ? {} : { authorization: bearer(credential) },
       }),
-    async postWebhook(body, headers = {}) {
-      const response = await fetch(webhookUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic, ...headers },
-        body: JSON.stringify(body),
-      });
-      await response.arrayBuffer();
-      return response.status;
-    },
+    postWebhook: async (body, headers = {}) =>
+      (await postWebhook(webhookUrl, body, { auth: TEST_WEBHOOK_AUTH, headers })).status,
     async close() {
       await gateway.close();
       await billwerk.close();

@@ -2,7 +2,8 @@
 // through billwerk's customer lookup once, then cached; unknown ids are UNAUTHENTICATED.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SEED_IDS } from '../../src/emulator/seed.js';
-import { bearer, customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { postQuery } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, wsClient } from '../helpers/ws.js';
 
@@ -15,20 +16,11 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function post(query: string, credential: string) {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(credential) },
-    body: JSON.stringify({ query }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as {
-      data?: { customers?: { edges: { node: { billwerkId: string } }[] } };
-      errors?: { extensions?: { code?: string } }[];
-    },
-  };
+interface MyCustomers {
+  customers?: { edges: { node: { billwerkId: string } }[] };
 }
+const post = (query: string, credential: string) =>
+  postQuery<MyCustomers>(stack.graphqlUrl, query, {}, { credential });
 
 const lookups = () => stack.emulator.requests.count({ path: /^\/api\/v1\/customers$/ });
 const MY_CUSTOMERS = '{ customers { edges { node { billwerkId } } } }';
@@ -38,9 +30,9 @@ describe('a token naming an external customer id', () => {
     const token = await customerToken('cust-1001');
     stack.emulator.requests.reset();
     for (let i = 0; i < 3; i += 1) {
-      const { status, body } = await post(MY_CUSTOMERS, token);
+      const { status, data } = await post(MY_CUSTOMERS, token);
       expect(status).toBe(200);
-      expect(body.data?.customers?.edges.map((e) => e.node.billwerkId)).toEqual([SEED_IDS.customers.ada]);
+      expect(data?.customers?.edges.map((e) => e.node.billwerkId)).toEqual([SEED_IDS.customers.ada]);
     }
     const lookupsByExternalId = stack.emulator.requests
       .list()
@@ -51,9 +43,9 @@ describe('a token naming an external customer id', () => {
 
   it('an external id no customer has is UNAUTHENTICATED (HTTP 401, graphql-ws 4403)', async () => {
     const token = await customerToken('cust-9999');
-    const { status, body } = await post(MY_CUSTOMERS, token);
+    const { status, codes } = await post(MY_CUSTOMERS, token);
     expect(status).toBe(401);
-    expect(body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect(codes).toEqual(['UNAUTHENTICATED']);
 
     const client = wsClient(stack.graphqlUrl, { credential: token });
     const sub = collect(client, 'subscription { billwerkEvents { cursor } }');

@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { SEED_IDS } from '../../src/emulator/seed.js';
-import { apiKey, bearer, customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { apiKey, customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
 import { errorOf, signupNew } from '../helpers/mutations.js';
+import { postQuery } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
@@ -27,26 +28,9 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** A raw GraphQL POST: the status and body, whatever they are. */
-async function post(
-  query: string,
-  variables: Record<string, unknown> = {},
-  credential?: string,
-): Promise<{
-  status: number;
-  body: { data?: Record<string, unknown>; errors?: { extensions?: { code?: string }; message: string }[] };
-}> {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(credential === undefined ? {} : { authorization: bearer(credential) }),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: response.status, body: (await response.json()) as never };
-}
-const codes = (r: Awaited<ReturnType<typeof post>>) => r.body.errors?.map((e) => e.extensions?.code);
+/** A raw GraphQL POST as `credential` (none: anonymous). */
+const post = (query: string, variables: Record<string, unknown> = {}, credential?: string) =>
+  postQuery(stack.graphqlUrl, query, variables, { credential });
 
 const ids = (edges: unknown) =>
   (edges as { edges: { node: { billwerkId: string } }[] }).edges.map((e) => e.node.billwerkId);
@@ -55,7 +39,7 @@ describe('credentials', () => {
   it('refuses a request without credentials with UNAUTHENTICATED (HTTP 401)', async () => {
     const r = await post('{ planGroups { name } }');
     expect(r.status).toBe(401);
-    expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+    expect(r.codes).toEqual(['UNAUTHENTICATED']);
   });
 
   it('refuses an unknown key, an expired token and a wrongly signed token, echoing none', async () => {
@@ -64,8 +48,8 @@ describe('credentials', () => {
     for (const credential of ['unknown-key-0123456789abcdef', expired, forged]) {
       const r = await post('{ planGroups { name } }', {}, credential);
       expect(r.status).toBe(401);
-      expect(codes(r)).toEqual(['UNAUTHENTICATED']);
-      expect(JSON.stringify(r.body)).not.toContain(credential);
+      expect(r.codes).toEqual(['UNAUTHENTICATED']);
+      expect(JSON.stringify([r.data, r.errors])).not.toContain(credential);
     }
   });
 
@@ -84,20 +68,20 @@ describe('a partner', () => {
   const CUSTOMER = 'query($id: ID!) { customer(id: $id) { billwerkId } }';
 
   it('reads its own customers, and another partner’s are NOT_FOUND as if missing', async () => {
-    expect((await post(CUSTOMER, { id: C.ada }, PARTNER_A)).body.data).toEqual({
+    expect((await post(CUSTOMER, { id: C.ada }, PARTNER_A)).data).toEqual({
       customer: { billwerkId: C.ada },
     });
     const foreign = await post(CUSTOMER, { id: C.alan }, PARTNER_A);
     const missing = await post(CUSTOMER, { id: '65f0000000000000000008ff' }, PARTNER_A);
-    expect(codes(foreign)).toEqual(['NOT_FOUND']);
-    expect(foreign.body.errors?.[0]?.message).toBe(`Customer ${C.alan} was not found.`);
-    expect(codes(missing)).toEqual(['NOT_FOUND']);
+    expect(foreign.codes).toEqual(['NOT_FOUND']);
+    expect(foreign.errors?.[0]?.message).toBe(`Customer ${C.alan} was not found.`);
+    expect(missing.codes).toEqual(['NOT_FOUND']);
     for (const q of [
       `{ node(id: "gid://billwerk/Customer/${C.alan}") { id } }`,
       `{ contract(id: "${K.alanProTrial}") { billwerkId } }`,
       `{ node(id: "gid://billwerk/Contract/${K.alanProTrial}") { id } }`,
     ]) {
-      expect(codes(await post(q, {}, PARTNER_A))).toEqual(['NOT_FOUND']);
+      expect((await post(q, {}, PARTNER_A)).codes).toEqual(['NOT_FOUND']);
     }
   });
 
@@ -115,9 +99,9 @@ describe('a partner', () => {
       {},
       PARTNER_A,
     );
-    expect(lists.body.errors).toBeUndefined();
-    expect(more.body.errors).toBeUndefined();
-    const data = { ...lists.body.data, ...more.body.data } as Record<
+    expect(lists.errors).toEqual([]);
+    expect(more.errors).toEqual([]);
+    const data = { ...lists.data, ...more.data } as Record<
       string,
       { edges: { node: { customer?: { billwerkId: string } } }[] }
     >;
@@ -137,18 +121,18 @@ describe('a partner', () => {
       { input: { contractId: K.alanProTrial, idempotencyKey: 'partner-a-foreign-1' } },
       PARTNER_A,
     );
-    expect(codes(r)).toEqual(['NOT_FOUND']);
+    expect(r.codes).toEqual(['NOT_FOUND']);
     expect(stack.emulator.requests.count({ method: 'POST' })).toBe(writes);
   });
 
   it('sees the customers it signs up, and the other partner does not', async () => {
     const { customer } = await signupNew(stack.sdkAs(PARTNER_B));
-    expect((await post(CUSTOMER, { id: customer.billwerkId }, PARTNER_B)).body.data).toEqual({
+    expect((await post(CUSTOMER, { id: customer.billwerkId }, PARTNER_B)).data).toEqual({
       customer: { billwerkId: customer.billwerkId },
     });
     const list = await post('{ customers { edges { node { billwerkId } } } }', {}, PARTNER_B);
-    expect(ids(list.body.data!.customers)).toContain(customer.billwerkId);
-    expect(codes(await post(CUSTOMER, { id: customer.billwerkId }, PARTNER_A))).toEqual(['NOT_FOUND']);
+    expect(ids(list.data!.customers)).toContain(customer.billwerkId);
+    expect((await post(CUSTOMER, { id: customer.billwerkId }, PARTNER_A)).codes).toEqual(['NOT_FOUND']);
   });
 
   it('receives only its customers’ events', async () => {
@@ -190,14 +174,14 @@ describe('a customer token', () => {
       {},
       token,
     );
-    expect(r.body.errors).toBeUndefined();
-    const data = r.body.data as Record<string, unknown>;
+    expect(r.errors).toEqual([]);
+    const data = r.data as Record<string, unknown>;
     expect(ids(data.customers)).toEqual([C.ada]);
     expect(ids(data.contracts)).toEqual([K.adaBasicMonthly]);
     const invoices = (data.invoices as { edges: { node: { customer: { billwerkId: string } } }[] }).edges;
     expect(invoices.length).toBeGreaterThan(0);
     expect(new Set(invoices.map((e) => e.node.customer.billwerkId))).toEqual(new Set([C.ada]));
-    expect(codes(await post(`{ contract(id: "${K.graceProYearly}") { billwerkId } }`, {}, token))).toEqual([
+    expect((await post(`{ contract(id: "${K.graceProYearly}") { billwerkId } }`, {}, token)).codes).toEqual([
       'NOT_FOUND',
     ]);
   });
@@ -210,7 +194,7 @@ describe('a customer token', () => {
       { input },
       token,
     );
-    expect(codes(annul)).toEqual(['FORBIDDEN']);
+    expect(annul.codes).toEqual(['FORBIDDEN']);
     const error = await errorOf(signupNew(stack.sdkAs(token)));
     expect(error.extensions).toMatchObject({ code: 'FORBIDDEN' });
     const foreign = await post(
@@ -218,7 +202,7 @@ describe('a customer token', () => {
       { input: { contractId: K.graceProYearly, idempotencyKey: 'customer-foreign-1' } },
       token,
     );
-    expect(codes(foreign)).toEqual(['NOT_FOUND']);
+    expect(foreign.codes).toEqual(['NOT_FOUND']);
   });
 
   it('receives only its own events, and its socket is closed (4403) when the token expires', async () => {

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/server/subscriptions.js';
 import { ContractsDocument, CustomerDocument } from '../../sdk/client.js';
 import { apiKey, bearer } from '../helpers/auth.js';
+import { apiCalls, postQuery, type GraphQLAnswer } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { subscribeLive } from '../helpers/ws.js';
 
@@ -40,25 +41,8 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([dev?.close(), prod?.close()]));
 
-/** REST calls under /api/v1 since the last reset (the OAuth token call is not a data call). */
-const apiCalls = (stack: Stack) => stack.emulator.requests.count({ path: /^\/api\/v1\// });
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  errors: { message: string; extensions?: Record<string, unknown> }[];
-  data?: unknown;
-}
-
-async function post(stack: Stack, query: string, credential = stack.adminKey): Promise<Answer> {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(credential) },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await response.json()) as Pick<Answer, 'errors' | 'data'>;
-  return { status: response.status, headers: response.headers, errors: body.errors ?? [], data: body.data };
-}
+const post = (stack: Stack, query: string, credential = stack.adminKey) =>
+  postQuery(stack.graphqlUrl, query, {}, { credential });
 
 /** A query that always reaches billwerk: a customer search is never served from the cache. */
 let searches = 0;
@@ -214,7 +198,7 @@ describe('graphql-ws limits', () => {
 describe('rate limit per caller', () => {
   it('trips with RATE_LIMITED, 429 and Retry-After, and recovers after the hinted wait', async () => {
     let served = 0;
-    let refused: Answer | undefined;
+    let refused: GraphQLAnswer | undefined;
     while (!refused && served < 10) {
       const answer = await post(dev, '{ planGroups { name } }', READONLY_HTTP);
       if (answer.status === 429) refused = answer;
@@ -233,8 +217,29 @@ describe('rate limit per caller', () => {
     // Other callers have buckets of their own; admin keys are not limited.
     for (let i = 0; i < 5; i += 1) expect((await post(dev, '{ planGroups { name } }')).status).toBe(200);
 
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    expect((await post(dev, '{ planGroups { name } }', READONLY_HTTP)).status).toBe(200);
+    // The buckets expire by the wall clock (Date.now): move it past the hinted wait instead of sleeping.
+    // Every timer but Date stays real: the sockets and servers keep theirs.
+    jest.useFakeTimers({
+      now: Date.now(),
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      jest.setSystemTime(Date.now() + seconds * 1000);
+      expect((await post(dev, '{ planGroups { name } }', READONLY_HTTP)).status).toBe(200);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('applies to graphql-ws subscribe messages', async () => {

@@ -3,25 +3,13 @@
 // clear code, and the emulator's request log shows no call outside the resource named (or none at all).
 import fc from 'fast-check';
 import { SEED_IDS } from '../../src/emulator/seed.js';
-import { bearer, customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { customerToken, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { postQuery, type GraphQLAnswer } from '../helpers/http.js';
 import { bid } from '../helpers/ids.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
-interface Answer {
-  status: number;
-  errors: { message: string; extensions?: { code?: string; stacktrace?: unknown } }[];
-  data?: Record<string, unknown> | null;
-}
-
-async function post(stack: Stack, query: string, variables: unknown, credential: string): Promise<Answer> {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(credential) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as Omit<Answer, 'status'>;
-  return { status: response.status, errors: body.errors ?? [], data: body.data };
-}
+const post = (stack: Stack, query: string, variables: Record<string, unknown>, credential: string) =>
+  postQuery<Record<string, unknown>>(stack.graphqlUrl, query, variables, { credential });
 
 /** The REST calls the emulator answered under /api/v1 since the last reset (the OAuth exchange aside). */
 const restCalls = (stack: Stack): string[] =>
@@ -128,7 +116,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 /** Runs one field with one value and checks the promise: a clear code, no 5xx, no call outside the resource. */
-async function probe(field: (typeof ID_FIELDS)[number], value: string): Promise<Answer> {
+async function probe(field: (typeof ID_FIELDS)[number], value: string): Promise<GraphQLAnswer> {
   stack.emulator.requests.reset();
   const answer = await post(stack, field.query, { v: value }, stack.adminKey);
   expect(answer.status).toBeLessThan(500);

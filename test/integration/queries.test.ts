@@ -1,6 +1,5 @@
 // The query schema end to end: the generated SDK → the gateway over HTTP → the billwerk client → the
 // emulator over HTTP, with its seeded demo data.
-import { ClientError } from 'graphql-request';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import {
   CatalogueDocument,
@@ -16,6 +15,7 @@ import {
   PlanVariantsDocument,
   PlansDocument,
 } from '../../sdk/client.js';
+import { failureOf } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
@@ -23,18 +23,6 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(() => stack.close());
-
-/** The GraphQL errors of a failed SDK call. */
-async function errorsOf(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ClientError)
-      return { errors: error.response.errors ?? [], data: error.response.data };
-    throw error;
-  }
-  throw new Error('expected the operation to fail');
-}
 
 describe('catalogue', () => {
   it('lists plan groups with their plans, variants and prices in the group currency', async () => {
@@ -83,7 +71,7 @@ describe('customers', () => {
   });
 
   it('an unknown customer is null with a NOT_FOUND error on its path', async () => {
-    const { errors, data } = await errorsOf(
+    const { errors, data } = await failureOf(
       stack.sdk.request(CustomerDocument, { id: 'ffffffffffffffffffffffff' }),
     );
     expect(errors[0]).toMatchObject({ path: ['customer'], extensions: { code: 'NOT_FOUND' } });
@@ -115,7 +103,7 @@ describe('customers', () => {
   });
 
   it('refuses a page size out of range with BAD_USER_INPUT', async () => {
-    const { errors } = await errorsOf(stack.sdk.request(CustomersDocument, { first: 1000 }));
+    const { errors } = await failureOf(stack.sdk.request(CustomersDocument, { first: 1000 }));
     expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
@@ -168,7 +156,7 @@ describe('contracts', () => {
   });
 
   it('refuses an id of another type with BAD_USER_INPUT', async () => {
-    const { errors } = await errorsOf(
+    const { errors } = await failureOf(
       stack.sdk.request(ContractDocument, { id: `gid://billwerk/Customer/${SEED_IDS.customers.ada}` }),
     );
     expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -195,7 +183,7 @@ describe('invoices and nodes', () => {
       id: `gid://billwerk/PlanVariant/${SEED_IDS.planVariants.free}`,
     });
     expect(variant.node?.__typename).toBe('PlanVariant');
-    const { errors } = await errorsOf(stack.sdk.request(NodeDocument, { id: SEED_IDS.customers.ada }));
+    const { errors } = await failureOf(stack.sdk.request(NodeDocument, { id: SEED_IDS.customers.ada }));
     expect(errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

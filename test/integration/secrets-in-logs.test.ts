@@ -13,6 +13,7 @@ import { SEED_IDS } from '../../src/emulator/seed.js';
 import { createLogger } from '../../src/logger.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { apiKey, bearer, customerToken, TEST_ADMIN_KEY, TEST_JWT_SECRET } from '../helpers/auth.js';
+import { postQuery, postWebhook } from '../helpers/http.js';
 import { TEST_START } from '../helpers/stack.js';
 import { collect, wsClient } from '../helpers/ws.js';
 
@@ -70,26 +71,17 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function post(query: string, authorization?: string): Promise<number> {
-  const response = await fetch(graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-    body: JSON.stringify({ query }),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
+const post = async (query: string, authorization?: string): Promise<number> =>
+  (await postQuery(graphqlUrl, query, {}, { headers: authorization ? { authorization } : {} })).status;
 
-async function webhook(token: string, credentials: { user: string; password: string }): Promise<number> {
-  const basic = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
-  const response = await fetch(`${gateway.url}/webhooks/billwerk/${token}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Basic ${basic}` },
-    body: JSON.stringify({ Event: 'ContractChanged', EntityId: SEED_IDS.entity, ContractId: 'x' }),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
+const webhook = async (token: string, auth: { user: string; password: string }): Promise<number> =>
+  (
+    await postWebhook(
+      `${gateway.url}/webhooks/billwerk/${token}`,
+      { Event: 'ContractChanged', EntityId: SEED_IDS.entity, ContractId: 'x' },
+      { auth },
+    )
+  ).status;
 
 describe('secrets in logs', () => {
   it('none of the secrets the gateway handled appears in its log', async () => {

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { CatalogueDocument, CustomerDocument } from '../../sdk/generated/graphql.js';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { loadTrustedDocuments } from '../../src/server/trusted-documents.js';
-import { apiKey, bearer } from '../helpers/auth.js';
+import { apiKey } from '../helpers/auth.js';
+import { postGraphQL } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, subscribeLive, wsClient } from '../helpers/ws.js';
 
@@ -33,20 +34,8 @@ afterAll(() => stack.close());
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** A raw GraphQL POST, for bodies the SDK does not send (hash only). */
-async function post(credential: string, body: Record<string, unknown>) {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(credential) },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    json: (await response.json()) as {
-      data?: Record<string, unknown>;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    },
-  };
-}
+const post = (credential: string, body: Record<string, unknown>) =>
+  postGraphQL(stack.graphqlUrl, body, { credential });
 
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
@@ -55,12 +44,12 @@ describe('persisted queries', () => {
     const query = `{ planGroups { name currency } }`;
     const hash = sha256(query);
     const miss = await post(stack.adminKey, { extensions: persisted(hash) });
-    expect(miss.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(miss.codes[0]).toBe('PERSISTED_QUERY_NOT_FOUND');
     const register = await post(stack.adminKey, { query, extensions: persisted(hash) });
-    expect(register.json.data).toEqual({ planGroups: [{ name: 'Demo SaaS', currency: 'EUR' }] });
+    expect(register.data).toEqual({ planGroups: [{ name: 'Demo SaaS', currency: 'EUR' }] });
     const hit = await post(stack.adminKey, { extensions: persisted(hash) });
     expect(hit.status).toBe(200);
-    expect(hit.json.data).toEqual(register.json.data);
+    expect(hit.data).toEqual(register.data);
   });
 });
 
@@ -77,26 +66,26 @@ describe('an API key in allow-list mode', () => {
     const catalogue = trusted.operations.find((o) => o.name === 'Catalogue')!;
     // Never registered through APQ: the gateway knows the SDK's operations by hash from the start.
     const byHash = await post(PINNED, { extensions: persisted(catalogue.hash) });
-    expect(byHash.json.errors).toBeUndefined();
-    expect(byHash.json.data).toEqual(catalogueData);
+    expect(byHash.errors).toEqual([]);
+    expect(byHash.data).toEqual(catalogueData);
   });
 
   it('is refused any other document with OPERATION_NOT_ALLOWED before billwerk is called', async () => {
     stack.emulator.requests.reset();
     const other = await post(PINNED, { query: `{ customers(first: 100) { edges { node { id } } } }` });
     expect(other.status).toBe(403);
-    expect(other.json.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
+    expect(other.codes[0]).toBe('OPERATION_NOT_ALLOWED');
 
     // The SDK's Customer query with one more field is not the trusted one.
     const customer = trusted.operations.find((o) => o.name === 'Customer')!;
     const widened = customer.query.replace('billwerkId', 'billwerkId\n    notes: __typename');
     expect(widened).not.toBe(customer.query);
     const changed = await post(PINNED, { query: widened, variables: { id: ADA } });
-    expect(changed.json.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
+    expect(changed.codes[0]).toBe('OPERATION_NOT_ALLOWED');
     // A hash nobody trusts cannot be registered by such a key either.
     const query = '{ planGroups { name } }';
     const registered = await post(PINNED, { query, extensions: persisted(sha256(query)) });
-    expect(registered.json.errors?.[0]?.extensions?.code).toBe('OPERATION_NOT_ALLOWED');
+    expect(registered.codes[0]).toBe('OPERATION_NOT_ALLOWED');
     expect(stack.emulator.requests.count()).toBe(0);
 
     // A key without the mode runs what it likes, within its scope.
