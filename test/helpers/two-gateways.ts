@@ -8,8 +8,9 @@ import path from 'node:path';
 import { type Client } from 'graphql-ws';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
-import { bearer, TEST_ADMIN_KEY } from './auth.js';
+import { TEST_ADMIN_KEY } from './auth.js';
 import { gatewayProcess, gatewayUrl, killAll, type Child } from './process.js';
+import { postQuery } from './http.js';
 import { expectOnceInOrder, FROM_START, post, probe, PROBES, type Probe } from './probes.js';
 import { collect, wsClient, type Collector } from './ws.js';
 
@@ -90,15 +91,12 @@ export async function expectDedupe(gateways: TwoGateways): Promise<void> {
 
 /** The admin's `webhookEvents` page on `instance`: the number of events of `type` it lists. */
 export async function listedEvents(instance: Instance, type: string): Promise<number> {
-  const response = await fetch(`${instance.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) },
-    body: JSON.stringify({ query: `{ webhookEvents(first: 100, type: "${type}") { edges { cursor } } }` }),
-  });
-  const body = (await response.json()) as {
-    data?: { webhookEvents: { edges: unknown[] } };
-    errors?: unknown;
-  };
-  expect(body.errors).toBeUndefined();
-  return body.data!.webhookEvents.edges.length;
+  const { data, errors } = await postQuery<{ webhookEvents: { edges: unknown[] } }>(
+    `${instance.url}/graphql`,
+    `{ webhookEvents(first: 100, type: "${type}") { edges { cursor } } }`,
+    {},
+    { credential: TEST_ADMIN_KEY },
+  );
+  expect(errors).toEqual([]);
+  return data!.webhookEvents.edges.length;
 }

@@ -2,7 +2,7 @@
 // fetch the contract), even when a read of that contract from before the change is still in flight:
 // the emulator holds a query's GET /contracts/{id} while the contract changes and its webhook arrives.
 import { SEED_IDS } from '../../src/emulator/seed.js';
-import { bearer } from '../helpers/auth.js';
+import { postQuery } from '../helpers/http.js';
 import { bid } from '../helpers/ids.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { subscribeLive } from '../helpers/ws.js';
@@ -24,8 +24,8 @@ interface Changed {
   contractChanged: { event: string; contract: { planVariant: { billwerkId: string } | null } | null };
 }
 
-interface ContractAnswer {
-  data?: { contract: { planVariant: { billwerkId: string } | null } | null };
+interface ContractData {
+  contract: { planVariant: { billwerkId: string } | null } | null;
 }
 
 let stack: Stack;
@@ -37,13 +37,13 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 async function variantOf(contractId: string): Promise<string | undefined> {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(stack.adminKey) },
-    body: JSON.stringify({ query: `{ contract(id: "${contractId}") { planVariant { billwerkId } } }` }),
-  });
-  const answer = (await response.json()) as ContractAnswer;
-  return answer.data?.contract?.planVariant?.billwerkId;
+  const { data } = await postQuery<ContractData>(
+    stack.graphqlUrl,
+    `{ contract(id: "${contractId}") { planVariant { billwerkId } } }`,
+    {},
+    { credential: stack.adminKey },
+  );
+  return data?.contract?.planVariant?.billwerkId;
 }
 
 describe('enrichment after a change', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../src/logger.js';
 import { createTracing, type Tracing } from '../../src/telemetry.js';
 import { bearer } from '../helpers/auth.js';
+import { postQuery } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const CONTRACTS_PAGE = `query ContractsPage {
@@ -47,17 +48,8 @@ function captureLines() {
   };
 }
 
-async function postGraphQL(stack: Stack, query: string, headers: Record<string, string>) {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query }),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { data?: PageData; errors?: unknown[] },
-  };
-}
+const post = (stack: Stack, query: string, headers: Record<string, string>) =>
+  postQuery<PageData>(stack.graphqlUrl, query, {}, { headers });
 
 describe('the request log', () => {
   const capture = captureLines();
@@ -76,7 +68,7 @@ describe('the request log', () => {
     stack.gateway.cache.invalidateKind('Catalogue');
     stack.gateway.cache.invalidateKind('Customer');
     const requestId = 'req-log-test-1';
-    const { status, body } = await postGraphQL(stack, CONTRACTS_PAGE, {
+    const { status, data } = await post(stack, CONTRACTS_PAGE, {
       authorization: bearer(stack.adminKey),
       'x-request-id': requestId,
     });
@@ -95,14 +87,14 @@ describe('the request log', () => {
     expect(line.durationMs).toEqual(expect.any(Number));
     expect(line.durationMs as number).toBeGreaterThan(0);
     // One page of contracts, one GET per distinct customer, one GET /productInfo for the plan variants.
-    const customers = new Set(body.data!.contracts.edges.map((e) => e.node.customer?.id)).size;
+    const customers = new Set(data!.contracts.edges.map((e) => e.node.customer?.id)).size;
     expect(line.upstreamCalls).toBe(1 + customers + 1);
     expect(capture.lines.filter((l) => l.reqId === requestId)).toHaveLength(1);
   });
 
   it('counts only the calls of its own request: a warm repeat reads the page alone', async () => {
     const requestId = 'req-log-test-2';
-    await postGraphQL(stack, CONTRACTS_PAGE, {
+    await post(stack, CONTRACTS_PAGE, {
       authorization: bearer(stack.adminKey),
       'x-request-id': requestId,
     });
@@ -113,7 +105,7 @@ describe('the request log', () => {
 
   it('logs a refused request as UNAUTHENTICATED and never the credentials presented', async () => {
     const requestId = 'req-log-test-3';
-    const { status } = await postGraphQL(stack, CONTRACTS_PAGE, {
+    const { status } = await post(stack, CONTRACTS_PAGE, {
       authorization: bearer('not-a-valid-key-at-all'),
       'x-request-id': requestId,
     });
@@ -128,7 +120,7 @@ describe('the request log', () => {
 
   it('names the operation a client sent even when the document does not validate', async () => {
     const requestId = 'req-log-test-4';
-    await postGraphQL(stack, 'query Broken { noSuchField }', {
+    await post(stack, 'query Broken { noSuchField }', {
       authorization: bearer(stack.adminKey),
       'x-request-id': requestId,
     });
@@ -194,7 +186,7 @@ describe('traces over OTLP/HTTP', () => {
   });
 
   it('exports the operation span with its billwerk calls as children', async () => {
-    const { status } = await postGraphQL(stack, CONTRACTS_PAGE, { authorization: bearer(stack.adminKey) });
+    const { status } = await post(stack, CONTRACTS_PAGE, { authorization: bearer(stack.adminKey) });
     expect(status).toBe(200);
     // Resolves once the collector has answered the export.
     await tracing.flush();

@@ -3,7 +3,7 @@
 // hints; the same clear codes on both transports; a subscription sent over HTTP pointed to graphql-ws.
 // None of these refusals reaches billwerk.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { bearer } from '../helpers/auth.js';
+import { apiCalls, postQuery } from '../helpers/http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { collect, wsClient } from '../helpers/ws.js';
 
@@ -24,21 +24,8 @@ interface Refusal {
   extensions?: { code?: string };
 }
 
-const apiCalls = (stack: Stack) => stack.emulator.requests.count({ path: /^\/api\/v1\// });
-
-async function overHttp(
-  stack: Stack,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<{ status: number; errors: Refusal[] }> {
-  const response = await fetch(stack.graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: bearer(stack.adminKey) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { errors?: Refusal[] };
-  return { status: response.status, errors: body.errors ?? [] };
-}
+const overHttp = (stack: Stack, query: string, variables: Record<string, unknown> = {}) =>
+  postQuery(stack.graphqlUrl, query, variables, { credential: stack.adminKey });
 
 async function overWs(stack: Stack, query: string, variables: Record<string, unknown> = {}) {
   const client = wsClient(stack.graphqlUrl);

@@ -12,7 +12,8 @@ import { Redis } from 'ioredis';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { encodeEventCursor } from '../../src/events/cursor.js';
-import { bearer, TEST_ADMIN_KEY } from '../helpers/auth.js';
+import { TEST_ADMIN_KEY } from '../helpers/auth.js';
+import { postQuery } from '../helpers/http.js';
 import { gatewayProcess, gatewayUrl, killAll, type Child } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { collect, wsClient, type Collector } from '../helpers/ws.js';
@@ -175,13 +176,13 @@ describe('two gateway instances on one Redis', () => {
     await redis.stop();
     try {
       expect(await post(a.url, probe(1000))).toMatchObject({ status: 503 });
-      const query = await fetch(`${a.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) },
-        body: JSON.stringify({ query: '{ planGroups { name } }' }),
-      });
-      expect(query.status).toBe(200);
-      expect(await query.json()).toEqual({ data: { planGroups: [{ name: 'Demo SaaS' }] } });
+      const query = await postQuery(
+        `${a.url}/graphql`,
+        '{ planGroups { name } }',
+        {},
+        { credential: TEST_ADMIN_KEY },
+      );
+      expect(query).toMatchObject({ status: 200, data: { planGroups: [{ name: 'Demo SaaS' }] }, errors: [] });
       const ready = await fetch(`${a.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { redis: 'failing' } });
