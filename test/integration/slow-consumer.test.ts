@@ -68,7 +68,7 @@ it('cuts an SSE reader that stopped reading once it is too far behind, without t
       `Authorization: ${bearer(stack.adminKey)}\r\n\r\n`,
   );
   await new Promise((resolve) => socket.once('data', resolve));
-  while (hub.opened === opened) await new Promise((resolve) => setImmediate(resolve));
+  await hub.untilCount('opened', opened + 1);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.pause();
   const before = heapAfterGc();

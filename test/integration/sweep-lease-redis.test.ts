@@ -30,14 +30,23 @@ describe('the reconciliation lease in Redis', () => {
   });
 
   it('expires when its holder never gives it back', async () => {
-    const [crashed, survivor] = clients.map((redis) => redisSweepLease(redis, 'test:expiry:'));
-    expect(await crashed!.acquire('sweep', 100)).toBe(true);
-    expect(await survivor!.acquire('sweep', 60_000)).toBe(false);
-    // Redis expires the key by itself; wait on Redis rather than on a fixed sleep.
-    const deadline = Date.now() + 5000;
-    while ((await clients[1]!.exists('test:expiry:sweep')) === 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // Redis expires the key by itself and says so (keyspace notifications): wait on that event.
+    await clients[0]!.config('SET', 'notify-keyspace-events', 'Ex');
+    const listener = new Redis(server.url);
+    await listener.subscribe('__keyevent@0__:expired');
+    const expired = new Promise<void>((resolve) =>
+      listener.on('message', (_channel: string, key: string) => {
+        if (key === 'test:expiry:sweep') resolve();
+      }),
+    );
+    try {
+      const [crashed, survivor] = clients.map((redis) => redisSweepLease(redis, 'test:expiry:'));
+      expect(await crashed!.acquire('sweep', 100)).toBe(true);
+      expect(await survivor!.acquire('sweep', 60_000)).toBe(false);
+      await expired;
+      expect(await survivor!.acquire('sweep', 60_000)).toBe(true);
+    } finally {
+      await listener.quit();
     }
-    expect(await survivor!.acquire('sweep', 60_000)).toBe(true);
   });
 });
