@@ -41,6 +41,8 @@ export interface Stack {
   webhookUrl: string;
   /** The gateway's data folder (a fresh temp dir). */
   dataDir: string;
+  /** Resolves after the next delivery attempt to an event destination, once its outcome is stored. */
+  nextDestinationAttempt(): Promise<void>;
   /** POSTs a notice to the webhook endpoint with valid credentials; resolves with the HTTP status. */
   postWebhook(body: unknown, headers?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
@@ -74,8 +76,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     webhooks: { baseDelayMs: 20 },
     ...options.emulator,
   });
-  // Many stacks share a test process: Node's default metrics are left out.
-  const metrics = createMetrics({ defaultMetrics: false });
+  // Many stacks share a test process: Node's default metrics are left out. Destination attempts are also
+  // announced to the test, which waits on them instead of reading the state again after a pause.
+  const measured = createMetrics({ defaultMetrics: false });
+  let attemptWaiters: (() => void)[] = [];
+  const metrics: typeof measured = {
+    ...measured,
+    destinationAttempt(outcome, state) {
+      measured.destinationAttempt(outcome, state);
+      const waiters = attemptWaiters;
+      attemptWaiters = [];
+      for (const resolve of waiters) resolve();
+    },
+  };
   const billwerk = createBillwerkClient({
     onResponse: attributeToRequest(metrics.upstreamCall),
     baseUrl: emulator.url,
@@ -124,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         url: graphqlUrl,
         headers: credential === undefined ? {} : { authorization: bearer(credential) },
       }),
+    nextDestinationAttempt: () => new Promise<void>((resolve) => attemptWaiters.push(resolve)),
     postWebhook: async (body, headers = {}) =>
       (await postWebhook(webhookUrl, body, { auth: TEST_WEBHOOK_AUTH, headers })).status,
     async close() {

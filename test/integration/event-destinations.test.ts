@@ -71,15 +71,16 @@ async function createDestination(
   return createEventDestination;
 }
 
-/**
- * The destination once its backlog is empty. The gateway records an outcome just after the receiver
- * answered, and nothing outside it announces that write: the state is read again after a short pause.
- */
-async function settled(sdk: GatewayClient, id: string) {
+/** The destination once its backlog is empty: read again after each attempt the gateway records. */
+async function settled(stack: Stack, id: string) {
   for (;;) {
-    const { eventDestination } = await sdk.request(EventDestinationDeliveriesDocument, { id, first: 20 });
+    const attempted = stack.nextDestinationAttempt();
+    const { eventDestination } = await stack.sdk.request(EventDestinationDeliveriesDocument, {
+      id,
+      first: 20,
+    });
     if (eventDestination.backlog === 0) return eventDestination;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await attempted;
   }
 }
 
@@ -195,7 +196,7 @@ describe('event destinations', () => {
     expect(new Set(failed.map((r) => r.id)).size).toBe(1);
     expect(failed[0]!.id).toBe(delivered(attemptsOfA)[0]!.id);
 
-    const eventDestination = await settled(stack.sdk, destination.id);
+    const eventDestination = await settled(stack, destination.id);
     const deliveries = eventDestination.deliveries.edges.map((e) => e.node);
     expect(deliveries).toHaveLength(10);
     expect(deliveries.every((d) => d.state === 'DELIVERED')).toBe(true);
@@ -338,20 +339,15 @@ describe('an endpoint that stays down', () => {
     target.respond = () => 503;
     const { destination } = await createDestination(stack.sdk, target, PROBES, { types: ['DownProbe'] });
     expect(await stack.postWebhook(probe('DownProbe', C.katherineFree, CUSTOMERS.katherine, 1))).toBe(202);
-    // The attempts end once the retry window has passed; each state read follows an attempt, or a pause
-    // of 100 ms when none came (the last one).
+    // The attempts end once the retry window has passed; the state is read again after each one recorded.
     const untilDead = async () => {
       for (;;) {
+        const attempted = stack.nextDestinationAttempt();
         const { eventDestination } = await stack.sdk.request(EventDestinationDeliveriesDocument, {
           id: destination.id,
         });
-        const state = eventDestination.deliveries.edges[0]?.node.state;
-        if (state === 'DEAD') return eventDestination;
-        const seen = target.received.length;
-        await Promise.race([
-          target.waitUntil((all) => all.length > seen),
-          new Promise((resolve) => setTimeout(resolve, 100)),
-        ]);
+        if (eventDestination.deliveries.edges[0]?.node.state === 'DEAD') return eventDestination;
+        await attempted;
       }
     };
     const dead = await untilDead();
