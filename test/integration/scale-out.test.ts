@@ -198,12 +198,21 @@ describe('two gateway instances on one Redis', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
+    // The lease key is written when an instance takes it: wait on Redis's keyspace event, not on a loop.
     const inspect = new Redis(redis.url);
-    let holder: string | null = null;
-    while (!holder) holder = await inspect.get('bgg:events:lease');
-    await inspect.quit();
+    const listener = new Redis(redis.url);
+    await inspect.config('SET', 'notify-keyspace-events', 'K$');
+    await listener.subscribe('__keyspace@0__:bgg:events:lease');
+    const written = new Promise<void>((resolve) => listener.once('message', () => resolve()));
+    let holder = await inspect.get('bgg:events:lease');
+    if (!holder) {
+      await written;
+      holder = await inspect.get('bgg:events:lease');
+    }
+    await Promise.all([inspect.quit(), listener.quit()]);
+    expect(holder).toEqual(expect.any(String));
     // Instance names are <host>-<pid>-<random>: the one killed is the one enriching.
-    const pid = Number(/^.+-(\d+)-[0-9a-f]+\//.exec(holder)![1]);
+    const pid = Number(/^.+-(\d+)-[0-9a-f]+\//.exec(holder!)![1]);
     const a = gateways.find((g) => g.child.process.pid === pid)!;
     const b = gateways.find((g) => g !== a)!;
     expect(a).toBeDefined();
