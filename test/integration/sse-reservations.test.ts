@@ -13,7 +13,10 @@ const PROBES = `subscription Probes($contractId: ID, $after: String) {
 }`;
 interface Next {
   id: string;
-  payload: { data: { billwerkEvents: { cursor: string; payload: { N: number } } } };
+  payload: {
+    data?: { billwerkEvents: { cursor: string; payload: { N: number } } };
+    errors?: { extensions: { code: string } }[];
+  };
 }
 interface Received {
   /** The SSE id the message came with. */
@@ -64,6 +67,7 @@ function openReservation(stack: Stack, token: string, dispatcher?: ReturnType<ty
   });
   const received: Received[] = [];
   const completed: string[] = [];
+  const errors: string[] = [];
   let opens = 0;
   const waiters: (() => void)[] = [];
   const settle = () => {
@@ -77,12 +81,20 @@ function openReservation(stack: Stack, token: string, dispatcher?: ReturnType<ty
   source.addEventListener('next', (event) => {
     const message = event as unknown as { data: string; lastEventId: string };
     const next = JSON.parse(message.data) as Next;
-    const { cursor, payload } = next.payload.data.billwerkEvents;
-    received.push({ messageId: message.lastEventId, operation: next.id, n: payload.N, cursor });
+    const events = next.payload.data?.billwerkEvents;
+    if (events) {
+      received.push({
+        messageId: message.lastEventId,
+        operation: next.id,
+        n: events.payload.N,
+        cursor: events.cursor,
+      });
+    } else errors.push(...(next.payload.errors ?? []).map((e) => `${next.id}: ${e.extensions.code}`));
     settle();
   });
   source.addEventListener('complete', (event) => {
     completed.push((JSON.parse((event as unknown as { data: string }).data) as { id: string }).id);
+    settle();
   });
   /** Resolves once `done` holds, checked on each open, error and message. */
   const until = (done: () => boolean) =>
@@ -94,9 +106,11 @@ function openReservation(stack: Stack, token: string, dispatcher?: ReturnType<ty
     source,
     received,
     completed,
+    errors,
     opened: (count: number) => until(() => opens >= count),
     errored: () => until(() => source.readyState !== EventSource.OPEN),
     closed: () => until(() => source.readyState === EventSource.CLOSED),
+    until,
     messages: (count: number) => until(() => received.length >= count),
   };
 }
@@ -195,6 +209,7 @@ describe('an EventSource on a reservation', () => {
     // The stream's own message ids, one per message, counting up across the reconnection.
     expect(es.received.map((r) => Number(r.messageId))).toEqual(es.received.map((_, i) => i + 1));
     expect(es.completed).toEqual([]);
+    expect(es.errors).toEqual([]);
   });
 
   it('takes the stream over when the client reconnects before the server saw its old connection close', async () => {
@@ -221,7 +236,7 @@ describe('an EventSource on a reservation', () => {
       id: m.id,
       n: (JSON.parse(m.data) as Next).payload,
     }));
-    expect(messages.map(({ id, n }) => [id, n.data.billwerkEvents.payload.N])).toEqual([
+    expect(messages.map(({ id, n }) => [id, n.data?.billwerkEvents.payload.N])).toEqual([
       ['2', 702],
       ['3', 704],
     ]);
@@ -265,6 +280,24 @@ describe('a reservation nobody reconnects to', () => {
     });
   });
   afterAll(() => stack.close());
+
+  it('gives the slot of a subscription that ended by itself back while its reservation goes on', async () => {
+    const { hub } = stack.gateway.events;
+    const { token } = await reserve(stack, CALLER);
+    const es = openReservation(stack, token);
+    await es.opened(1);
+    // Refused as it starts (a cursor of no gateway): an error, then `complete`.
+    expect(await start(stack, CALLER, token, 'bad', { after: 'not-a-cursor' })).toBe(202);
+    await es.until(() => es.completed.includes('bad'));
+    const opened = hub.opened;
+    expect(await start(stack, CALLER, token, 'good', {})).toBe(202);
+    await hub.untilCount('opened', opened + 1);
+    expect(es.completed).toEqual(['bad']);
+    expect(es.errors).toEqual(['bad: BAD_USER_INPUT']);
+    const closed = hub.closed;
+    es.source.close();
+    await hub.untilCount('closed', closed + 1);
+  });
 
   it('is given up after SSE_RESERVATION_TIMEOUT_MS, its operations ended and its slots freed', async () => {
     const { hub } = stack.gateway.events;
