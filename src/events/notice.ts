@@ -301,11 +301,11 @@ function classify(common: NoticeCommon, ids: Ids): NoticeParseResult {
  * JSON with keys sorted at every level, so equal notices hash equally whatever their key order. Recursive:
  * parseNotice bounds a notice's nesting (MAX_NOTICE_DEPTH), so the recursion is shallow.
  */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }
@@ -317,7 +317,7 @@ function canonical(value: unknown): string {
  */
 export function dedupeKey(notice: ParsedNotice): string {
   if (notice.changeId) return `change:${notice.event.toLowerCase()}:${notice.changeId}`;
-  const hash = createHash('sha256').update(canonical(notice.payload)).digest('base64url');
+  const hash = createHash('sha256').update(sortedJson(notice.payload)).digest('base64url');
   return `body:${notice.event.toLowerCase()}:${hash}`;
 }
 

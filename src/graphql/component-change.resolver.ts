@@ -7,7 +7,7 @@ import {
   PreviewComponentSubscriptionChangeInput,
 } from './inputs/component-change.input.js';
 import { type GraphQLContext } from './context.js';
-import { idempotent } from './idempotency.js';
+import { idempotent } from '../idempotency/idempotent.js';
 import { ChangeComponentSubscriptionsPayload } from './types/mutation.payload.js';
 import {
   componentCart,

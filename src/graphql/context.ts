@@ -9,7 +9,7 @@ import { type EventHub } from '../events/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
 import { type Pages } from '../loaders/pages.js';
 import { type Logger } from '../logger.js';
-import { type IdempotencyStore } from '../store/idempotency-store.js';
+import { type IdempotencyStore } from '../idempotency/store.js';
 
 export interface GraphQLContext {
   readonly loaders: Loaders;

@@ -5,7 +5,7 @@ import type { OrderInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
 import { ApplyCouponInput, PreviewCouponInput } from './inputs/coupon.input.js';
 import { Coupon, Discount } from './types/discount.type.js';
-import { idempotent } from './idempotency.js';
+import { idempotent } from '../idempotency/idempotent.js';
 import { ApplyCouponPayload } from './types/mutation.payload.js';
 import { placeOrder, previewOrder } from './order.flow.js';
 import { CouponResult, OrderPreview } from './types/order.type.js';

@@ -5,6 +5,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AuthenticationError, ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import { BillwerkError, RateLimitedError, ValidationError } from '../billwerk/errors.js';
 import { DestinationError } from '../destinations/errors.js';
+import { StoreUnavailableError } from '../idempotency/store.js';
 
 /** Every code a client may see in `errors[].extensions.code`. */
 export enum ErrorCode {
@@ -117,6 +118,14 @@ export function mapError(error: unknown): Mapped {
   }
   if (error instanceof BillwerkError) return fromBillwerk(error);
   if (error instanceof DestinationError) return fromDestination(error);
+  if (error instanceof StoreUnavailableError) {
+    // Nothing reached billwerk: the same request with the same key is safe once the store is back.
+    return {
+      code: ErrorCode.UPSTREAM_UNAVAILABLE,
+      message: 'Idempotency keys cannot be checked right now; retry with the same key shortly.',
+      extensions: { retryable: true },
+    };
+  }
   if (error instanceof AuthenticationError)
     return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof ForbiddenError) {
@@ -144,7 +153,8 @@ export const isKnownError = (error: unknown): boolean =>
   error instanceof AuthenticationError ||
   error instanceof ForbiddenError ||
   error instanceof OutOfScopeError ||
-  error instanceof DestinationError;
+  error instanceof DestinationError ||
+  error instanceof StoreUnavailableError;
 
 /** For errors thrown outside resolvers (context creation, query limits): our error with its HTTP status. */
 export function toGraphQLError(error: Error): GraphQLError {

@@ -5,7 +5,7 @@ import { ValidationError } from '../billwerk/errors.js';
 import { type ComponentChangesInput } from './inputs/component-change.input.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, mapError } from './errors.js';
-import { FinalError, type Steps } from './idempotency.js';
+import { FinalError, type Steps } from '../idempotency/idempotent.js';
 import { type OrderOutcome } from './types/mutation.payload.js';
 import { OrderPreview } from './types/order.type.js';
 import { componentOf, distinct, idOf, invalid, positive } from './validate.js';

@@ -3,7 +3,7 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Contract, OrderInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
-import { idempotent } from './idempotency.js';
+import { idempotent } from '../idempotency/idempotent.js';
 import { ChangePlanPayload } from './types/mutation.payload.js';
 import {
   componentCart,

@@ -4,7 +4,7 @@ import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import type { CustomerInput, OrderCommitInput, OrderInput, PlanVariant } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
-import { idempotent } from './idempotency.js';
+import { idempotent } from '../idempotency/idempotent.js';
 import { SignupPayload } from './types/mutation.payload.js';
 import { placeOrder, previewOrder } from './order.flow.js';
 import { OrderPreview } from './types/order.type.js';

@@ -7,7 +7,7 @@ import type {
 } from '../billwerk/dto.js';
 import { CancellationPreview } from './types/cancellation-preview.type.js';
 import { type GraphQLContext } from './context.js';
-import { idempotent, type Steps } from './idempotency.js';
+import { idempotent, type Steps } from '../idempotency/idempotent.js';
 import { AnnulContractPayload, TerminationPayload } from './types/mutation.payload.js';
 import { forgetTouched } from './order.flow.js';
 import {

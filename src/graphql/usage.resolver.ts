@@ -3,7 +3,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { MeteredUsage, MeteredUsageInput } from '../billwerk/dto.js';
 import { type GraphQLContext } from './context.js';
-import { idempotent } from './idempotency.js';
+import { idempotent } from '../idempotency/idempotent.js';
 import { ReportUsagePayload } from './types/mutation.payload.js';
 import { forgetTouched } from './order.flow.js';
 import { ReportUsageInput } from './inputs/usage.input.js';

@@ -37,9 +37,9 @@ import { createReader } from '../loaders/reader.js';
 import { createSharedCache, type SharedCache, type SharedCacheOptions } from '../loaders/shared-cache.js';
 import { type Logger } from '../logger.js';
 import { openDatabase } from '../store/database.js';
-import { type IdempotencyStore } from '../store/idempotency-store.js';
-import { createRedisIdempotencyStore } from '../store/redis-idempotency-store.js';
-import { createSqliteIdempotencyStore } from '../store/sqlite-idempotency-store.js';
+import { type IdempotencyStore } from '../idempotency/store.js';
+import { createRedisIdempotencyStore } from '../idempotency/redis-store.js';
+import { createSqliteIdempotencyStore } from '../idempotency/sqlite-store.js';
 import { connectRedis } from '../redis/connection.js';
 import { type WebhookCredentials } from '../webhooks/auth.js';
 import { registerWebhookRoute } from '../webhooks/route.js';
@@ -212,7 +212,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           now: options.now,
         })
       : createSqliteIdempotencyStore({ db, now: options.now }));
-  const mutationContext = createMutationContext({ billwerk, idempotency, now: options.now });
+  const mutationContext = createMutationContext({
+    billwerk,
+    idempotency,
+    logger: logger.child({ component: 'idempotency' }),
+    now: options.now,
+  });
   // Credentials expire by the wall clock, not by billwerk's (the emulator's can be moved).
   const authenticate = createAuthenticator({
     auth: config.auth,

@@ -4,7 +4,10 @@ import { type IncomingHttpHeaders } from 'node:http';
 import { type Principal } from '../auth/principal.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { type IdempotencyStore } from '../store/idempotency-store.js';
+import { idempotencyKeyHeader } from '../idempotency/key.js';
+import { guardedStore } from '../idempotency/outage.js';
+import { type IdempotencyStore } from '../idempotency/store.js';
+import { type Logger } from '../logger.js';
 
 export type MutationContext = Pick<
   GraphQLContext,
@@ -14,12 +17,11 @@ export type MutationContext = Pick<
 export interface MutationContextOptions {
   billwerk: BillwerkClient;
   idempotency: IdempotencyStore;
+  /** Where an outage of the idempotency store is reported (once when it begins, once when it ends). */
+  logger: Logger;
   /** The gateway's clock, epoch ms. @default Date.now */
   now?: () => number;
 }
-
-const first = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value[0] : value;
 
 /** Builds the mutation fields of each request's context; headers are absent for subscriptions. */
 export function createMutationContext(
@@ -27,12 +29,13 @@ export function createMutationContext(
 ): (principal: Principal, headers?: IncomingHttpHeaders) => MutationContext {
   const clock = options.now ?? Date.now;
   const now = () => new Date(clock());
+  const idempotency = guardedStore(options.idempotency, options.logger);
   return (principal, headers = {}) => ({
     principal,
     principalId: principal.id,
     billwerk: options.billwerk,
-    idempotency: options.idempotency,
-    idempotencyKeyHeader: first(headers['idempotency-key']),
+    idempotency,
+    idempotencyKeyHeader: idempotencyKeyHeader(headers),
     now,
   });
 }

@@ -2,7 +2,7 @@
 // instances) on one Redis never both take a key.
 import { describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createRedisIdempotencyStore } from '../../src/store/redis-idempotency-store.js';
+import { createRedisIdempotencyStore } from '../../src/idempotency/redis-store.js';
 import { useRedisServer } from '../helpers/redis.js';
 import { describeIdempotencyStoreContract } from '../unit/idempotency-store.contract.js';
 

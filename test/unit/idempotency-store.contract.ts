@@ -2,7 +2,7 @@
 // and the Redis store (test/integration/idempotency-store-redis.test.ts). Claims, outcomes, conflicts,
 // expiry on an injected clock, leases, checkpoints of interrupted attempts, and waiters.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { LostKeyError, type Claim, type IdempotencyStore } from '../../src/store/idempotency-store.js';
+import { LostKeyError, type Claim, type IdempotencyStore } from '../../src/idempotency/store.js';
 
 export interface IdempotencyStoreFactory {
   open(options: { now: () => number; leaseMs: number }): Promise<IdempotencyStore>;

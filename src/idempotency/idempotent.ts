@@ -3,12 +3,11 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationError, ForbiddenError, OutOfScopeError } from '../auth/errors.js';
 import { BillwerkError } from '../billwerk/errors.js';
-import { LostKeyError, type Checkpoints, type StoredOutcome } from '../store/idempotency-store.js';
-import { type GraphQLContext } from './context.js';
-import { ErrorCode, GatewayError, isKnownError, mapError } from './errors.js';
+import { LostKeyError, StoreUnavailableError, type Checkpoints, type StoredOutcome } from './store.js';
+import { type GraphQLContext } from '../graphql/context.js';
+import { fingerprintOf, resolveKey } from './key.js';
+import { ErrorCode, GatewayError, isKnownError, mapError } from '../graphql/errors.js';
 
-/** The IETF Idempotency-Key draft and Stripe both cap keys at 255 characters. */
-export const MAX_KEY_LENGTH = 255;
 /** A repeat waits this long for the attempt it found running, then gets CONFLICT. */
 const WAIT_MS = 60_000;
 
@@ -47,58 +46,6 @@ export interface IdempotentResult<T> {
  * interrupted attempt has expired meanwhile): stored and replayed like billwerk's own 4xx answers.
  */
 export class FinalError extends GatewayError {}
-
-/** How many mutation fields of a request used its Idempotency-Key header. */
-const headerUses = new WeakMap<object, number>();
-
-/** The key of a mutation: the input field, else the header (which covers one mutation per request). */
-export function resolveKey(ctx: GraphQLContext, inputKey: string | null | undefined): string {
-  const header = ctx.idempotencyKeyHeader;
-  if (inputKey != null && header !== undefined && inputKey !== header) {
-    throw keyError('idempotencyKey and the Idempotency-Key header differ; send one of them.');
-  }
-  const key = inputKey ?? header;
-  if (key === undefined) {
-    throw keyError('An idempotency key is required: set idempotencyKey or the Idempotency-Key header.');
-  }
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key)) {
-    throw keyError(`The idempotency key must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters.`);
-  }
-  if (inputKey == null) {
-    const uses = (headerUses.get(ctx) ?? 0) + 1;
-    headerUses.set(ctx, uses);
-    if (uses > 1) {
-      throw keyError(
-        'The Idempotency-Key header covers one mutation per request; give each mutation its own idempotencyKey.',
-      );
-    }
-  }
-  return key;
-}
-
-function keyError(message: string): GatewayError {
-  return new GatewayError(ErrorCode.BAD_USER_INPUT, message, { field: 'idempotencyKey' });
-}
-
-/** JSON with sorted keys, so the fingerprint does not depend on the order fields were written in. */
-function canonical(value: unknown): string {
-  if (value === undefined || value === null) return 'null';
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined && item !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, item]) => `${JSON.stringify(k)}:${canonical(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function fingerprintOf(operation: string, input: unknown): string {
-  return createHash('sha256')
-    .update(`${operation}\n${canonical(input)}`)
-    .digest('hex');
-}
 
 /**
  * What an attempt's failure means for its key:
@@ -252,7 +199,10 @@ async function settleFailure(
     }
     await store.release(scope, key, token);
   } catch (storeError) {
-    ctx.logger.error({ err: storeError }, 'could not record the end of an idempotent attempt');
+    // An unreachable store is logged once per outage (outage.ts), not once per mutation.
+    if (!(storeError instanceof StoreUnavailableError)) {
+      ctx.logger.error({ err: storeError }, 'could not record the end of an idempotent attempt');
+    }
   }
   if (disposition !== 'retry') return error;
   // Nothing is stored for this outcome: say that a retry with the same key is safe and resumes.

@@ -1,5 +1,5 @@
 // The idempotency record store: what a mutation's key is bound to (its input's fingerprint), how far
-// its attempt got (checkpoints) and its final outcome. SQLite (sqlite-idempotency-store.ts) or Redis (redis-idempotency-store.ts).
+// its attempt got (checkpoints) and its final outcome. SQLite (sqlite-store.ts) or Redis (redis-store.ts).
 
 /** A final outcome, replayed verbatim to every repeat of the key. */
 export type StoredOutcome =
@@ -57,7 +57,7 @@ export interface IdempotencyStore {
   close(): Promise<void>;
 }
 
-/** Timing shared by the stores (sqlite-idempotency-store.ts, redis-idempotency-store.ts). */
+/** Timing shared by the stores (sqlite-store.ts, redis-store.ts). */
 export interface IdempotencyTiming {
   /** How long a finished key is kept, counted from its outcome (at least 24 h, as Stripe and the IETF draft keep them). @default 86400000 */
   ttlMs?: number;
@@ -77,5 +77,16 @@ export class LostKeyError extends Error {
   constructor(readonly key: string) {
     super('the idempotency key was taken over by another attempt after its lease expired');
     this.name = 'LostKeyError';
+  }
+}
+
+/**
+ * The store could not be read or written (Redis or the database is down): nothing is known about the key,
+ * so the request is refused as a retryable outage (UPSTREAM_UNAVAILABLE) rather than run unguarded.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('the idempotency store is not reachable', { cause });
+    this.name = 'StoreUnavailableError';
   }
 }

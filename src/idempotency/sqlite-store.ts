@@ -2,7 +2,7 @@
 // IMMEDIATE transactions, so two processes sharing the file cannot both take a key.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type SqliteDatabase } from './database.js';
+import { type SqliteDatabase } from '../store/database.js';
 import {
   LostKeyError,
   type Checkpoints,
@@ -11,7 +11,7 @@ import {
   type IdempotencyStore,
   type IdempotencyTiming,
   type StoredOutcome,
-} from './idempotency-store.js';
+} from './store.js';
 import { createSettleWaiters } from './settle-waiters.js';
 
 export interface SqliteIdempotencyStoreOptions extends IdempotencyTiming {

@@ -10,7 +10,7 @@ import {
   type IdempotencyStore,
   type IdempotencyTiming,
   type StoredOutcome,
-} from './idempotency-store.js';
+} from './store.js';
 import { createSettleWaiters } from './settle-waiters.js';
 
 export interface RedisIdempotencyStoreOptions extends IdempotencyTiming {
