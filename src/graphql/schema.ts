@@ -3,60 +3,60 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
-import {
-  ComponentResolver,
-  PlanGroupResolver,
-  PlanResolver,
-  PlanVariantResolver,
-} from './catalogue.resolver.js';
-import { ContractPhaseResolver, ContractResolver } from './contract.resolver.js';
 import { authChecker, guardMutations } from './auth.checker.js';
 import { ComponentChangeResolver } from './component-change.resolver.js';
 import { CouponRedemptionResolver } from './coupon.resolver.js';
-import { CustomerResolver } from './customer.resolver.js';
-import { EventDestinationResolver, WebhookEventDeliveriesResolver } from './event-destination.resolver.js';
-import { EventResolver } from './event.resolver.js';
-import { InvoiceResolver } from './invoice.resolver.js';
-import { OperatorLogResolver } from './operator-log.resolver.js';
-import { NodeResolver } from './relay/node.resolver.js';
+import { ReplayWebhookEventsMutation } from './mutations/replay-webhook-events.mutation.js';
 import { PlanChangeResolver } from './plan-change.resolver.js';
-import {
-  ComponentSubscriptionResolver,
-  ContractChangeResolver,
-  CouponResolver,
-  DiscountSubscriptionResolver,
-  UsageRecordResolver,
-} from './relations.resolver.js';
-import { DateTime, JSONObject } from './types/scalars.js';
+import { NodeResolver } from './relay/node.resolver.js';
+import { BillwerkEventResolver } from './resolvers/billwerk-event.resolver.js';
+import { ComponentSubscriptionResolver } from './resolvers/component-subscription.resolver.js';
+import { ComponentResolver } from './resolvers/component.resolver.js';
+import { ContractChangeResolver } from './resolvers/contract-change.resolver.js';
+import { ContractPhaseResolver, ContractResolver } from './resolvers/contract.resolver.js';
+import { CustomerResolver } from './resolvers/customer.resolver.js';
+import { CouponResolver, DiscountSubscriptionResolver } from './resolvers/discount.resolver.js';
+import { EventDestinationResolver } from './resolvers/event-destination.resolver.js';
+import { InvoiceResolver } from './resolvers/invoice.resolver.js';
+import { PlanGroupResolver } from './resolvers/plan-group.resolver.js';
+import { PlanVariantResolver } from './resolvers/plan-variant.resolver.js';
+import { PlanResolver } from './resolvers/plan.resolver.js';
+import { SupersededChangeResolver } from './resolvers/superseded-change.resolver.js';
+import { UsageRecordResolver } from './resolvers/usage-record.resolver.js';
+import { WebhookEventResolver } from './resolvers/webhook-event.resolver.js';
 import { SignupResolver } from './signup.resolver.js';
 import { TerminationResolver } from './termination.resolver.js';
+import { DateTime, JSONObject } from './types/scalars.js';
 import { UsageResolver } from './usage.resolver.js';
 
 export const RESOLVERS = [
+  // Object types: root queries and subscriptions, and field resolvers (resolvers/, relay/).
   CustomerResolver,
   ContractResolver,
   ContractPhaseResolver,
+  ContractChangeResolver,
+  InvoiceResolver,
   PlanGroupResolver,
   PlanResolver,
   PlanVariantResolver,
   ComponentResolver,
-  InvoiceResolver,
   ComponentSubscriptionResolver,
   UsageRecordResolver,
   DiscountSubscriptionResolver,
   CouponResolver,
-  ContractChangeResolver,
   NodeResolver,
-  EventResolver,
-  OperatorLogResolver,
+  BillwerkEventResolver,
+  WebhookEventResolver,
+  SupersededChangeResolver,
   EventDestinationResolver,
-  WebhookEventDeliveriesResolver,
+  // Mutations and their previews (mutations/).
   SignupResolver,
   PlanChangeResolver,
   ComponentChangeResolver,
   TerminationResolver,
   UsageResolver,
   CouponRedemptionResolver,
+  ReplayWebhookEventsMutation,
 ] as const;
 
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {

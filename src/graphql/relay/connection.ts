@@ -81,7 +81,8 @@ export interface PageArgs {
   after?: string | null;
 }
 
-function pageSize(first: number | null | undefined): number {
+/** `first` of a page: absent is the default size; anything but 1 to MAX_PAGE_SIZE is refused. */
+export function pageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, `first must be between 1 and ${MAX_PAGE_SIZE}.`, {

@@ -1,5 +1,6 @@
 // The operator's view of the event log (admin only): every stored notice with its delivery state, failed
 // enrichments with their last error, and where it came from (webhook or reconciliation).
+import { ErrorCode, GatewayError } from '../errors.js';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { decodeSequence, encodeEventCursor, encodeSequence } from '../../events/cursor.js';
 import { type StoredEvent } from '../../events/event-log.js';
@@ -126,4 +127,13 @@ export class ReplayWebhookEventsPayload {
 
   @Field(() => [WebhookEvent], { description: 'Those events.' })
   events!: WebhookEvent[];
+}
+
+/** The log sequence an event id argument names; anything else is BAD_USER_INPUT on `argument`. */
+export function logIdOf(value: string, argument: string): number {
+  const seq = decodeLogId(value);
+  if (seq === undefined) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not an event log id.`, { argument });
+  }
+  return seq;
 }

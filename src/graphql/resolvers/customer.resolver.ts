@@ -1,14 +1,14 @@
 // Root fields customer/customers and the Customer relations (contracts, invoices).
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { connectionPage, type ConnectionShape } from './relay/connection.js';
-import { ErrorCode, GatewayError } from './errors.js';
-import { type GraphQLContext } from './context.js';
-import { Contract, ContractStatus } from './types/contract.type.js';
-import { Customer, CustomerConnection } from './types/customer.type.js';
-import { Invoice, InvoiceConnection } from './types/invoice.type.js';
-import { billwerkIdOf } from './relay/node.js';
-import { found } from './resolve.js';
-import { MAX_SEARCH_LENGTH } from '../billwerk/id.js';
+import { connectionPage, type ConnectionShape } from '../relay/connection.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+import { type GraphQLContext } from '../context.js';
+import { Contract, ContractStatus } from '../types/contract.type.js';
+import { Customer, CustomerConnection } from '../types/customer.type.js';
+import { Invoice, InvoiceConnection } from '../types/invoice.type.js';
+import { billwerkIdOf } from '../relay/node.js';
+import { found } from '../resolve.js';
+import { MAX_SEARCH_LENGTH } from '../../billwerk/id.js';
 
 @Resolver(() => Customer)
 export class CustomerResolver {

@@ -1,23 +1,23 @@
 // Root fields contract/contracts and the Contract relations: customer, plan variant, components,
 // discounts, cancellation preview, change history, invoices and usage.
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import type { Contract as ContractDto } from '../billwerk/dto.js';
-import { cancellationKey } from '../loaders/loaders.js';
-import { CancellationPreview } from './types/cancellation-preview.type.js';
-import { ComponentSubscription } from './types/component-subscription.type.js';
-import { connectionPage, type ConnectionShape } from './relay/connection.js';
-import { type GraphQLContext } from './context.js';
-import { ContractChange } from './types/contract-change.type.js';
-import { Contract, ContractConnection, ContractPhase, ContractStatus } from './types/contract.type.js';
-import { Customer } from './types/customer.type.js';
-import { DiscountSubscription } from './types/discount.type.js';
-import { Invoice, InvoiceConnection } from './types/invoice.type.js';
-import { billwerkIdOf, optionalBillwerkIdOf } from './relay/node.js';
-import { PlanVariant } from './types/plan-variant.type.js';
-import { Plan } from './types/plan.type.js';
-import { found } from './resolve.js';
-import { DateTime } from './types/scalars.js';
-import { UsageRecord } from './types/usage-record.type.js';
+import type { Contract as ContractDto } from '../../billwerk/dto.js';
+import { cancellationKey } from '../../loaders/loaders.js';
+import { CancellationPreview } from '../types/cancellation-preview.type.js';
+import { ComponentSubscription } from '../types/component-subscription.type.js';
+import { connectionPage, type ConnectionShape } from '../relay/connection.js';
+import { type GraphQLContext } from '../context.js';
+import { ContractChange } from '../types/contract-change.type.js';
+import { Contract, ContractConnection, ContractPhase, ContractStatus } from '../types/contract.type.js';
+import { Customer } from '../types/customer.type.js';
+import { DiscountSubscription } from '../types/discount.type.js';
+import { Invoice, InvoiceConnection } from '../types/invoice.type.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from '../relay/node.js';
+import { PlanVariant } from '../types/plan-variant.type.js';
+import { Plan } from '../types/plan.type.js';
+import { found } from '../resolve.js';
+import { DateTime } from '../types/scalars.js';
+import { UsageRecord } from '../types/usage-record.type.js';
 
 @Resolver(() => Contract)
 export class ContractResolver {

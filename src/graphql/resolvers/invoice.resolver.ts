@@ -1,12 +1,12 @@
 // Root fields invoice/invoices and the Invoice relations (customer, contract).
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import { connectionPage, type ConnectionShape } from './relay/connection.js';
-import { type GraphQLContext } from './context.js';
-import { Contract } from './types/contract.type.js';
-import { Customer } from './types/customer.type.js';
-import { Invoice, InvoiceConnection } from './types/invoice.type.js';
-import { billwerkIdOf, optionalBillwerkIdOf } from './relay/node.js';
-import { found } from './resolve.js';
+import { connectionPage, type ConnectionShape } from '../relay/connection.js';
+import { type GraphQLContext } from '../context.js';
+import { Contract } from '../types/contract.type.js';
+import { Customer } from '../types/customer.type.js';
+import { Invoice, InvoiceConnection } from '../types/invoice.type.js';
+import { billwerkIdOf, optionalBillwerkIdOf } from '../relay/node.js';
+import { found } from '../resolve.js';
 
 @Resolver(() => Invoice)
 export class InvoiceResolver {

@@ -1,14 +1,14 @@
 // Subscriptions contractChanged and billwerkEvents: the stored, enriched webhook events, filtered per
 // subscriber, replayed from a cursor (`after`) and then followed live.
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { decodeEventCursor, InvalidCursorError } from '../events/cursor.js';
-import { type StoredEvent } from '../events/event-log.js';
-import { type EventFilter } from '../events/hub.js';
-import { clearLoaders } from '../loaders/loaders.js';
-import { BillwerkEvent } from './types/billwerk-event.type.js';
-import { type GraphQLContext } from './context.js';
-import { ErrorCode, GatewayError } from './errors.js';
-import { optionalBillwerkIdOf } from './relay/node.js';
+import { decodeEventCursor, InvalidCursorError } from '../../events/cursor.js';
+import { type StoredEvent } from '../../events/event-log.js';
+import { type EventFilter } from '../../events/hub.js';
+import { clearLoaders } from '../../loaders/loaders.js';
+import { BillwerkEvent } from '../types/billwerk-event.type.js';
+import { type GraphQLContext } from '../context.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+import { optionalBillwerkIdOf } from '../relay/node.js';
 
 interface SubscriptionArgs {
   contractId?: string | null;
@@ -84,7 +84,7 @@ function subscribeBillwerkEvents({
 }
 
 @Resolver()
-export class EventResolver {
+export class BillwerkEventResolver {
   @Subscription(() => BillwerkEvent, {
     description:
       'Changes of contracts (ContractCreated, ContractChanged, ContractCancelled, …), in billwerk order per contract. ' +

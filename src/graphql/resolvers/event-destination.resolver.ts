@@ -1,14 +1,14 @@
 // Event destinations: created, listed, changed, paused, resumed, rotated, deleted and redelivered by admin
-// keys (all of them) and partner keys (their own); the operator's event log shows each event's deliveries.
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { decodeSequence } from '../events/cursor.js';
-import { type GraphQLContext } from './context.js';
-import { PageInfo } from './relay/connection.js';
-import { ErrorCode, GatewayError } from './errors.js';
+// keys (all of them) and partner keys (their own).
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { decodeSequence } from '../../events/cursor.js';
+import { type GraphQLContext } from '../context.js';
+import { PageInfo, pageSize, MAX_PAGE_SIZE } from '../relay/connection.js';
+import { ErrorCode, GatewayError } from '../errors.js';
 import {
   CreateEventDestinationInput,
   UpdateEventDestinationInput,
-} from './inputs/event-destination.input.js';
+} from '../inputs/event-destination.input.js';
 import {
   DeleteEventDestinationPayload,
   DestinationDelivery,
@@ -18,18 +18,7 @@ import {
   EventDestinationConnection,
   EventDestinationWithSecretPayload,
   RedeliverEventsPayload,
-} from './types/event-destination.type.js';
-import { WebhookEvent } from './types/webhook-event.type.js';
-
-const MAX_PAGE = 100;
-
-function checkFirst(first: number): void {
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `first must be between 1 and ${MAX_PAGE}.`, {
-      argument: 'first',
-    });
-  }
-}
+} from '../types/event-destination.type.js';
 
 function eventSeqOf(cursor: string, argument: string): number {
   const seq = decodeSequence('ev', cursor);
@@ -56,12 +45,12 @@ export class EventDestinationResolver {
   })
   async eventDestinations(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE}).` })
+    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE_SIZE}).` })
     first: number,
     @Arg('after', () => String, { nullable: true, description: 'Continue after this cursor.' })
     after?: string | null,
   ): Promise<EventDestinationConnection> {
-    checkFirst(first);
+    pageSize(first);
     const all = await ctx.destinations.list(ctx.principal);
     const start = after ? all.findIndex((d) => d.id === after) + 1 : 0;
     if (after && start === 0) {
@@ -98,7 +87,7 @@ export class EventDestinationResolver {
   async deliveries(
     @Root() destination: EventDestination,
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE}).` })
+    @Arg('first', () => Int, { defaultValue: 20, description: `Page size (1 to ${MAX_PAGE_SIZE}).` })
     first: number,
     @Arg('after', () => String, { nullable: true, description: 'Continue after this event cursor.' })
     after?: string | null,
@@ -108,7 +97,7 @@ export class EventDestinationResolver {
     })
     state?: DestinationDeliveryState | null,
   ): Promise<DestinationDeliveryConnection> {
-    checkFirst(first);
+    pageSize(first);
     const record = await ctx.destinations.get(ctx.principal, destination.id);
     const rows = await ctx.destinations.deliveries(record, {
       first: first + 1,
@@ -235,18 +224,5 @@ export class EventDestinationResolver {
       'events redelivered',
     );
     return Object.assign(new RedeliverEventsPayload(), { redelivered });
-  }
-}
-
-@Resolver(() => WebhookEvent)
-export class WebhookEventDeliveriesResolver {
-  @Authorized('admin')
-  @FieldResolver(() => [DestinationDelivery], {
-    description: "This event's deliveries to event destinations (none until it is published).",
-  })
-  async deliveries(@Root() event: WebhookEvent, @Ctx() ctx: GraphQLContext): Promise<DestinationDelivery[]> {
-    const seq = event.cursor === null ? undefined : decodeSequence('ev', event.cursor);
-    if (seq === undefined) return [];
-    return (await ctx.destinations.deliveriesOfEvent(seq)).map((record) => DestinationDelivery.from(record));
   }
 }
