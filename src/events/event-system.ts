@@ -72,6 +72,7 @@ export function createEventSystem(options: EventSystemOptions): EventSystem {
     instanceId,
     leaseToken: () => relay.leaseToken(),
     replicated: connections.replicated,
+    followedThrough: () => relay.followedThrough,
   });
   const hub = createEventHub({ log, ...options.hubOptions });
   // Published events reach this instance's hub through the tail of the published stream, like those
@@ -81,13 +82,13 @@ export function createEventSystem(options: EventSystemOptions): EventSystem {
     redis: connections.client,
     blocking: (name) => connections.blocking(name),
     keys: redisEventKeys(keyPrefix),
-    log,
     pipeline,
     hub,
     reader,
     logger,
     instanceId,
     leaseMs,
+    replicated: connections.replicated,
   });
   return {
     log,

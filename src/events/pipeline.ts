@@ -47,6 +47,13 @@ export interface EventPipeline {
   room(): Promise<void>;
   /** Resolves when every queued event has been published and nothing is being resumed. */
   idle(): Promise<void>;
+  /**
+   * Gives up every event queued so far without publishing it; one being enriched or published stops
+   * before its next attempt. For a lease holder that lost the lease (redis-relay.ts): the next holder
+   * reads them again, in order. Were they kept, one could be published after the lease came back, behind
+   * a newer event of its contract that was published meanwhile.
+   */
+  abandon(): void;
   /** Stops retry timers; queued work is left in the log for the next start. */
   close(): Promise<void>;
 }
@@ -67,6 +74,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const lanes = new Map<string, Promise<void>>();
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
+  /** Raised by abandon(): events queued under an earlier generation are given up. */
+  let generation = 0;
   /** Events handed to the lanes and not yet published (or given up). */
   let queued = 0;
   const roomWaiters: (() => void)[] = [];
@@ -85,9 +94,12 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       timers.add(entry);
     });
 
-  async function process(seq: number, notice: ParsedNotice): Promise<void> {
+  async function process(seq: number, notice: ParsedNotice, queuedIn: number): Promise<void> {
+    // Checked right before each attempt: between the check and the lease token publish() reads there is
+    // no await, so an abandoned event never publishes under a lease taken after it was abandoned.
+    const current = () => !closed && queuedIn === generation;
     let enrichment: Enrichment | undefined;
-    for (let attempt = 1; !closed; attempt += 1) {
+    for (let attempt = 1; current(); attempt += 1) {
       try {
         invalidateFor(notice, reader);
         enrichment = await enrich(notice, reader);
@@ -110,7 +122,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
       }
     }
     // The lane waits until the event is written: a later event of the contract must not go out first.
-    for (let attempt = 1; !closed; attempt += 1) {
+    for (let attempt = 1; current(); attempt += 1) {
       let published: StoredEvent;
       try {
         published = await log.publish(seq, enrichment, enrichment ? 'published' : 'failed', now());
@@ -119,7 +131,9 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
           logger.info({ seq }, 'enrichment lease lost; the new holder publishes this event');
           return;
         }
-        const delay = Math.min(baseDelay * 2 ** (attempt - 1), 30_000);
+        // At most 5 s apart: the store (or, with REDIS_WAIT_REPLICAS, a replica) is back within seconds
+        // of a failover, and the contract's later events wait behind this one.
+        const delay = Math.min(baseDelay * 2 ** (attempt - 1), 5_000);
         logger.warn({ err: error, seq, delayMs: delay }, 'could not publish an event; retrying');
         await sleep(delay);
         continue;
@@ -133,8 +147,9 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     const lane = laneOf(seq, notice);
     const previous = lanes.get(lane) ?? Promise.resolve();
     queued += 1;
+    const queuedIn = generation;
     const next = previous
-      .then(() => process(seq, notice))
+      .then(() => process(seq, notice, queuedIn))
       .catch((error: unknown) => logger.error({ err: error, seq }, 'event processing failed'))
       .finally(() => {
         if (lanes.get(lane) === next) lanes.delete(lane);
@@ -206,6 +221,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         await resumed;
         await Promise.all([...lanes.values()]);
       }
+    },
+    abandon() {
+      generation += 1;
+      for (const entry of timers) entry.resolve();
     },
     async close() {
       closed = true;

@@ -1,10 +1,21 @@
-// The event log on Redis, for several gateway instances sharing one store. Two streams whose entry ids
-// are the sequences themselves (`0-<n>`, assigned by Redis with XADD `0-*`):
+// The event log on Redis, for several gateway instances sharing one store. Streams whose entry ids are
+// the sequences themselves (`0-<n>`, assigned by Redis with XADD `0-*`, or given):
 //   <prefix>events:inbox      every notice on receipt; `seq` is its id (billwerk's order per contract)
 //   <prefix>events:published  every event once enriched; `publishedSeq` is its id (what cursors count)
+//   <prefix>events:visible    marks: an entry `0-<n>` says the published events through n may be read
 // beside them a hash per event for its delivery state (attempts, last error, publication), a SET NX key
 // with expiry per dedupe key, a hash of metadata, and the enrichment lease (lease.ts). Appending is one
 // Lua script (dedupe and XADD together), and so is publishing (fenced by the lease, idempotent).
+//
+// Why marks: after a failover the new primary lacks the writes the old one had not yet replicated, so
+// it gives their publication sequences to other events (contracts are enriched in parallel; whichever is
+// published first takes the next number). A subscriber that had read the old event under that number
+// would skip the new one and receive the old one again under a later number. So tails and replays read
+// the published stream only through the newest mark, and an event is marked only once a failover cannot
+// take it back: with REDIS_WAIT_REPLICAS after WAIT confirmed its publication; without it, in the
+// publishing script itself (the primary's acknowledgement is all that is promised then). A replica that
+// has a mark has every entry up to it (replication keeps the primary's order), so a number once read
+// names one event on every server that can become primary.
 import { type Redis } from 'ioredis';
 import type { AppendResult, EventListQuery, EventLog, StoredEvent } from './event-log.js';
 import { LostLeaseError } from './enrichment-lease.js';
@@ -37,11 +48,18 @@ export interface RedisEventLogOptions {
   /** Written on each published entry, so an instance knows the events it published itself. */
   instanceId?: string;
   /**
-   * Resolves once an appended event would survive a failover (WAIT for REDIS_WAIT_REPLICAS replicas),
-   * rejects when it might not: `append` waits for it, so a webhook's 2xx means its event is replicated.
-   * @default none (the primary's acknowledgement and its AOF suffice)
+   * Given with REDIS_WAIT_REPLICAS: resolves once every write of this connection so far would survive a
+   * failover (WAIT), rejects when it might not. `append` waits for it, so a webhook's 2xx means its event
+   * is replicated; `publish` waits for it before it marks the event readable (see the top of this file).
+   * @default none (the primary's acknowledgement and its AOF suffice; events are readable at once)
    */
   replicated?: () => Promise<void>;
+  /**
+   * The publication sequence this instance's tail has handed on (redis-relay.ts): replays read at least
+   * that far. A failover can leave the new primary with an older mark than the one the tail read, but
+   * never without the entries up to it.
+   */
+  followedThrough?: () => number;
 }
 
 /** Names of the keys and the consumer group, shared with redis-relay.ts. */
@@ -49,6 +67,7 @@ export function redisEventKeys(prefix = 'bgg:') {
   return {
     inbox: `${prefix}events:inbox`,
     published: `${prefix}events:published`,
+    visible: `${prefix}events:visible`,
     state: (seq: number) => `${prefix}events:state:${seq}`,
     dedupe: (key: string) => `${prefix}events:dedupe:${key}`,
     meta: `${prefix}events:meta`,
@@ -71,10 +90,35 @@ redis.call('SET', KEYS[2], seq, 'EX', ARGV[2])
 return {1, seq}
 `;
 
-// KEYS: state, published, inbox, lease. ARGV: lease token ('' = unfenced), seq, enrichment JSON ('' =
-// none), state, publishedAt ms, max published length, group, instance id, state ttl ms.
+// Lua helpers for the marks stream (the top of this file). Its ids are the marks; it keeps about 100.
+const MARKS = `
+local function seqOfId(id) return tonumber(string.match(id, '^0%-(%d+)$')) end
+-- Creates the marks stream where there is none yet (a new deployment, or one that published before marks
+-- existed: what it published was readable then): through the newest published entry, or empty.
+local function initMarks(published, visible)
+  if redis.call('EXISTS', visible) == 1 then return end
+  local top = redis.call('XREVRANGE', published, '+', '-', 'COUNT', 1)[1]
+  if top then
+    redis.call('XADD', visible, top[1], 'p', '')
+  else
+    redis.call('XGROUP', 'CREATE', visible, 'marks', '$', 'MKSTREAM')
+  end
+end
+-- Marks the published events through seq readable; marks only move forward.
+local function mark(published, visible, seq)
+  initMarks(published, visible)
+  local top = redis.call('XREVRANGE', visible, '+', '-', 'COUNT', 1)[1]
+  if top and seqOfId(top[1]) >= tonumber(seq) then return 0 end
+  redis.call('XADD', visible, 'MAXLEN', '~', 100, '0-' .. seq, 'p', '')
+  return 1
+end
+`;
+
+// KEYS: state, published, inbox, lease, visible. ARGV: lease token ('' = unfenced), seq, enrichment JSON
+// ('' = none), state, publishedAt ms, max published length, group, instance id, state ttl ms, '1' to mark
+// the event readable at once ('0' when the caller marks it after WAIT).
 // Returns {-1} when the lease is not held, {-2} when the event is unknown, else {1|0, publishedSeq}.
-const PUBLISH = `
+const PUBLISH = `${MARKS}
 if ARGV[1] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
 local done = redis.call('HGET', KEYS[1], 'ps')
 if done then return {0, done} end
@@ -91,12 +135,29 @@ if attempts then table.insert(fields, 'a') table.insert(fields, attempts) end
 local err = redis.call('HGET', KEYS[1], 'err')
 if err then table.insert(fields, 'err') table.insert(fields, err) end
 if ARGV[3] ~= '' then table.insert(fields, 'en') table.insert(fields, ARGV[3]) end
+-- Before the XADD: with marks after WAIT, what was published before marks existed stays readable.
+initMarks(KEYS[2], KEYS[5])
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '0-*', unpack(fields))
 local ps = string.match(id, '^0%-(%d+)$')
 redis.call('HSET', KEYS[1], 'st', ARGV[4], 'ps', ps, 'pa', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 redis.pcall('XACK', KEYS[3], ARGV[7], '0-' .. ARGV[2])
+if ARGV[10] == '1' then mark(KEYS[2], KEYS[5], ps) end
 return {1, ps}
+`;
+
+// KEYS: published, visible. ARGV: publishedSeq. Marks the published events through it readable.
+const MARK = `${MARKS}
+return mark(KEYS[1], KEYS[2], ARGV[1])
+`;
+
+// KEYS: visible, published. The newest mark's id; without a marks stream, the newest published entry's.
+const READABLE = `
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if top then return top[1] end
+if redis.call('EXISTS', KEYS[1]) == 1 then return '0-0' end
+top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+return top and top[1] or '0-0'
 `;
 
 // KEYS: state. ARGV: error text.
@@ -107,6 +168,29 @@ return 1
 `;
 
 type Entry = [id: string, fields: string[]];
+
+/** The marks of the published stream (the top of this file), for the event log and the relay's tail. */
+export interface RedisMarks {
+  /** The publication sequence through which published events may be read. */
+  readableThrough(): Promise<number>;
+  /** Marks the published events through `publishedSeq` readable (a mark never moves back). */
+  mark(publishedSeq: number): Promise<void>;
+}
+
+export function createRedisMarks(redis: Redis, keys: RedisEventKeys): RedisMarks {
+  redis.defineCommand('bggEventMark', { numberOfKeys: 2, lua: MARK });
+  redis.defineCommand('bggEventReadable', { numberOfKeys: 2, lua: READABLE });
+  const scripts = redis as unknown as Record<
+    'bggEventMark' | 'bggEventReadable',
+    (...args: (string | number)[]) => Promise<unknown>
+  >;
+  return {
+    readableThrough: async () => seqOf(String(await scripts.bggEventReadable(keys.visible, keys.published))),
+    async mark(publishedSeq) {
+      await scripts.bggEventMark(keys.published, keys.visible, publishedSeq);
+    },
+  };
+}
 
 /** `0-17` → 17. */
 export const seqOf = (id: string): number => Number(id.slice(id.indexOf('-') + 1));
@@ -155,12 +239,13 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
   const keepMs = options.retentionMs + 24 * 60 * 60 * 1000;
   const maxPublished = options.maxPublished ?? 1_000_000;
   redis.defineCommand('bggEventAppend', { numberOfKeys: 2, lua: APPEND });
-  redis.defineCommand('bggEventPublish', { numberOfKeys: 4, lua: PUBLISH });
+  redis.defineCommand('bggEventPublish', { numberOfKeys: 5, lua: PUBLISH });
   redis.defineCommand('bggEventFailure', { numberOfKeys: 1, lua: FAILURE });
   const scripts = redis as unknown as Record<
     'bggEventAppend' | 'bggEventPublish' | 'bggEventFailure',
     (...args: (string | number)[]) => Promise<unknown>
   >;
+  const marks = createRedisMarks(redis, keys);
 
   const inboxRange = async (start: string, end: string, count: number): Promise<Entry[]> =>
     await redis.xrange(keys.inbox, start, end, 'COUNT', count);
@@ -335,6 +420,7 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         keys.published,
         keys.inbox,
         keys.lease,
+        keys.visible,
         token,
         seq,
         enrichment === undefined ? '' : JSON.stringify(enrichment),
@@ -344,9 +430,16 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
         keys.group,
         options.instanceId ?? '',
         keepMs,
+        replicated ? '0' : '1',
       )) as [number, string?];
       if (outcome === -1) throw new LostLeaseError();
       if (outcome === -2) throw new Error(`event ${seq} is not in the log`);
+      if (replicated) {
+        // Also when it was published before (a retry): its first WAIT may be the one that failed. A
+        // failure leaves it unread; the lane retries, or the next mark (or lease holder) covers it.
+        await replicated();
+        await marks.mark(Number(publishedSeq));
+      }
       const id = `0-${publishedSeq}`;
       const [entry] = (await redis.xrange(keys.published, id, id)) as Entry[];
       if (!entry) throw new Error(`published event ${publishedSeq} is no longer kept`);
@@ -354,7 +447,15 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       return event;
     },
     async readPublished(after, limit) {
-      const entries = (await redis.xrange(keys.published, `(0-${after}`, '+', 'COUNT', limit)) as Entry[];
+      const through = Math.max(await marks.readableThrough(), options.followedThrough?.() ?? 0);
+      if (through <= after) return [];
+      const entries = (await redis.xrange(
+        keys.published,
+        `(0-${after}`,
+        `0-${through}`,
+        'COUNT',
+        limit,
+      )) as Entry[];
       return entries.map((entry) => {
         const { publishedBy: _by, ...event } = publishedEvent(entry);
         return event;

@@ -3,19 +3,19 @@
 //   and runs the pipeline, contracts in parallel and each contract in billwerk's order. Its lease expires
 //   unless renewed, so when it dies another instance takes it over and, with XAUTOCLAIM, the entries the
 //   dead one had read but not published (the group's pending list); publishing is fenced by the lease.
-// - the published tail: every instance reads the published stream once (a blocking XREAD on its own
-//   connection), drops the cache entries each event names, and hands the event to its local hub, which
-//   fans it out to this instance's sockets.
+// - the published tail: every instance reads the published stream once, through the newest mark (a
+//   blocking XREAD on the marks stream on its own connection, then XRANGE; redis-event-log.ts says why),
+//   drops the cache entries each event names, and hands the event to its local hub, which fans it out to
+//   this instance's sockets.
 import { randomUUID } from 'node:crypto';
 import { type Redis } from 'ioredis';
 import { type BillwerkReader } from '../loaders/reader.js';
 import { type Logger } from '../logger.js';
 import { invalidateFor } from './enrich.js';
-import { type EventLog } from './event-log.js';
 import { type EventHub } from './hub.js';
 import { type ParsedNotice } from './notice.js';
 import { type EventPipeline } from './pipeline.js';
-import { fieldsOf, publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
+import { createRedisMarks, fieldsOf, publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
 import { noticeFromText } from './stored-event.js';
 
 export interface RedisRelayOptions {
@@ -24,7 +24,6 @@ export interface RedisRelayOptions {
   /** Opens a connection of its own for a blocking reader. */
   blocking: (name: string) => Redis;
   keys: RedisEventKeys;
-  log: EventLog;
   pipeline: EventPipeline;
   hub: Pick<EventHub, 'publish'>;
   reader: BillwerkReader;
@@ -35,6 +34,11 @@ export interface RedisRelayOptions {
   leaseMs?: number;
   /** How long one blocking read waits before it looks again. @default 2000 */
   blockMs?: number;
+  /**
+   * With REDIS_WAIT_REPLICAS: WAIT on the commands connection (connection.ts). A new lease holder marks
+   * what earlier holders published but could not mark once it is replicated.
+   */
+  replicated?: () => Promise<void>;
 }
 
 export interface RedisRelay {
@@ -42,6 +46,8 @@ export interface RedisRelay {
   leaseToken(): string | undefined;
   /** Events handed to the local hub so far. */
   readonly delivered: number;
+  /** The publication sequence through which the tail has handed events to the local hub. */
+  readonly followedThrough: number;
   /** Starts following the published stream from its current end, and competing for the lease. */
   start(): Promise<void>;
   /** Stops reading, gives the lease back and waits for the loops to end. */
@@ -71,12 +77,12 @@ return 0
 `;
 
 type Entry = [id: string, fields: string[]];
-type StreamReply = [key: string, entries: Entry[]][] | null;
 
 export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
-  const { redis, keys, log, pipeline, hub, reader, logger, instanceId } = options;
+  const { redis, keys, pipeline, hub, reader, logger, instanceId } = options;
   const leaseMs = options.leaseMs ?? 5000;
   const blockMs = options.blockMs ?? 2000;
+  const marks = createRedisMarks(redis, keys);
   redis.defineCommand('bggLeaseRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('bggLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
   redis.defineCommand('bggInboxRead', { numberOfKeys: 2, lua: READ });
@@ -90,8 +96,14 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
   /** The token under which new inbox entries may be read: set once pending work was taken over. */
   let readable: string | undefined;
   let delivered = 0;
-  /** Inbox entries handed to the pipeline and not yet published or given up. */
-  const inFlight = new Set<number>();
+  let followedThrough = 0;
+  /** While the lease is held: whether what earlier holders published is marked readable, or when to retry. */
+  let settled = false;
+  let settleAfter = 0;
+  /** Inbox entries handed to the pipeline and not yet published or given up, with the holding they were read in. */
+  const inFlight = new Map<number, number>();
+  /** Counts the holdings of the lease; what was read in one is given up when it is lost. */
+  let holding = 0;
   const loops: Promise<void>[] = [];
   const readers: Redis[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
@@ -122,8 +134,11 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
       logger.error({ err: error, seq }, 'an inbox entry cannot be read; it is not published');
       return;
     }
-    inFlight.add(seq);
-    void pipeline.submit(seq, notice).finally(() => inFlight.delete(seq));
+    const readIn = holding;
+    inFlight.set(seq, readIn);
+    void pipeline.submit(seq, notice).finally(() => {
+      if (inFlight.get(seq) === readIn) inFlight.delete(seq);
+    });
   }
 
   async function ensureGroup(): Promise<void> {
@@ -189,6 +204,31 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     }
   }
 
+  /**
+   * A holder that lost the lease (or stopped) between publishing an event and marking it leaves it
+   * unreadable until the next mark; the new holder marks the newest published entry once it is replicated.
+   * Every entry was written before this instance took the lease (later writes of others are fenced), and
+   * WAIT covers all writes before this connection's last one, so replicas have them.
+   */
+  async function settle(): Promise<void> {
+    if (!options.replicated) return;
+    const [newest] = (await redis.xrevrange(keys.published, '+', '-', 'COUNT', 1)) as Entry[];
+    if (newest && seqOf(newest[0]) > (await marks.readableThrough())) {
+      await options.replicated();
+      await marks.mark(seqOf(newest[0]));
+    }
+  }
+
+  /**
+   * After the lease was lost: what this instance read under it is given up (the pipeline's lanes drop it)
+   * and read again, in order, by whoever holds the lease next, this instance included.
+   */
+  function letGo(): void {
+    holding += 1;
+    inFlight.clear();
+    pipeline.abandon();
+  }
+
   async function leaseLoop(): Promise<void> {
     while (!closed) {
       try {
@@ -198,15 +238,23 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
             logger.warn('enrichment lease lost to another instance');
             token = undefined;
             readable = undefined;
+            letGo();
           } else if (!readable) {
             await claimPending();
             if (token === held) readable = held;
+          }
+          if (token === held && !settled && Date.now() >= settleAfter) {
+            // WAIT holds the commands connection while replicas are away: at most one try a second.
+            settleAfter = Date.now() + 1000;
+            await settle();
+            settled = true;
           }
         } else {
           // The holder's name in the token tells an operator (and the tests) which instance holds it.
           const candidate = `${instanceId}/${randomUUID()}`;
           if ((await redis.set(keys.lease, candidate, 'PX', leaseMs, 'NX')) === 'OK') {
             token = candidate;
+            settled = false;
             logger.info({ instance: instanceId }, 'holding the enrichment lease');
             await ensureGroup();
             // What earlier holders left goes first; only then are new entries read.
@@ -222,44 +270,68 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     }
   }
 
+  function deliver(entry: Entry): void {
+    let read: ReturnType<typeof publishedEvent>;
+    try {
+      read = publishedEvent(entry);
+    } catch (error) {
+      logger.error({ err: error, entry: entry[0] }, 'a published entry cannot be read; skipped');
+      return;
+    }
+    const { publishedBy, ...event } = read;
+    // The instance that enriched the event dropped these entries already (then re-read them).
+    if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
+    delivered += 1;
+    hub.publish(event);
+  }
+
   async function tailLoop(connection: Redis): Promise<void> {
-    // Live delivery starts at the current end of the stream; anything earlier is replayed by cursor.
-    let last: string | undefined;
-    while (!closed && last === undefined) {
+    // Live delivery starts at the newest mark; anything earlier is replayed by cursor.
+    let started = false;
+    while (!closed && !started) {
       try {
-        last = `0-${await log.lastPublishedSeq()}`;
+        followedThrough = await marks.readableThrough();
+        started = true;
       } catch (error) {
         logger.warn({ error: (error as Error).message }, 'redis unreachable; waiting to follow events');
         await pause(500);
       }
     }
-    if (last === undefined) return;
     while (!closed) {
-      let reply: StreamReply;
       try {
-        reply = await connection.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', keys.published, last);
+        // A new mark wakes the tail; after a failover the new primary's marks may be older than the one
+        // read here (its entries up to it are the same), and the tail waits for a newer one.
+        const reply = await connection.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          keys.visible,
+          `0-${followedThrough}`,
+        );
+        const newest = reply?.[0]?.[1].at(-1);
+        if (!newest) continue;
+        const through = seqOf(newest[0]);
+        while (!closed && followedThrough < through) {
+          const entries = (await connection.xrange(
+            keys.published,
+            `(0-${followedThrough}`,
+            `0-${through}`,
+            'COUNT',
+            500,
+          )) as Entry[];
+          // None left up to the mark: pruned already (a tail far behind), nothing to hand on.
+          if (entries.length === 0) followedThrough = through;
+          for (const entry of entries) {
+            followedThrough = seqOf(entry[0]);
+            deliver(entry);
+          }
+        }
       } catch (error) {
         if (closed) return;
         logger.warn({ error: (error as Error).message }, 'reading published events failed; retrying');
         await pause(500);
-        continue;
-      }
-      for (const [, entries] of reply ?? []) {
-        for (const entry of entries) {
-          last = entry[0];
-          let read: ReturnType<typeof publishedEvent>;
-          try {
-            read = publishedEvent(entry);
-          } catch (error) {
-            logger.error({ err: error, entry: entry[0] }, 'a published entry cannot be read; skipped');
-            continue;
-          }
-          const { publishedBy, ...event } = read;
-          // The instance that enriched the event dropped these entries already (then re-read them).
-          if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
-          delivered += 1;
-          hub.publish(event);
-        }
       }
     }
   }
@@ -268,6 +340,9 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     leaseToken: () => token,
     get delivered() {
       return delivered;
+    },
+    get followedThrough() {
+      return followedThrough;
     },
     start() {
       const tail = options.blocking('published');

@@ -21,10 +21,10 @@ export interface RedisConnections {
    */
   check: () => Promise<boolean>;
   /**
-   * Resolves once `waitReplicas` replicas have every write this connection made so far (WAIT); rejects
-   * with ReplicationError when they do not within the timeout. Resolves at once when none are required.
+   * With REDIS_WAIT_REPLICAS (absent without): resolves once `waitReplicas` replicas have every write this
+   * connection made so far (WAIT); rejects with ReplicationError when they do not within the timeout.
    */
-  replicated: () => Promise<void>;
+  replicated: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -173,11 +173,13 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
       return redis;
     },
     check,
-    async replicated() {
-      if (waitReplicas === 0) return;
-      const acknowledged = await client.wait(waitReplicas, waitTimeoutMs);
-      if (acknowledged < waitReplicas) throw new ReplicationError(acknowledged, waitReplicas);
-    },
+    replicated:
+      waitReplicas === 0
+        ? undefined
+        : async () => {
+            const acknowledged = await client.wait(waitReplicas, waitTimeoutMs);
+            if (acknowledged < waitReplicas) throw new ReplicationError(acknowledged, waitReplicas);
+          },
     async close() {
       // A blocked read would hold QUIT back until its timeout: readers are cut off at once.
       for (const reader of readers) reader.disconnect();

@@ -92,13 +92,27 @@ export async function startCluster(tls?: TlsFiles): Promise<RedisCluster> {
   };
 }
 
-/** A replica of `primary`, once its link is up. */
-export async function startReplica(primary: RedisServer): Promise<RedisServer> {
-  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
-  await until('the replica to sync', async () =>
-    String(await command(replica.port, 'INFO', 'replication')).includes('master_link_status:up'),
-  );
+/** A replica of `primary`, once its link is up; `args` are more redis-server arguments. */
+export async function startReplica(primary: RedisServer, args: string[] = []): Promise<RedisServer> {
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port), ...args] });
+  await replicating(primary.port, replica.port);
   return replica;
+}
+
+/**
+ * Resolves once the server on `replicaPort` follows the one on `primaryPort` and that one counts it
+ * (`state=online`, which after a diskless sync waits for the replica's first acknowledgement): until
+ * then WAIT does not count it.
+ */
+export async function replicating(primaryPort: number, replicaPort: number): Promise<void> {
+  await until('the replica to sync', async () => {
+    const replica = String(await command(replicaPort, 'INFO', 'replication'));
+    const primary = String(await command(primaryPort, 'INFO', 'replication'));
+    return (
+      replica.includes('master_link_status:up') &&
+      new RegExp(`slave\\d+:ip=[^,]+,port=${replicaPort},state=online`).test(primary)
+    );
+  });
 }
 
 export interface Sentinels {

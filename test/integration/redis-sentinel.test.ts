@@ -2,6 +2,10 @@
 // waiting for the replica (REDIS_WAIT_REPLICAS=1): a forced failover while webhooks arrive at about 200/s,
 // and the primary killed with SIGKILL right after it acknowledged, lose nothing. Every webhook answered
 // 2xx is delivered once, in per-contract order, and the subscribers on both instances carry on.
+// It found two faults, both fixed: tails read a publication the failover then lost, and the new primary
+// gave its number to another event (now tails read through marks set after WAIT, redis-event-log.ts);
+// and an instance that lost the lease while WAIT failed could, holding it again, publish a contract's
+// newer event before the older one (now it gives up what it read under the lost lease, redis-relay.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { command, startReplica, startSentinels, until, type Sentinels } from '../helpers/redis-topologies.js';
@@ -15,8 +19,10 @@ let gateways: TwoGateways;
 let subscribers: Collector<Probe>[];
 
 beforeAll(async () => {
-  const primary = await startRedis();
-  servers = [primary, await startReplica(primary)];
+  // Replicas sync at once (not after Redis's default 5 s wait for more), also the old primary rejoining.
+  const args = ['--repl-diskless-sync-delay', '0'];
+  const primary = await startRedis({ args });
+  servers = [primary, await startReplica(primary, args)];
   sentinels = await startSentinels(primary);
   gateways = await startTwoGateways({
     REDIS_SENTINELS: sentinels.setting,
@@ -67,14 +73,7 @@ async function load(from: number, to: number, perSecond: number, onAcknowledged:
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-/**
- * Known to fail: through a forced failover under load, one acknowledged event is lost and another delivered
- * twice (reproducible on a quiet machine; the cause is not found yet). Kept out of the default run so the rest
- * of the suite can gate changes; run it with REDIS_FAILOVER_TESTS=1.
- */
-const describeFailover = process.env.REDIS_FAILOVER_TESTS === '1' ? describe : describe.skip;
-
-describeFailover('two gateway instances on Redis with Sentinel', () => {
+describe('two gateway instances on Redis with Sentinel', () => {
   it('are ready, and lose nothing through a forced failover under load', async () => {
     for (const instance of gateways.instances) {
       expect(await (await fetch(`${instance.url}/readyz`)).json()).toMatchObject({ checks: { redis: 'ok' } });

@@ -116,3 +116,48 @@ describe('resuming the unpublished backlog', () => {
     await pipeline.close();
   });
 });
+
+describe('abandoning what was read under a lost lease', () => {
+  it('publishes none of it, even once publishing works again; what is handed on anew goes out in order', async () => {
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
+    const seqs: number[] = [];
+    const bodies = [1, 2].map((n) => notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[0], N: n }));
+    for (const body of bodies) {
+      const stored = await log.append(body, {
+        dedupeKey: `n${seqs.length}`,
+        mayRepeat: true,
+        receivedAt: new Date(),
+      });
+      if (!stored.stored) throw new Error('expected a new event');
+      seqs.push(stored.seq);
+    }
+    // The first publication fails (a replica is away), and its retry is far off.
+    const attempts: number[] = [];
+    let failing = true;
+    const publish = log.publish.bind(log);
+    log.publish = (seq, ...rest) => {
+      attempts.push(seq);
+      return failing ? Promise.reject(new Error('no replica answered')) : publish(seq, ...rest);
+    };
+    const published: StoredEvent[] = [];
+    const pipeline = createEventPipeline({
+      log,
+      reader,
+      hub: { publish: (event) => void published.push(event) },
+      logger: createLogger({ level: 'silent' }),
+      retryBaseDelayMs: 60_000,
+    });
+    const first = seqs.map((seq, i) => pipeline.submit(seq, bodies[i]!));
+    while (attempts.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    pipeline.abandon();
+    failing = false;
+    // The retry's wait is cut short and the lane ends without another attempt.
+    await Promise.all(first);
+    expect(attempts).toEqual([seqs[0]]);
+    expect(published).toEqual([]);
+    await Promise.all(seqs.map((seq, i) => pipeline.submit(seq, bodies[i]!)));
+    expect(published.map((event) => event.seq)).toEqual(seqs);
+    await pipeline.close();
+    await log.close();
+  });
+});
