@@ -4,10 +4,10 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker, guardMutations } from './auth.checker.js';
-import { ComponentChangeResolver } from './component-change.resolver.js';
-import { CouponRedemptionResolver } from './coupon.resolver.js';
+import { ComponentChangeMutation } from './mutations/component-change.mutation.js';
+import { CouponMutation } from './mutations/coupon.mutation.js';
 import { ReplayWebhookEventsMutation } from './mutations/replay-webhook-events.mutation.js';
-import { PlanChangeResolver } from './plan-change.resolver.js';
+import { PlanChangeMutation } from './mutations/plan-change.mutation.js';
 import { NodeResolver } from './relay/node.resolver.js';
 import { BillwerkEventResolver } from './resolvers/billwerk-event.resolver.js';
 import { ComponentSubscriptionResolver } from './resolvers/component-subscription.resolver.js';
@@ -18,16 +18,17 @@ import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { CouponResolver, DiscountSubscriptionResolver } from './resolvers/discount.resolver.js';
 import { EventDestinationResolver } from './resolvers/event-destination.resolver.js';
 import { InvoiceResolver } from './resolvers/invoice.resolver.js';
+import { CouponResultResolver } from './resolvers/order.resolver.js';
 import { PlanGroupResolver } from './resolvers/plan-group.resolver.js';
 import { PlanVariantResolver } from './resolvers/plan-variant.resolver.js';
 import { PlanResolver } from './resolvers/plan.resolver.js';
 import { SupersededChangeResolver } from './resolvers/superseded-change.resolver.js';
 import { UsageRecordResolver } from './resolvers/usage-record.resolver.js';
 import { WebhookEventResolver } from './resolvers/webhook-event.resolver.js';
-import { SignupResolver } from './signup.resolver.js';
-import { TerminationResolver } from './termination.resolver.js';
+import { SignupMutation } from './mutations/signup.mutation.js';
+import { TerminationMutation } from './mutations/termination.mutation.js';
 import { DateTime, JSONObject } from './types/scalars.js';
-import { UsageResolver } from './usage.resolver.js';
+import { UsageMutation } from './mutations/usage.mutation.js';
 
 export const RESOLVERS = [
   // Object types: root queries and subscriptions, and field resolvers (resolvers/, relay/).
@@ -44,18 +45,19 @@ export const RESOLVERS = [
   UsageRecordResolver,
   DiscountSubscriptionResolver,
   CouponResolver,
+  CouponResultResolver,
   NodeResolver,
   BillwerkEventResolver,
   WebhookEventResolver,
   SupersededChangeResolver,
   EventDestinationResolver,
   // Mutations and their previews (mutations/).
-  SignupResolver,
-  PlanChangeResolver,
-  ComponentChangeResolver,
-  TerminationResolver,
-  UsageResolver,
-  CouponRedemptionResolver,
+  SignupMutation,
+  PlanChangeMutation,
+  ComponentChangeMutation,
+  TerminationMutation,
+  UsageMutation,
+  CouponMutation,
   ReplayWebhookEventsMutation,
 ] as const;
 

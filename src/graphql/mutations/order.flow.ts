@@ -1,15 +1,15 @@
 // billwerk orders the idempotent way: create and commit as recorded steps (a resumed attempt checks
 // whether its commit already went through), previews, component carts, and cache invalidation after writes.
-import type { Cart, Contract, Order as OrderDto, OrderCommitInput, OrderInput } from '../billwerk/dto.js';
-import { ValidationError } from '../billwerk/errors.js';
-import { type ComponentChangesInput } from './inputs/component-change.input.js';
-import { type GraphQLContext } from './context.js';
-import { ErrorCode, mapError } from './errors.js';
-import { FinalError, type Steps } from '../idempotency/idempotent.js';
-import { type OrderOutcome } from './types/mutation.payload.js';
-import { OrderPreview } from './types/order.type.js';
+import type { Cart, Contract, Order as OrderDto, OrderCommitInput, OrderInput } from '../../billwerk/dto.js';
+import { ValidationError } from '../../billwerk/errors.js';
+import { type ComponentChangesInput } from '../inputs/component-change.input.js';
+import { type GraphQLContext } from '../context.js';
+import { ErrorCode, mapError } from '../errors.js';
+import { FinalError, type Steps } from '../../idempotency/idempotent.js';
+import { type OrderOutcome } from '../types/mutation.payload.js';
+import { OrderPreview } from '../types/order.type.js';
 import { componentOf, distinct, idOf, invalid, positive } from './validate.js';
-import { answeredId } from '../billwerk/id.js';
+import { answeredId } from '../../billwerk/id.js';
 
 /** Order statuses after a commit went through (the order may still wait for payment or approval). */
 const COMMITTED = new Set(['completed', 'paymentpending', 'approvalpending', 'approved']);
@@ -62,16 +62,11 @@ export interface OrderPlan {
 }
 
 /**
- * POST /orders, then POST /orders/{id}/commit (flows.md §1–4, §7, §9), each a recorded step, as is the
- * checked plan: a retry after a failed commit commits the order already created instead of creating a
- * second one, and does not check again what the first attempt checked (its own order would now fail that).
+ * POST /orders, then POST /orders/{id}/commit (flows.md §1–4, §7, §9), each a recorded step (after the
+ * checked plan, flow.ts): a retry after a failed commit commits the order already created instead of
+ * creating a second one.
  */
-export async function placeOrder(
-  ctx: GraphQLContext,
-  steps: Steps,
-  check: () => Promise<OrderPlan>,
-): Promise<OrderOutcome> {
-  const plan = await steps.step('plan', check);
+export async function placeOrder(ctx: GraphQLContext, steps: Steps, plan: OrderPlan): Promise<OrderOutcome> {
   const touched = { contractId: plan.body.ContractId, customerId: plan.body.CustomerId };
   try {
     const created = await steps.step('order', () => ctx.billwerk.orders.create(plan.body).catch(couponField));

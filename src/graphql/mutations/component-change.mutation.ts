@@ -1,23 +1,21 @@
 // Mutation changeComponentSubscriptions and query previewComponentSubscriptionChange: add, re-quantify and
 // end components through one change order without a plan variant, which keeps NextBillingDate (flows.md §7).
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { OrderInput } from '../billwerk/dto.js';
+import type { OrderInput } from '../../billwerk/dto.js';
 import {
   ChangeComponentSubscriptionsInput,
   PreviewComponentSubscriptionChangeInput,
-} from './inputs/component-change.input.js';
-import { type GraphQLContext } from './context.js';
-import { idempotent } from '../idempotency/idempotent.js';
-import { ChangeComponentSubscriptionsPayload } from './types/mutation.payload.js';
+} from '../inputs/component-change.input.js';
+import { type GraphQLContext } from '../context.js';
+import { ChangeComponentSubscriptionsPayload } from '../types/mutation.payload.js';
 import {
   componentCart,
   componentChangesOf,
   hasComponentChanges,
-  placeOrder,
-  previewOrder,
   type ComponentChanges,
 } from './order.flow.js';
-import { OrderPreview } from './types/order.type.js';
+import { orderFlow, previewFlow, runFlow } from './flow.js';
+import { OrderPreview } from '../types/order.type.js';
 import { idOf, invalid, runningContract } from './validate.js';
 
 interface ComponentChange {
@@ -57,8 +55,10 @@ async function componentOrder(ctx: GraphQLContext, change: ComponentChange): Pro
   };
 }
 
+const componentChange = orderFlow('changeComponentSubscriptions', componentChangeOf, componentOrder);
+
 @Resolver()
-export class ComponentChangeResolver {
+export class ComponentChangeMutation {
   @Query(() => OrderPreview, {
     description:
       'Prices component changes without making them (billwerk POST /orders/preview); needs no idempotency key.',
@@ -68,7 +68,7 @@ export class ComponentChangeResolver {
     input: PreviewComponentSubscriptionChangeInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<OrderPreview> {
-    return previewOrder(ctx, await componentOrder(ctx, componentChangeOf(input)));
+    return previewFlow(ctx, componentChange, input);
   }
 
   @Mutation(() => ChangeComponentSubscriptionsPayload, {
@@ -80,13 +80,7 @@ export class ComponentChangeResolver {
     input: ChangeComponentSubscriptionsInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ChangeComponentSubscriptionsPayload> {
-    const change = componentChangeOf(input);
-    const { value, replayed } = await idempotent(ctx, {
-      operation: 'changeComponentSubscriptions',
-      input: change,
-      key: input.idempotencyKey,
-      run: (steps) => placeOrder(ctx, steps, async () => ({ body: await componentOrder(ctx, change) })),
-    });
+    const { value, replayed } = await runFlow(ctx, componentChange, input);
     return ChangeComponentSubscriptionsPayload.from(value, replayed);
   }
 }

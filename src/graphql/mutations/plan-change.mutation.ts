@@ -1,19 +1,13 @@
 // Mutation changePlan and query previewPlanChange: a change order with ContractId, the new plan variant
 // and an optional ChangeDate (flows.md §3 "upgrade order", §4), created and committed like a signup.
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { Contract, OrderInput } from '../billwerk/dto.js';
-import { type GraphQLContext } from './context.js';
-import { idempotent } from '../idempotency/idempotent.js';
-import { ChangePlanPayload } from './types/mutation.payload.js';
-import {
-  componentCart,
-  componentChangesOf,
-  placeOrder,
-  previewOrder,
-  type ComponentChanges,
-} from './order.flow.js';
-import { OrderPreview } from './types/order.type.js';
-import { ChangePlanInput, PreviewPlanChangeInput } from './inputs/plan-change.input.js';
+import type { Contract, OrderInput } from '../../billwerk/dto.js';
+import { type GraphQLContext } from '../context.js';
+import { ChangePlanPayload } from '../types/mutation.payload.js';
+import { componentCart, componentChangesOf, type ComponentChanges } from './order.flow.js';
+import { orderFlow, previewFlow, runFlow } from './flow.js';
+import { OrderPreview } from '../types/order.type.js';
+import { ChangePlanInput, PreviewPlanChangeInput } from '../inputs/plan-change.input.js';
 import { couponCode, existingVariant, idOf, invalid, runningContract } from './validate.js';
 
 /** The input in billwerk terms, checked for shape (no billwerk call). */
@@ -93,8 +87,10 @@ async function planChangeOrder(ctx: GraphQLContext, change: PlanChange): Promise
   };
 }
 
+const planChange = orderFlow('changePlan', planChangeOf, planChangeOrder);
+
 @Resolver()
-export class PlanChangeResolver {
+export class PlanChangeMutation {
   @Query(() => OrderPreview, {
     description:
       'Prices an up- or downgrade without making it (billwerk POST /orders/preview); needs no idempotency key.',
@@ -104,7 +100,7 @@ export class PlanChangeResolver {
     input: PreviewPlanChangeInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<OrderPreview> {
-    return previewOrder(ctx, await planChangeOrder(ctx, planChangeOf(input)));
+    return previewFlow(ctx, planChange, input);
   }
 
   @Mutation(() => ChangePlanPayload, {
@@ -115,13 +111,7 @@ export class PlanChangeResolver {
     @Arg('input', () => ChangePlanInput, { description: 'The change.' }) input: ChangePlanInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ChangePlanPayload> {
-    const change = planChangeOf(input);
-    const { value, replayed } = await idempotent(ctx, {
-      operation: 'changePlan',
-      input: change,
-      key: input.idempotencyKey,
-      run: (steps) => placeOrder(ctx, steps, async () => ({ body: await planChangeOrder(ctx, change) })),
-    });
+    const { value, replayed } = await runFlow(ctx, planChange, input);
     return ChangePlanPayload.from(value, replayed);
   }
 }

@@ -1,14 +1,20 @@
 // Mutation signup and query previewSignup: a new contract for a new or an existing customer through
 // POST /orders (/preview) and POST /orders/{id}/commit (flows.md §1–3).
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { ForbiddenError, OutOfScopeError } from '../auth/errors.js';
-import type { CustomerInput, OrderCommitInput, OrderInput, PlanVariant } from '../billwerk/dto.js';
-import { type GraphQLContext } from './context.js';
-import { idempotent } from '../idempotency/idempotent.js';
-import { SignupPayload } from './types/mutation.payload.js';
-import { placeOrder, previewOrder } from './order.flow.js';
-import { OrderPreview } from './types/order.type.js';
-import { NewCustomerInput, PreviewSignupInput, SignupInput } from './inputs/signup.input.js';
+import { ForbiddenError, OutOfScopeError } from '../../auth/errors.js';
+import type {
+  Customer,
+  CustomerInput,
+  OrderCommitInput,
+  OrderInput,
+  PlanVariant,
+} from '../../billwerk/dto.js';
+import { type GraphQLContext } from '../context.js';
+import { SignupPayload, type OrderOutcome } from '../types/mutation.payload.js';
+import { type Flow, previewFlow, runFlow } from './flow.js';
+import { placeOrder, type OrderPlan } from './order.flow.js';
+import { OrderPreview } from '../types/order.type.js';
+import { NewCustomerInput, PreviewSignupInput, SignupInput } from '../inputs/signup.input.js';
 import {
   componentOf,
   couponCode,
@@ -21,7 +27,7 @@ import {
   positive,
   text,
 } from './validate.js';
-import { answeredId } from '../billwerk/id.js';
+import { answeredId } from '../../billwerk/id.js';
 
 /**
  * API signups have no browser to collect payment data (SubscriptionJS), so a variant that needs it is
@@ -123,8 +129,44 @@ async function checkReferences(ctx: GraphQLContext, order: OrderInput): Promise<
   return variant;
 }
 
+interface Signup {
+  order: OrderInput;
+  paymentMethod?: string;
+}
+
+/** Signup as a flow: the order (and payment method) is the key's input; the references are checked once. */
+const signupFlow: Flow<
+  PreviewSignupInput & { paymentMethod?: string | null },
+  Signup,
+  OrderPlan,
+  OrderOutcome & { customer: Customer }
+> = {
+  operation: 'signup',
+  read: (input, ctx) => ({
+    order: signupOrder(ctx, input),
+    paymentMethod: paymentMethod(input.paymentMethod),
+  }),
+  async plan(ctx, { order, paymentMethod: method }) {
+    const variant = await checkReferences(ctx, order);
+    const commit: OrderCommitInput =
+      method !== undefined
+        ? { PaymentMethod: method }
+        : variant.AllowWithoutPaymentData
+          ? {}
+          : { PaymentMethod: DEFAULT_PAYMENT_METHOD };
+    return { body: order, commit };
+  },
+  async write(ctx, steps, plan) {
+    const outcome = await placeOrder(ctx, steps, plan);
+    const customer = await ctx.billwerk.customers.get(
+      answeredId(outcome.contract.CustomerId, 'Contract.CustomerId'),
+    );
+    return { ...outcome, customer };
+  },
+};
+
 @Resolver()
-export class SignupResolver {
+export class SignupMutation {
   @Query(() => OrderPreview, {
     description:
       'Prices a signup without making it (billwerk POST /orders/preview); needs no idempotency key.',
@@ -134,9 +176,7 @@ export class SignupResolver {
     input: PreviewSignupInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<OrderPreview> {
-    const order = signupOrder(ctx, input);
-    await checkReferences(ctx, order);
-    return previewOrder(ctx, order);
+    return previewFlow(ctx, signupFlow, input);
   }
 
   @Mutation(() => SignupPayload, {
@@ -147,29 +187,7 @@ export class SignupResolver {
     @Arg('input', () => SignupInput, { description: 'The signup.' }) input: SignupInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<SignupPayload> {
-    const order = signupOrder(ctx, input);
-    const method = paymentMethod(input.paymentMethod);
-    const { value, replayed } = await idempotent(ctx, {
-      operation: 'signup',
-      input: { order, paymentMethod: method },
-      key: input.idempotencyKey,
-      run: async (steps) => {
-        const outcome = await placeOrder(ctx, steps, async () => {
-          const variant = await checkReferences(ctx, order);
-          const commit: OrderCommitInput =
-            method !== undefined
-              ? { PaymentMethod: method }
-              : variant.AllowWithoutPaymentData
-                ? {}
-                : { PaymentMethod: DEFAULT_PAYMENT_METHOD };
-          return { body: order, commit };
-        });
-        const customer = await ctx.billwerk.customers.get(
-          answeredId(outcome.contract.CustomerId, 'Contract.CustomerId'),
-        );
-        return { ...outcome, customer };
-      },
-    });
+    const { value, replayed } = await runFlow(ctx, signupFlow, input);
     // Also on a replay: the scope must hold the customer even if the first answer was lost mid-way.
     await ctx.access.recordSignup(answeredId(value.contract.CustomerId, 'Contract.CustomerId'));
     return SignupPayload.from(value, replayed);

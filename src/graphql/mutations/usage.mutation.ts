@@ -1,18 +1,18 @@
 // Mutation reportUsage: POST /contracts/{id}/usage per record (flows.md §8), each a recorded step with
 // billwerk's own dedupe Key set, so neither a retry nor a lost answer records usage twice.
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { MeteredUsage, MeteredUsageInput } from '../billwerk/dto.js';
-import { type GraphQLContext } from './context.js';
-import { idempotent } from '../idempotency/idempotent.js';
-import { ReportUsagePayload } from './types/mutation.payload.js';
+import type { MeteredUsage, MeteredUsageInput } from '../../billwerk/dto.js';
+import { type GraphQLContext } from '../context.js';
+import { idempotent } from '../../idempotency/idempotent.js';
+import { ReportUsagePayload } from '../types/mutation.payload.js';
 import { forgetTouched } from './order.flow.js';
-import { ReportUsageInput } from './inputs/usage.input.js';
+import { ReportUsageInput } from '../inputs/usage.input.js';
 import { componentOf, existingContract, idOf, invalid, positive, text } from './validate.js';
 
 export const MAX_USAGE_RECORDS = 100;
 
 @Resolver()
-export class UsageResolver {
+export class UsageMutation {
   @Mutation(() => ReportUsagePayload, {
     description:
       "Records metered usage for a contract; it is billed with the contract's next billing run. billwerk has no preview for usage.",

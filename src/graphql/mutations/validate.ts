@@ -1,11 +1,11 @@
 // Input checks mutations make before any billwerk write: id shapes, dates, quantities, texts, and the
 // catalogue references they name. Every refusal is BAD_USER_INPUT naming the field (`extensions.field`).
-import { OutOfScopeError } from '../auth/errors.js';
-import type { Component, Contract, PlanVariant } from '../billwerk/dto.js';
-import { type BillwerkId } from '../billwerk/id.js';
-import { type GraphQLContext } from './context.js';
-import { ErrorCode, GatewayError } from './errors.js';
-import { readIdArgument, type NodeType } from './relay/node.js';
+import { OutOfScopeError } from '../../auth/errors.js';
+import type { Component, Contract, PlanVariant } from '../../billwerk/dto.js';
+import { type BillwerkId } from '../../billwerk/id.js';
+import { type GraphQLContext } from '../context.js';
+import { ErrorCode, GatewayError } from '../errors.js';
+import { readIdArgument, type NodeType } from '../relay/node.js';
 
 /** billwerk ids are 24-hex MongoDB ObjectIds. */
 
