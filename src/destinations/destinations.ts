@@ -1,6 +1,6 @@
-// Event destinations as one part of the gateway: the store on the backend in use (SQLite alone, Redis for
-// several instances), the management service, the sender and the runner that takes events in and
-// delivers them. server/gateway.ts creates it once the schema exists.
+// Event destinations as one part of the gateway: the store and lease of the backend in use (backend/), the
+// management service, the sender and the runner that takes events in and delivers them. server/gateway.ts
+// creates it once the schema exists.
 import {
   type ExecutionResult,
   type GraphQLFormattedError,
@@ -8,28 +8,25 @@ import {
   type ValidationRule,
   type GraphQLError,
 } from 'graphql';
-import { type Redis } from 'ioredis';
 import { apiKeyPrincipal } from '../auth/authenticate.js';
 import { ADMIN_KEY_HOLDER, hasRole, type Principal } from '../auth/principal.js';
 import { type Config } from '../config.js';
 import { type EventLog } from '../events/event-log.js';
 import { type EventHub } from '../events/hub.js';
 import { type Logger } from '../logger.js';
-import { type SqliteDatabase } from '../store/database.js';
 import { createSender, type AttemptOutcome } from './attempt.js';
 import { type DeliveryRecord, type DestinationStore } from './destination.js';
-import { localDestinationLease, redisDestinationLease } from './lease.js';
-import { createRedisDestinationStore } from './redis-destination-store.js';
+import { type DestinationLease } from './lease.js';
 import { createDestinationRunner, type DestinationRunner } from './runner.js';
 import { createDestinationService, type DestinationService } from './service.js';
-import { createSqliteDestinationStore } from './sqlite-destination-store.js';
 import { type Timers } from './worker.js';
 
 export interface EventDestinationsOptions {
   config: Config;
-  db: SqliteDatabase;
-  /** With REDIS_URL: destinations and deliveries are shared there, and leased per destination. */
-  redis?: Redis;
+  /** Where destinations and deliveries are kept (shared between instances on Redis). */
+  store: DestinationStore;
+  /** Which instance works on a destination. */
+  lease: DestinationLease;
   log: EventLog;
   hub: EventHub;
   schema: GraphQLSchema;
@@ -73,17 +70,7 @@ export function createEventDestinations(options: EventDestinationsOptions): Even
   const { config, hub, logger } = options;
   const settings = config.eventDestinations;
   const policy = { production: config.production, allowPrivate: settings.allowPrivate };
-  const keyPrefix = config.redis?.keyPrefix ?? 'bgg:';
-  const store = options.redis
-    ? createRedisDestinationStore({ redis: options.redis, keyPrefix })
-    : createSqliteDestinationStore(options.db);
-  const lease = options.redis
-    ? redisDestinationLease({
-        redis: options.redis,
-        prefix: `${keyPrefix}destinations:lease:`,
-        now: options.now,
-      })
-    : localDestinationLease;
+  const { store, lease } = options;
   const formatAll = (errors: readonly GraphQLError[]) =>
     errors.map((e) => options.formatError(e.toJSON(), e));
   const serialise = (result: ExecutionResult) =>

@@ -19,11 +19,10 @@ import { LRUCache } from 'lru-cache';
 import { type Principal } from '../auth/principal.js';
 import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
-import { formatError, type GatewayError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
+import { formatError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
+import { type Admission } from './admission.js';
 import { createFanout, type Fanout, type Writer } from './fanout.js';
 import { admitOperation } from './query-cost.js';
-import { checkDocumentSize } from './query-limits.js';
-import { notTrusted } from './trusted-documents.js';
 
 export interface SubscriptionAdmissionOptions {
   schema: GraphQLSchema;
@@ -31,10 +30,8 @@ export interface SubscriptionAdmissionOptions {
   validationRules?: readonly ValidationRule[];
   /** Formats every error sent, as Apollo's `formatError` does on HTTP. @default formatError (hints kept) */
   formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-  /** Takes one operation from the caller's rate limit per subscription. @default no limit */
-  rateLimit?: (principal: Principal, address?: string) => Promise<GatewayError | undefined>;
-  /** Whether a caller may run this document (allow-list keys run only trusted documents). @default all */
-  allowDocument?: (principal: Principal, query: string, operationName?: string | null) => boolean;
+  /** The checks every transport makes before parsing (admission.ts). @default none */
+  admission?: Admission;
 }
 
 /** A GraphQL request as a transport received it (graphql-ws's subscribe payload, an SSE request's params). */
@@ -50,7 +47,7 @@ export type Prepared = ExecutionArgs & { operationType: OperationTypeNode };
 export interface SubscriptionAdmission {
   /** Parse (once per text), validate (once per document), resolve the operation and price it. */
   prepare(request: OperationRequest): Prepared | readonly GraphQLError[];
-  /** Size, trusted documents, rate limit, then `prepare`: the refusals carry the codes HTTP gives. */
+  /** The transports' one admission (admission.ts), then `prepare`: the refusals carry HTTP's codes. */
   admit(
     principal: Principal,
     address: string | undefined,
@@ -121,14 +118,8 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
   }
 
   async function admit(principal: Principal, address: string | undefined, request: OperationRequest) {
-    const tooLarge = checkDocumentSize(request.query);
-    if (tooLarge) return [toGraphQLError(tooLarge)];
-    if (options.allowDocument?.(principal, request.query, request.operationName) === false) {
-      return [toGraphQLError(notTrusted())];
-    }
-    const limited = await options.rateLimit?.(principal, address);
-    if (limited) return [toGraphQLError(limited)];
-    return prepare(request);
+    const refused = await options.admission?.(principal, address, request);
+    return refused ? [toGraphQLError(refused)] : prepare(request);
   }
 
   const writers = new WeakMap<object, Writer>();

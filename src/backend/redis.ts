@@ -1,0 +1,73 @@
+// Several instances sharing Redis: the event log is a pair of streams, dedupe, idempotency keys, partners'
+// customers, persisted queries, rate limit buckets and event destinations are shared there, and leases
+// decide which instance sweeps or delivers. The embedded database stays for the readiness write only.
+import path from 'node:path';
+import { createRedisPartnerStore } from '../auth/redis-partner-store.js';
+import { redisDestinationLease } from '../destinations/lease.js';
+import { createRedisDestinationStore } from '../destinations/redis-destination-store.js';
+import { createEventSystem } from '../events/event-system.js';
+import { redisReplayer } from '../events/replay.js';
+import { redisSweepLease } from '../events/sweep-lease.js';
+import { createRedisIdempotencyStore } from '../idempotency/redis-store.js';
+import { connectRedis } from '../redis/connection.js';
+import { type RedisConfig } from '../redis/settings.js';
+import { redisPersistedQueryCache } from '../server/apq-cache.js';
+import { createRateLimit } from '../server/rate-limit.js';
+import { openDatabase } from '../store/database.js';
+import { type Backend, type BackendOptions } from './backend.js';
+
+export async function createRedisBackend(options: BackendOptions, settings: RedisConfig): Promise<Backend> {
+  const { config, logger } = options;
+  const { keyPrefix } = settings;
+  const redis = await connectRedis({ ...settings, logger: logger.child({ component: 'redis' }) });
+  const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
+  const events = createEventSystem({
+    db,
+    redis: { connections: redis, ...settings },
+    reader: options.reader,
+    logger: options.logger,
+    retentionMs: config.eventRetentionMs,
+    maxEvents: config.eventRetentionMaxEvents,
+    hubOptions: options.hubOptions,
+    pipelineOptions: options.pipelineOptions,
+  });
+  const idempotency = createRedisIdempotencyStore({ redis: redis.client, keyPrefix, now: options.now });
+  const partners = createRedisPartnerStore({
+    redis: redis.client,
+    subscriber: redis.blocking('partners'),
+    keyPrefix,
+  });
+  partners.ready.catch((error: unknown) =>
+    logger.warn({ err: error }, "partners' signed-up customers could not be loaded from Redis"),
+  );
+  const replayer = redisReplayer({
+    redis: redis.client,
+    subscriber: redis.blocking('replay'),
+    hub: events.hub,
+    logger,
+    keyPrefix,
+  });
+  const destinationStore = createRedisDestinationStore({ redis: redis.client, keyPrefix });
+  return {
+    events,
+    sweepLease: redisSweepLease(redis.client, `${keyPrefix}lease:`),
+    idempotency,
+    partners,
+    replayer,
+    rateLimit: createRateLimit({ ...config.rateLimit, redis: redis.client, keyPrefix: `${keyPrefix}rate` }),
+    persistedQueries: { cache: redisPersistedQueryCache(redis.client, `${keyPrefix}apq:`) },
+    destinations: {
+      store: destinationStore,
+      lease: redisDestinationLease({ redis: redis.client, prefix: `${keyPrefix}destinations:lease:` }),
+    },
+    readiness: { db, redis: redis.check },
+    async close() {
+      await events.close();
+      await idempotency.close();
+      await partners.close();
+      await replayer.close();
+      await redis.close();
+      db.close();
+    },
+  };
+}

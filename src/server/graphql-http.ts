@@ -1,0 +1,113 @@
+// GraphQL over HTTP at /graphql: Apollo Server inside Fastify. The context function authenticates the
+// caller and runs the one admission (admission.ts) before Apollo parses; Apollo's plugins then price the
+// operation (query-cost.ts), count and trace it, and serve subscriptions as multipart HTTP.
+import { ApolloServer, type ApolloServerPlugin, type PersistedQueryOptions } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { type Tracer } from '@opentelemetry/api';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import { type FastifyInstance } from 'fastify';
+import { type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { type Authenticate } from '../auth/authenticate.js';
+import { type Principal } from '../auth/principal.js';
+import { type GraphQLContext } from '../graphql/context.js';
+import { ErrorCode, toGraphQLError } from '../graphql/errors.js';
+import { type Logger } from '../logger.js';
+import { type Admission } from './admission.js';
+import { type Contexts } from './contexts.js';
+import { type HttpSubscriptions } from './http-subscriptions.js';
+import { type GatewayMetrics } from './metrics.js';
+import { queryCostPlugin } from './query-cost.js';
+import { rateLimitedHttpError } from './rate-limit.js';
+import { requestScopeOf, requestScopePlugin } from './request-scope.js';
+import { tracingPlugin } from './tracing.js';
+
+export interface GraphqlHttpOptions {
+  schema: GraphQLSchema;
+  rules: readonly ValidationRule[];
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  introspection: boolean;
+  stackTraces: boolean;
+  /** Automatic persisted queries' cache. @default Apollo Server's, in memory */
+  persistedQueries?: PersistedQueryOptions;
+  authenticate: Authenticate;
+  admission: Admission;
+  contexts: Contexts;
+  metrics: GatewayMetrics;
+  httpSubscriptions: HttpSubscriptions;
+  tracer?: Tracer;
+}
+
+/** The `query` and `operationName` of a GraphQL POST body, or else of a GET query string. */
+function operationOf(request: { body?: unknown; query?: unknown }): {
+  query: string;
+  operationName?: string;
+} {
+  for (const source of [request.body, request.query]) {
+    if (typeof source !== 'object' || source === null) continue;
+    const { query, operationName } = source as { query?: unknown; operationName?: unknown };
+    if (typeof query !== 'string') continue;
+    return { query, operationName: typeof operationName === 'string' ? operationName : undefined };
+  }
+  return { query: '' };
+}
+
+/** Registers /graphql; resolves once Apollo Server has started. Its `stop` drains operations in flight. */
+export async function registerGraphqlHttp(
+  app: FastifyInstance,
+  options: GraphqlHttpOptions,
+): Promise<ApolloServer<GraphQLContext>> {
+  const { authenticate, admission, contexts, httpSubscriptions } = options;
+  const plugins: ApolloServerPlugin<GraphQLContext>[] = [
+    fastifyApolloDrainPlugin(app),
+    options.metrics.apolloPlugin,
+    requestScopePlugin,
+    httpSubscriptions.plugin,
+    queryCostPlugin,
+    ...(options.tracer ? [tracingPlugin(options.tracer)] : []),
+    // Browsers get the self-hosted GraphiQL at GET /graphql (dashboard.ts), not Apollo's CDN-hosted page.
+    ApolloServerPluginLandingPageDisabled(),
+    // No HTTP cache hints are served, so skip the per-field cache-policy bookkeeping.
+    ApolloServerPluginCacheControlDisabled(),
+  ];
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: options.schema,
+    persistedQueries: options.persistedQueries,
+    introspection: options.introspection,
+    includeStacktraceInErrorResponses: options.stackTraces,
+    formatError: options.formatError,
+    validationRules: [...options.rules],
+    plugins,
+  });
+  await apollo.start();
+  await app.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    context: async (request, reply) => {
+      let principal: Principal;
+      try {
+        principal = await authenticate(request.headers.authorization);
+        const scope = requestScopeOf(request);
+        if (scope) scope.principalId = principal.id;
+      } catch (error) {
+        // Answered 401 with the GraphQL error shape; the credentials presented are never logged.
+        throw toGraphQLError(error as Error);
+      }
+      const refused = await admission(principal, request.ip, operationOf(request));
+      if (refused)
+        throw refused.code === ErrorCode.RATE_LIMITED
+          ? rateLimitedHttpError(refused)
+          : toGraphQLError(refused);
+      const context = contexts.forRequest(
+        principal,
+        request.id,
+        request.log as unknown as Logger,
+        request.headers,
+      );
+      httpSubscriptions.bindReply(context, reply);
+      return context;
+    },
+  });
+  return apollo;
+}
