@@ -1,5 +1,6 @@
 // Small helpers resolvers share: turning a missing entity into NOT_FOUND, the currency of a plan group's prices,
-// the component a booking or usage record names.
+// the component a booking or usage record names, and checks of list arguments.
+import { decodeSequence } from '../events/cursor.js';
 import { type GraphQLContext } from './context.js';
 import { ErrorCode, GatewayError } from './errors.js';
 import { Component } from './types/component.type.js';
@@ -28,4 +29,13 @@ export function checkRange(from: Date | null | undefined, to: Date | null | unde
   if (from && to && from.getTime() >= to.getTime()) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, '`from` must be before `to`.', { argument: 'from' });
   }
+}
+
+/** The log sequence an event cursor (`ev…`) names; anything else is BAD_USER_INPUT on `argument`. */
+export function eventSeqOf(cursor: string, argument: string): number {
+  const seq = decodeSequence('ev', cursor);
+  if (seq === undefined) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, `${argument} is not an event cursor.`, { argument });
+  }
+  return seq;
 }

@@ -4,6 +4,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { authChecker, guardMutations } from './auth.checker.js';
+import { EventDestinationMutation } from './mutations/event-destination.mutation.js';
 import { ComponentChangeMutation } from './mutations/component-change.mutation.js';
 import { CouponMutation } from './mutations/coupon.mutation.js';
 import { ReplayWebhookEventsMutation } from './mutations/replay-webhook-events.mutation.js';
@@ -59,6 +60,7 @@ export const RESOLVERS = [
   UsageMutation,
   CouponMutation,
   ReplayWebhookEventsMutation,
+  EventDestinationMutation,
 ] as const;
 
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
