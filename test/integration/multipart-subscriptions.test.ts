@@ -86,13 +86,7 @@ async function subscribe<T>(
     },
     error: (error: unknown) => fail(error),
   });
-  if (live)
-    await Promise.race([
-      (async () => {
-        while (hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
-      })(),
-      failed,
-    ]);
+  if (live) await Promise.race([hub.untilCount('opened', before + 1), failed]);
   return {
     items,
     failed,
@@ -247,7 +241,7 @@ describe('at shutdown', () => {
     const sse = sseClient(own.graphqlUrl);
     const sub = collect(sse, 'subscription { billwerkEvents { cursor } }');
     const before = own.gateway.events.hub.opened;
-    while (own.gateway.events.hub.opened < before + 1) await new Promise((resolve) => setImmediate(resolve));
+    await own.gateway.events.hub.untilCount('opened', before + 1);
     const [text] = await Promise.all([response.text(), own.close()]);
     const final = text.split('\r\n--graphql').at(-2)!.split('\r\n\r\n')[1]!;
     expect(text.endsWith('\r\n--graphql--\r\n')).toBe(true);
