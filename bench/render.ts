@@ -5,6 +5,8 @@ import { queriesResultSchema } from './queries/result.js';
 import { writeQueriesSection } from './queries/render.js';
 import { scaleOutResultSchema } from './scale-out/result.js';
 import { writeScaleOutSection } from './scale-out/render.js';
+import { soakResultSchema } from './soak/result.js';
+import { writeSoakSection } from './soak/render.js';
 import { subscriptionsResultSchema } from './subscriptions/result.js';
 import { writeSubscriptionsSection } from './subscriptions/render.js';
 
@@ -12,3 +14,4 @@ await writeQueriesSection(repoRoot, readResult('queries', queriesResultSchema));
 const subscriptions = readResult('subscriptions', subscriptionsResultSchema);
 await writeSubscriptionsSection(repoRoot, subscriptions);
 await writeScaleOutSection(repoRoot, readResult('scale-out', scaleOutResultSchema), subscriptions);
+await writeSoakSection(repoRoot, readResult('soak', soakResultSchema));

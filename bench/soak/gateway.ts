@@ -139,7 +139,13 @@ async function allocationsStart(): Promise<void> {
   session = new Session();
   session.connect();
   await session.post('HeapProfiler.enable');
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 32 * 1024 });
+  // Collected objects included: the profile shows what is allocated (what drives collections), not
+  // only what survives.
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 32 * 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
 }
 async function allocationsStop(): Promise<string | null> {
   if (!session || config.profileDir === null) return null;

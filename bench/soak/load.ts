@@ -17,6 +17,8 @@ export interface Schedule {
   stop(): Promise<void>;
 }
 
+const STOP_WAIT_MS = 10_000;
+
 /** Sends request `i` at `ratePerSecond` from now on; `send` resolves true on success. */
 function schedule(ratePerSecond: number, send: (i: number) => Promise<boolean>): Schedule {
   let window: Window = { latencies: [], errors: 0 };
@@ -43,9 +45,17 @@ function schedule(ratePerSecond: number, send: (i: number) => Promise<boolean>):
       window = { latencies: [], errors: 0 };
       return taken;
     },
+    /** Stops sending and waits for what is in flight, at most STOP_WAIT_MS (an overloaded gateway's
+     * backlog could take minutes): what is still unanswered then counts as failed. */
     async stop() {
       clearInterval(tick);
-      await Promise.all(inFlight);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        Promise.all(inFlight).then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!waited) window.errors += inFlight.size;
     },
   };
 }
@@ -71,7 +81,7 @@ export function startQueries(url: string, setup: EmulatorSetup, ratePerSecond: n
   });
   return {
     ...queries,
-    stop: () => queries.stop().then(() => pool.close()),
+    stop: () => queries.stop().then(() => pool.destroy()),
   };
 }
 
@@ -113,6 +123,6 @@ export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: 
   return {
     ...webhooks,
     lastSent,
-    stop: () => webhooks.stop().then(() => pool.close()),
+    stop: () => webhooks.stop().then(() => pool.destroy()),
   };
 }

@@ -28,7 +28,6 @@ export const gatewayConfigSchema = z.object({
   /** Where heap snapshots and allocation profiles go when asked for; null: none. */
   profileDir: z.string().nullable(),
 });
-export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
 /** What the gateway process saw since its previous sample. */
 export const gatewaySampleSchema = z.object({
@@ -66,7 +65,6 @@ export const subscribersConfigSchema = z.object({
   churning: z.number().int(),
   reconnectsPerSecond: z.number(),
 });
-export type SubscribersConfig = z.infer<typeof subscribersConfigSchema>;
 
 export const subscribersSampleSchema = z.object({
   delivery: latencySummarySchema,

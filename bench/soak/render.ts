@@ -21,7 +21,7 @@ export function soakSection(r: SoakResult): string {
       `${m.subscribers.delivery.p50Ms} / ${m.subscribers.delivery.p99Ms} | ` +
       `${m.webhooks.ack.p50Ms} / ${m.webhooks.ack.p99Ms} | ${fixed(g.loopDelay.p99Ms)} / ${fixed(g.loopDelay.maxMs)} | ` +
       `${fixed(g.heapAfterMajorGcMb)} | ${g.majorGcs} (${fixed(g.majorGcMaxMs, 0)}) | ${fixed(g.rssMb, 0)} | ` +
-      `${mb(g.diskBytes)} | ${g.retained} | ${g.pruneSteps.count} (${fixed(g.pruneSteps.maxMs, 2)}) | ` +
+      `${mb(g.diskBytes)} | ${g.retained} / ${g.pending} | ${g.pruneSteps.count} (${fixed(g.pruneSteps.maxMs, 2)}) | ` +
       `${m.subscribers.duplicates + m.subscribers.outOfOrder} | ${m.webhooks.errors + m.queries.errors} |`
     );
   });
@@ -30,7 +30,7 @@ Run on ${r.date.slice(0, 10)} for **${s.minutes} minutes** (\`npm run bench:soak
 ${r.machine.nproc} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average ${r.machine.loadAverage.start}
 at the start and ${r.machine.loadAverage.end} at the end.${s.note ? ` ${s.note}` : ''}
 
-The gateway ${s.pinned ? 'pinned to one core (`taskset -c 1`; the emulator, load and subscribers on the other)' : 'not pinned'},${s.nodeFlags.length ? ` node flags \`${s.nodeFlags.join(' ')}\`,` : ''}
+The gateway ${s.pinned ? 'pinned to one core (`taskset -c 1`; the emulator, load and subscribers unpinned)' : 'not pinned'},${s.nodeFlags.length ? ` node flags \`${s.nodeFlags.join(' ')}\`,` : ''}
 billwerk emulated with ${s.latencyMs} ms on every call, all at once: ${s.webhooksPerSecond} ContractChanged
 webhooks/s (each with a change id of its own) over ${s.contracts} contracts, ${s.queriesPerSecond}
 one-contract queries/s (contract, then its customer: a critical path of ${s.criticalPathMs} ms), and
@@ -52,12 +52,13 @@ minute ${t.boundReachedMinute ?? '(never)'}.
 
 Per minute (latencies p50 / p99 in ms; event-loop delay p99 / max in ms; heap after the last full
 collection of the minute in MB, – when none ran; full collections (longest, ms); RSS and disk in MB;
-pruning steps (longest, ms); deliveries repeated or out of order; failed requests):
+events kept (published) / pending (stored, not yet published); pruning steps (longest, ms); deliveries
+repeated or out of order; failed requests):
 
-| min | query | delivery | ack | loop delay | heap | full GCs | RSS | disk | kept | prune steps | dup/ooo | failed |
+| min | query | delivery | ack | loop delay | heap | full GCs | RSS | disk | kept / pending | prune steps | dup/ooo | failed |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
-${t.allocationProfile ? `\nThe gateway's allocations over minute 3, sampled: \`${t.allocationProfile}\` (open in Chrome DevTools, Memory).\n` : ''}`;
+${t.allocationProfile ? `\nThe gateway's sampled heap profile over minute 3: \`${t.allocationProfile}\` (open in Chrome DevTools, Memory).\n` : ''}`;
 }
 
 export const writeSoakSection = (repoRoot: string, result: SoakResult) =>
