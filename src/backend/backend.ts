@@ -6,7 +6,7 @@ import { type PartnerStore } from '../auth/partner-store.js';
 import { type Config } from '../config.js';
 import { type DestinationStore } from '../destinations/destination.js';
 import { type DestinationLease } from '../destinations/lease.js';
-import { type EventSystem, type EventSystemOptions } from '../events/event-system.js';
+import { type EventSystem, type EventSystemTuning } from '../events/event-system.js';
 import { type Replayer } from '../events/replay.js';
 import { type Lease } from '../events/sweep-lease.js';
 import { type IdempotencyStore } from '../idempotency/store.js';
@@ -24,8 +24,8 @@ export interface BackendOptions {
   logger: Logger;
   /** Clock for idempotency expiry, epoch ms (the emulator's in tests). @default Date.now */
   now?: () => number;
-  hubOptions?: EventSystemOptions['hubOptions'];
-  pipelineOptions?: EventSystemOptions['pipelineOptions'];
+  hubOptions?: EventSystemTuning['hubOptions'];
+  pipelineOptions?: EventSystemTuning['pipelineOptions'];
 }
 
 export interface Backend {

@@ -5,11 +5,17 @@ import path from 'node:path';
 import { createRedisPartnerStore } from '../auth/redis-partner-store.js';
 import { redisDestinationLease } from '../destinations/lease.js';
 import { createRedisDestinationStore } from '../destinations/redis-destination-store.js';
-import { createEventSystem } from '../events/event-system.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { type EventSystem } from '../events/event-system.js';
+import { createEventHub } from '../events/hub.js';
+import { createEventPipeline } from '../events/pipeline.js';
+import { createRedisEventLog, redisEventKeys } from '../events/redis-event-log.js';
+import { createRedisRelay } from '../events/redis-relay.js';
 import { redisReplayer } from '../events/replay.js';
 import { redisSweepLease } from '../events/sweep-lease.js';
 import { createRedisIdempotencyStore } from '../idempotency/redis-store.js';
-import { connectRedis } from '../redis/connection.js';
+import { connectRedis, type RedisConnections } from '../redis/connection.js';
 import { type RedisConfig } from '../redis/settings.js';
 import { redisPersistedQueryCache } from '../server/apq-cache.js';
 import { createRateLimit } from '../server/rate-limit.js';
@@ -21,16 +27,7 @@ export async function createRedisBackend(options: BackendOptions, settings: Redi
   const { keyPrefix } = settings;
   const redis = await connectRedis({ ...settings, logger: logger.child({ component: 'redis' }) });
   const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
-  const events = createEventSystem({
-    db,
-    redis: { connections: redis, ...settings },
-    reader: options.reader,
-    logger: options.logger,
-    retentionMs: config.eventRetentionMs,
-    maxEvents: config.eventRetentionMaxEvents,
-    hubOptions: options.hubOptions,
-    pipelineOptions: options.pipelineOptions,
-  });
+  const events = redisEventSystem(redis, settings, options);
   const idempotency = createRedisIdempotencyStore({ redis: redis.client, keyPrefix, now: options.now });
   const partners = createRedisPartnerStore({
     redis: redis.client,
@@ -70,4 +67,44 @@ export async function createRedisBackend(options: BackendOptions, settings: Redi
       db.close();
     },
   };
+}
+
+/**
+ * The relay of several instances: a stored event waits in the inbox stream until the holder of the
+ * enrichment lease (whichever instance it is) enriches and publishes it; each instance's tail of the
+ * published stream hands it to its own hub, the publisher's included, so every subscriber sees one order.
+ */
+function redisEventSystem(
+  connections: RedisConnections,
+  settings: RedisConfig,
+  options: BackendOptions,
+): EventSystem {
+  const { reader, logger, config } = options;
+  const { keyPrefix, leaseMs } = settings;
+  const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const log = createRedisEventLog({
+    redis: connections.client,
+    keyPrefix,
+    retentionMs: config.eventRetentionMs,
+    maxPublished: config.eventRetentionMaxEvents,
+    instanceId,
+    leaseToken: () => relay.leaseToken(),
+    replicated: connections.replicated,
+    followedThrough: () => relay.followedThrough,
+  });
+  const hub = createEventHub({ log, ...options.hubOptions });
+  const pipeline = createEventPipeline({ log, reader, logger, ...options.pipelineOptions });
+  const relay = createRedisRelay({
+    redis: connections.client,
+    blocking: (name) => connections.blocking(name),
+    keys: redisEventKeys(keyPrefix),
+    pipeline,
+    hub,
+    reader,
+    logger,
+    instanceId,
+    leaseMs,
+    replicated: connections.replicated,
+  });
+  return { log, hub, pipeline, start: () => relay.start(), close: () => relay.close() };
 }
