@@ -69,9 +69,9 @@ const INDEXES = `
  * enrichment, publication), which left pages half empty. They are rewritten into the three tables at
  * open, in one transaction; notices and enrichments stay JSON text, which the reader still takes.
  */
-function migrateFromOneTable(db: SqliteDatabase): void {
+function migrateFromOneTable(db: SqliteDatabase): boolean {
   const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
-  if (!columns.some((column) => column.name === 'published_seq')) return;
+  if (!columns.some((column) => column.name === 'published_seq')) return false;
   const source = columns.some((column) => column.name === 'source') ? 'source' : "'webhook'";
   db.transaction(() => {
     db.exec(`
@@ -94,6 +94,7 @@ function migrateFromOneTable(db: SqliteDatabase): void {
       DROP TABLE events_v1;
     `);
   }).immediate();
+  return true;
 }
 
 /** An event with its publication or its pending attempts, in the shape eventFromRow reads. */
@@ -103,8 +104,10 @@ const SELECT_EVENT = `
   FROM events e LEFT JOIN event_published p ON p.seq = e.seq LEFT JOIN event_pending q ON q.seq = e.seq`;
 
 export function createSqliteEventLog(db: SqliteDatabase): EventLog {
-  migrateFromOneTable(db);
+  const migrated = migrateFromOneTable(db);
   db.exec(TABLES + INDEXES);
+  // The rewrite went through the WAL, which would otherwise keep its size (that of the whole log).
+  if (migrated) db.pragma('wal_checkpoint(TRUNCATE)');
 
   const findDuplicate = db.prepare<[string], { seq: number }>(
     'SELECT seq FROM events WHERE dedupe_key = ? ORDER BY seq DESC LIMIT 1',

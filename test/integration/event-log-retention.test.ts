@@ -1,7 +1,7 @@
 // The SQLite event log's bounds: at most EVENT_RETENTION_MAX_EVENTS published events, pruned oldest first
 // in bounded steps, an unpublished event never; a file that stops growing once pages are reused; the
 // size of an event at the payload the soak benchmark sends; and databases of the earlier layout.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -262,6 +262,8 @@ describe('SQLite event log of the earlier one-table layout', () => {
     writeEarlierLayout(file);
     const log = createSqliteEventLog(openDatabase({ file }));
     try {
+      // The rewrite does not leave a WAL the size of the log behind.
+      expect(statSync(`${file}-wal`).size).toBe(0);
       expect((await log.readPublished(1, 10)).map((e) => [e.seq, e.publishedSeq, e.state])).toEqual([
         [2, 2, 'published'],
         [3, 3, 'failed'],
