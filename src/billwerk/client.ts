@@ -6,7 +6,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { BillwerkError, errorFromResponse, redactPath, UpstreamError } from './errors.js';
 import { createTokenProvider } from './oauth.js';
-import { walkPages, fetchPageAfter, type PageSource } from './paging.js';
+import { walkPages, fetchPageAfter, type RawPageSource } from './paging.js';
 import {
   createResources,
   type BillwerkCore,
@@ -248,7 +248,7 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
   }
 
   const pageSource =
-    <T extends { Id: string }>(route: ApiRoute, query: Query | undefined): PageSource<T> =>
+    <T extends { Id: string }>(route: ApiRoute, query: Query | undefined): RawPageSource<T> =>
     async ({ take, from }) =>
       asPage<T>(await request<unknown>('GET', route, { query: { ...query, take, from } }), 'GET', route.path);
 

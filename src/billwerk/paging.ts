@@ -2,8 +2,11 @@
 // Works whether billwerk's cursor is inclusive (as it looks, [inferred]) or exclusive.
 import { answeredId, type BillwerkId } from './id.js';
 
-/** Fetches one raw page: at most `take` items, starting at (or after) the item with Id `from`. */
-export type PageSource<T> = (page: { take: number; from?: BillwerkId }) => Promise<T[]>;
+/**
+ * Fetches one raw page: at most `take` items, starting at (or after: billwerk does not say which) the item
+ * with Id `from`; fetchPageAfter makes of it a page strictly after `from`.
+ */
+export type RawPageSource<T> = (page: { take: number; from?: BillwerkId }) => Promise<T[]>;
 
 /** @default page size when a caller names none. */
 export const DEFAULT_PAGE_SIZE = 100;
@@ -29,7 +32,7 @@ function assertPageSize(take: number): void {
  * dropped and the extra item is cut off instead, to be fetched again as the next page's cursor.
  */
 export async function fetchPageAfter<T extends { Id: string }>(
-  source: PageSource<T>,
+  source: RawPageSource<T>,
   page: { take: number; from?: BillwerkId },
 ): Promise<T[]> {
   assertPageSize(page.take);
@@ -45,7 +48,7 @@ export async function fetchPageAfter<T extends { Id: string }>(
  * requested ends the walk [inferred: billwerk sends no total and no next link].
  */
 export async function* walkPages<T extends { Id: string }>(
-  source: PageSource<T>,
+  source: RawPageSource<T>,
   pageSize: number = DEFAULT_PAGE_SIZE,
 ): AsyncGenerator<T[]> {
   assertPageSize(pageSize);

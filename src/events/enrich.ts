@@ -2,7 +2,6 @@
 // entities it names are dropped first, then those entities are re-read over REST (webhooks are hints).
 import { type Contract, type ContractChange, type Customer, type Invoice } from '../billwerk/dto.js';
 import { type BillwerkId } from '../billwerk/id.js';
-import { NotFoundError } from '../billwerk/errors.js';
 import { type BillwerkReader } from '../loaders/reader.js';
 import { CATALOGUE_KINDS } from '../loaders/shared-cache.js';
 import { type Enrichment } from './event-log.js';
@@ -36,16 +35,6 @@ export function invalidateFor(notice: ParsedNotice, reader: BillwerkReader): voi
   }
 }
 
-async function optional<T>(load: Promise<T | null>): Promise<T | undefined> {
-  try {
-    return (await load) ?? undefined;
-  } catch (error) {
-    // A deleted entity is a fact to report, not a failure to retry.
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
-}
-
 /** What to re-read for a notice: the entities it names, except one its event says is gone. */
 interface Reads {
   contract?: BillwerkId;
@@ -68,16 +57,18 @@ function readsFor(notice: ParsedNotice): Reads {
 /** Fetches the current state of what the notice names. Throws on upstream failure (the caller retries). */
 export async function enrich(notice: ParsedNotice, reader: BillwerkReader): Promise<Enrichment> {
   const reads = readsFor(notice);
+  // The reader answers null for an entity billwerk does not have (any more): a deleted entity is a fact to
+  // report, not a failure to retry.
   const [contract, change, customer, invoice]: [
-    Contract | undefined,
-    ContractChange | undefined,
-    Customer | undefined,
-    Invoice | undefined,
+    Contract | null,
+    ContractChange | null,
+    Customer | null,
+    Invoice | null,
   ] = await Promise.all([
-    reads.contract ? optional(reader.contract(reads.contract)) : undefined,
-    reads.change ? optional(reader.contractChange(reads.change)) : undefined,
-    reads.customer ? optional(reader.customer(reads.customer)) : undefined,
-    reads.invoice ? optional(reader.invoice(reads.invoice)) : undefined,
+    reads.contract ? reader.contract(reads.contract) : null,
+    reads.change ? reader.contractChange(reads.change) : null,
+    reads.customer ? reader.customer(reads.customer) : null,
+    reads.invoice ? reader.invoice(reads.invoice) : null,
   ]);
   const enrichment: Enrichment = {};
   if (contract) enrichment.contract = contract;

@@ -12,10 +12,11 @@ import type {
   Plan,
   PlanGroup,
   PlanVariant,
+  ProductInfo,
 } from '../billwerk/dto.js';
 import { NotFoundError } from '../billwerk/errors.js';
 import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
-import { type SharedCache } from './shared-cache.js';
+import { type CatalogueKind, type SharedCache } from './shared-cache.js';
 
 export interface Catalogue {
   planGroups: PlanGroup[];
@@ -65,38 +66,39 @@ const byId = <T>(id: string, read: (id: BillwerkId) => Promise<T>): Promise<T | 
 
 export function createReader(client: BillwerkClient, cache: SharedCache): BillwerkReader {
   const c = client.catalogue;
+  /**
+   * Each catalogue list: its entities' cache kind, where GET /productInfo has it, and the read of one item
+   * by id. billwerk has no GET /coupons/{id}: a coupon missing from the list does not exist for us.
+   */
+  const lists: {
+    [K in CatalogueList]: {
+      kind: CatalogueKind;
+      ofInfo: (info: ProductInfo) => Catalogue[K] | undefined;
+      byId: (id: BillwerkId) => Promise<Catalogue[K][number]>;
+    };
+  } = {
+    planGroups: { kind: 'PlanGroup', ofInfo: (i) => i.PlanGroups, byId: (id) => c.planGroup(id) },
+    plans: { kind: 'Plan', ofInfo: (i) => i.Plans, byId: (id) => c.plan(id) },
+    planVariants: { kind: 'PlanVariant', ofInfo: (i) => i.PlanVariants, byId: (id) => c.planVariant(id) },
+    components: { kind: 'Component', ofInfo: (i) => i.Components, byId: (id) => c.component(id) },
+    discounts: { kind: 'Discount', ofInfo: (i) => i.Discounts, byId: (id) => c.discount(id) },
+    coupons: {
+      kind: 'Coupon',
+      ofInfo: (i) => i.Coupons,
+      byId: (id) =>
+        Promise.reject(new NotFoundError('no such coupon', { method: 'GET', path: `/coupons/${id}` })),
+    },
+  };
   // One GET /productInfo answers every catalogue list at once: a catalogue is small, and a query that
   // touches variants, plans and components then costs one call instead of one per list.
   const whole = (): Promise<Catalogue> =>
     cache.read('Catalogue', 'productInfo', async () => {
       const info = await c.productInfo();
-      return {
-        planGroups: info.PlanGroups ?? [],
-        plans: info.Plans ?? [],
-        planVariants: info.PlanVariants ?? [],
-        components: info.Components ?? [],
-        discounts: info.Discounts ?? [],
-        coupons: info.Coupons ?? [],
-      };
+      // `lists` has every key of Catalogue (its mapped type says so), hence the cast.
+      return Object.fromEntries(
+        Object.entries(lists).map(([list, { ofInfo }]) => [list, ofInfo(info) ?? []]),
+      ) as unknown as Catalogue;
     });
-  const itemLoaders: { [K in CatalogueList]: (id: BillwerkId) => Promise<Catalogue[K][number]> } = {
-    planGroups: (id) => c.planGroup(id),
-    plans: (id) => c.plan(id),
-    planVariants: (id) => c.planVariant(id),
-    components: (id) => c.component(id),
-    discounts: (id) => c.discount(id),
-    // billwerk has no GET /coupons/{id}; a coupon missing from the list does not exist for us.
-    coupons: (id) =>
-      Promise.reject(new NotFoundError('no such coupon', { method: 'GET', path: `/coupons/${id}` })),
-  };
-  const itemKind = {
-    planGroups: 'PlanGroup',
-    plans: 'Plan',
-    planVariants: 'PlanVariant',
-    components: 'Component',
-    discounts: 'Discount',
-    coupons: 'Coupon',
-  } as const;
 
   const catalogueList = async <K extends CatalogueList>(list: K): Promise<Catalogue[K]> =>
     (await whole())[list];
@@ -114,7 +116,7 @@ export function createReader(client: BillwerkClient, cache: SharedCache): Billwe
       const all = (await catalogueList(list)) as Catalogue[K][number][];
       const listed = all.find((item) => item.Id === id);
       if (listed) return listed;
-      return byId(id, (key) => cache.read(itemKind[list], key, () => itemLoaders[list](key)));
+      return byId(id, (key) => cache.read(lists[list].kind, key, () => lists[list].byId(key)));
     },
   };
 }

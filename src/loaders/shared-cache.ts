@@ -2,19 +2,12 @@
 // dropped by entity id when billwerk reports a change, and one in-flight call shared by identical reads.
 import { LRUCache } from 'lru-cache';
 
-/** What a cache entry holds; catalogue lists are stored whole under `Catalogue:<list>`. */
-export type EntityKind =
-  | 'Customer'
-  | 'Contract'
-  | 'Invoice'
-  | 'ContractChange'
-  | 'PlanGroup'
-  | 'Plan'
-  | 'PlanVariant'
-  | 'Component'
-  | 'Discount'
-  | 'Coupon'
-  | 'Catalogue';
+/** The entities of billwerk's product catalogue: the one list of them (reader.ts maps each to its read). */
+const CATALOGUE_ENTITIES = ['PlanGroup', 'Plan', 'PlanVariant', 'Component', 'Discount', 'Coupon'] as const;
+export type CatalogueKind = (typeof CATALOGUE_ENTITIES)[number];
+
+/** What a cache entry holds; the whole catalogue is stored under `Catalogue:productInfo`. */
+export type EntityKind = 'Customer' | 'Contract' | 'Invoice' | 'ContractChange' | CatalogueKind | 'Catalogue';
 
 export interface SharedCacheOptions {
   /** Most entries kept; the least recently used go first. @default 10000 */
@@ -53,12 +46,7 @@ export interface SharedCache {
 
 /** The catalogue's kinds: kept longer than entities, and dropped together when one of them changes. */
 export const CATALOGUE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>([
-  'PlanGroup',
-  'Plan',
-  'PlanVariant',
-  'Component',
-  'Discount',
-  'Coupon',
+  ...CATALOGUE_ENTITIES,
   'Catalogue',
 ]);
 

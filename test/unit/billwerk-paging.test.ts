@@ -1,5 +1,5 @@
 import { fakeId } from '../helpers/ids.js';
-import { fetchPageAfter, walkPages, type PageSource } from '../../src/billwerk/paging.js';
+import { fetchPageAfter, walkPages, type RawPageSource } from '../../src/billwerk/paging.js';
 
 interface Item {
   Id: string;
@@ -10,7 +10,7 @@ const items = (n: number): Item[] => Array.from({ length: n }, (_, i) => ({ Id: 
 /** A fake billwerk list: `from` includes (or, with inclusive=false, excludes) the cursor item. */
 function fakeSource(all: Item[], inclusive = true) {
   const calls: { take: number; from?: string }[] = [];
-  const source: PageSource<Item> = (page) => {
+  const source: RawPageSource<Item> = (page) => {
     calls.push(page);
     let start = 0;
     if (page.from !== undefined) {
@@ -80,7 +80,7 @@ describe('walkPages over an exclusive cursor', () => {
 
 describe('walkPages guards', () => {
   it('fails loudly when the server ignores the cursor', async () => {
-    const stuck: PageSource<Item> = () => Promise.resolve(items(10));
+    const stuck: RawPageSource<Item> = () => Promise.resolve(items(10));
     await expect(collect(walkPages(stuck, 10))).rejects.toThrow(/no progress/);
   });
 
