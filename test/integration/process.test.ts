@@ -8,6 +8,7 @@ import path from 'node:path';
 import { GraphQLClient, gql } from 'graphql-request';
 import { createClock } from '../../src/emulator/clock.js';
 import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
+import { FROM_START } from '../helpers/probes.js';
 import { cleanEnv, gatewayProcess, killAll, postNotice, start } from '../helpers/process.js';
 import { collect, wsClient, type Collector } from '../helpers/ws.js';
 
@@ -28,19 +29,13 @@ interface Probe {
 }
 
 /**
- * Posts probes (N = 0) until every subscriber has seen one: then all subscriptions are live, and the first
- * subscriber's first cursor is known. Probes are left out of the counts below (more than one may arrive).
+ * Posts one probe (N = 0) and resolves with its cursor once every subscriber has it. The subscribers replay
+ * the log from its start (FROM_START), so the probe reaches each whether or not its subscription was live
+ * when the probe was stored. Probes are left out of the counts below.
  */
 async function firstProbe(url: string, subs: Collector<Probe>[]): Promise<string> {
-  const live = () => subs.every((sub) => sub.items.length > 0);
-  for (let attempt = 1; !live(); attempt += 1) {
-    const probe = { Event: 'RestartProbe', ContractId: '65f000000000000000000901', N: 0, Try: attempt };
-    expect(await post(url, probe)).toBe(202);
-    await Promise.race([
-      Promise.all(subs.map((sub) => sub.waitFor(1))),
-      new Promise((resolve) => setTimeout(resolve, 200)),
-    ]);
-  }
+  expect(await post(url, { Event: 'RestartProbe', ContractId: '65f000000000000000000901', N: 0 })).toBe(202);
+  await Promise.all(subs.map((sub) => sub.waitFor(1)));
   return subs[0]!.items[0]!.billwerkEvents.cursor;
 }
 
@@ -118,7 +113,7 @@ describe('the gateway process', () => {
       const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
       const client = wsClient(`${url!}/graphql`);
       // The first event proves the subscription is live; its cursor is where the client resumes.
-      const cursor = await firstProbe(url!, [collect<Probe>(client, PROBE)]);
+      const cursor = await firstProbe(url!, [collect<Probe>(client, PROBE, FROM_START)]);
       await client.dispose();
 
       const acknowledged: number[] = [];
@@ -167,7 +162,7 @@ describe('the gateway process', () => {
       const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
       // Two subscribers hold open sockets through the shutdown; retries are off so the close ends them.
       const clients = [wsClient(`${url!}/graphql`), wsClient(`${url!}/graphql`)];
-      const subs = clients.map((client) => collect<Probe>(client, PROBE));
+      const subs = clients.map((client) => collect<Probe>(client, PROBE, FROM_START));
       const cursor = await firstProbe(url!, subs);
 
       const posts = Array.from({ length: 40 }, (_, i) =>
