@@ -27,6 +27,13 @@ export interface PipelineOptions {
    * before the next page is read (what a backlog costs in memory, whatever its size). @default 100
    */
   batchSize?: number;
+  /**
+   * Events enriched at once, whatever the number of contracts waiting. Enrichment and queries share the
+   * billwerk client's connections (32), and an enrichment takes up to three at once: unbounded, a backlog
+   * over many contracts queues hundreds of calls ahead of every query's. Eight still enrich several hundred
+   * events a second at billwerk's usual latency. @default 8
+   */
+  maxEnrichments?: number;
   now?: () => Date;
 }
 
@@ -58,6 +65,24 @@ export interface EventPipeline {
   close(): Promise<void>;
 }
 
+/** Runs at most `limit` of the work handed to it at once; the rest waits in arrival order. */
+function limiter(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active < limit) active += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      // The slot goes straight to the next in line, or is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
+}
+
 /** Events of one contract (or customer) share a lane; anything else runs alone. */
 function laneOf(seq: number, notice: ParsedNotice): string {
   if (notice.contractId) return `contract:${notice.contractId}`;
@@ -71,6 +96,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   const baseDelay = options.retryBaseDelayMs ?? 500;
   const now = options.now ?? (() => new Date());
   const batchSize = options.batchSize ?? 100;
+  const enrichmentSlot = limiter(options.maxEnrichments ?? 8);
   const lanes = new Map<string, Promise<void>>();
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let closed = false;
@@ -102,7 +128,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     for (let attempt = 1; current(); attempt += 1) {
       try {
         invalidateFor(notice, reader);
-        enrichment = await enrich(notice, reader);
+        enrichment = await enrichmentSlot(() => enrich(notice, reader));
         break;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

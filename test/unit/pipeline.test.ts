@@ -161,3 +161,46 @@ describe('abandoning what was read under a lost lease', () => {
     await log.close();
   });
 });
+
+describe('enrichment under a backlog', () => {
+  it('enriches at most maxEnrichments events at once, however many contracts wait', async () => {
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
+    const stored: { seq: number; body: ReturnType<typeof notice> }[] = [];
+    for (const contractId of CONTRACTS) {
+      const body = notice({ Event: 'BacklogProbe', ContractId: contractId });
+      const result = await log.append(body, {
+        dedupeKey: contractId,
+        mayRepeat: true,
+        receivedAt: new Date(),
+      });
+      if (!result.stored) throw new Error('expected a new event');
+      stored.push({ seq: result.seq, body });
+    }
+    // Each contract read answers a turn of the event loop later: every lane that may read does so first.
+    let reading = 0;
+    let most = 0;
+    const slowReader = {
+      ...reader,
+      contract: async (id: string) => {
+        reading += 1;
+        most = Math.max(most, reading);
+        await new Promise((resolve) => setImmediate(resolve));
+        reading -= 1;
+        return reader.contract(id);
+      },
+    };
+    const published: StoredEvent[] = [];
+    const pipeline = createEventPipeline({
+      log,
+      reader: slowReader,
+      hub: { publish: (event) => void published.push(event) },
+      logger: createLogger({ level: 'silent' }),
+      maxEnrichments: 3,
+    });
+    await Promise.all(stored.map(({ seq, body }) => pipeline.submit(seq, body)));
+    expect(most).toBe(3);
+    expect(published.map((event) => event.seq).sort((a, b) => a - b)).toEqual(stored.map((e) => e.seq));
+    await pipeline.close();
+    await log.close();
+  });
+});
