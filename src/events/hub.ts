@@ -24,13 +24,27 @@ export interface StreamOptions {
   onOverflow?: () => void;
 }
 
+/** A subscriber's events: replayed and buffered ones by iteration, live ones optionally by a sink. */
+export interface EventStream extends AsyncIterableIterator<StoredEvent> {
+  /**
+   * Hands live events to `sink` as they are published, whenever the stream is caught up (its replay and
+   * buffer consumed, its consumer waiting for the next event), instead of waking the consumer for each:
+   * thousands of subscribers then cost one call each per event rather than a step of their own. Whatever
+   * is not caught up still goes through the iterator first, so the order holds. The sink's owner bounds
+   * what it has not yet written itself (the buffer limit no longer sees those events).
+   */
+  pushLive(sink: (event: StoredEvent) => void): void;
+}
+
 export interface EventHub {
   publish(event: StoredEvent): void;
   /**
    * Replays published events after `afterPublishedSeq` (when given), then follows live ones. Rejects with
    * InvalidCursorError when the cursor is from the future or its events are no longer kept.
    */
-  stream(filter: EventFilter, options?: StreamOptions): Promise<AsyncIterableIterator<StoredEvent>>;
+  stream(filter: EventFilter, options?: StreamOptions): Promise<EventStream>;
+  /** Events a subscriber may have waiting before it is dropped as a slow consumer. */
+  readonly maxBuffered: number;
   /** Open streams, for metrics and leak tests. */
   readonly size: number;
   /** Streams opened and closed since start (monotonic counters, for metrics and tests). */
@@ -69,7 +83,10 @@ export function createEventHub(options: EventHubOptions): EventHub {
     });
   };
 
-  async function stream(filter: EventFilter, { afterPublishedSeq, onOverflow }: StreamOptions = {}) {
+  async function stream(
+    filter: EventFilter,
+    { afterPublishedSeq, onOverflow }: StreamOptions = {},
+  ): Promise<EventStream> {
     if (afterPublishedSeq !== undefined) {
       const [last, oldest] = await Promise.all([log.lastPublishedSeq(), log.oldestPublishedSeq()]);
       if (afterPublishedSeq > last) throw new InvalidCursorError('`after` is not a cursor of this gateway.');
@@ -81,11 +98,14 @@ export function createEventHub(options: EventHubOptions): EventHub {
     // deduplicated by publication sequence.
     const queue: StoredEvent[] = [];
     let wake: (() => void) | undefined;
+    let sink: ((event: StoredEvent) => void) | undefined;
     let overflow = false;
     let done = false;
     const listener = (event: StoredEvent) => {
       if (done || !filter(event)) return;
-      if (queue.length < maxBuffered) queue.push(event);
+      // `wake` is set only while the consumer waits in the live loop with everything before consumed.
+      if (sink && wake && queue.length === 0) sink(event);
+      else if (queue.length < maxBuffered) queue.push(event);
       else if (!overflow) {
         overflow = true;
         if (onOverflow) queueMicrotask(onOverflow);
@@ -136,13 +156,14 @@ export function createEventHub(options: EventHubOptions): EventHub {
         stop();
       }
     }
-    const iterator = run();
+    const iterator = run() as AsyncGenerator<StoredEvent> & EventStream;
     // graphql-ws calls return() on complete or disconnect; end the generator even while it waits.
     const originalReturn = iterator.return.bind(iterator);
     iterator.return = (value?: unknown) => {
       stop();
       return originalReturn(value);
     };
+    iterator.pushLive = (to) => void (sink = to);
     return iterator;
   }
 
@@ -151,6 +172,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
       for (const listener of listeners) listener(event);
     },
     stream,
+    maxBuffered,
     get size() {
       return listeners.size;
     },

@@ -1,10 +1,12 @@
 // Grouped execution of subscription events: subscribers that sent the same operation with the same
 // variables (cursor aside) under the same scope form a group, and each event is executed and serialised
-// once per group; each subscriber then only writes the shared text.
+// once per group. A subscriber whose writer queues bytes (a WebSocket) that is caught up takes its live
+// events in one pass of its group over its members, costing a write and nothing else per event.
 import {
   createSourceEventStream,
   execute,
   Kind,
+  locatedError,
   print,
   type ExecutionArgs,
   type ExecutionResult,
@@ -22,14 +24,33 @@ export interface FanoutStats {
 }
 
 /**
- * Sends one serialised result to one subscriber; resolves once it is written (or cannot be). `event` is the
- * source event the result was executed for (an SSE writer names the event by its cursor).
+ * Sends one result, serialised once per group and event, to one subscriber. `event` is the source event
+ * it was executed for (an SSE writer names the event by its cursor).
  */
-export type Writer = (json: string, event: unknown) => Promise<void>;
+export interface Writer {
+  /**
+   * Resolves once written (or when it cannot be), holding the subscriber's stream back meanwhile, so the
+   * hub's buffer limit catches a slow consumer; or, when `queues` is set, returns at once with the bytes
+   * queued, the writer bounding a slow consumer itself.
+   */
+  write(json: string, event: unknown): Promise<void> | void;
+  /**
+   * The write queues and returns at once (a WebSocket's send): a caught-up subscriber is then fed live
+   * events by its group's one pass over its members instead of a step of its own per event.
+   * @default false
+   */
+  readonly queues?: boolean;
+}
+
+/** A subscription's execution arguments, with the writer its transport took its delivery over with. */
+export type SubscriptionArgs = ExecutionArgs & {
+  /** Without one the subscriber's stream yields its results (graphql-ws sends them itself). */
+  readonly writer?: Writer;
+};
 
 export interface Fanout {
   /** graphql-ws's `subscribe` hook: a source stream per subscriber, execution shared per group. */
-  subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
+  subscribe(args: SubscriptionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
   readonly stats: Readonly<FanoutStats>;
 }
 
@@ -40,13 +61,7 @@ export interface FanoutOptions {
   eventKey: (payload: unknown) => string | undefined;
   /** Results remembered per process; an entry serves every subscriber of its group. @default 2000 */
   maxEntries?: number;
-  /**
-   * Delivery taken over from the caller: the writer of a subscriber (by its context), which receives the
-   * result serialised once per group and event. Without one the subscriber's stream yields the results.
-   * @default none
-   */
-  writerOf?: (contextValue: unknown) => Writer | undefined;
-  /** The text of a result as `writerOf`'s writers send it. @default JSON.stringify */
+  /** The text of a result as writers send it. @default JSON.stringify */
   serialise?: (result: ExecutionResult) => string;
 }
 
@@ -86,12 +101,33 @@ function groupKey(args: ExecutionArgs, scope: string): string {
   return JSON.stringify([scope, printOnce(operation ?? args.document), variables]);
 }
 
+/** A source that can hand its live events over once caught up (the event hub's streams). */
+interface PushSource {
+  pushLive(sink: (payload: unknown) => void): void;
+}
+const pushes = (source: object): source is PushSource =>
+  typeof (source as Partial<PushSource>).pushLive === 'function';
+
+/** Subscribers of one operation, variables and scope, while any is open. */
+interface Group {
+  readonly key: string;
+  members: number;
+  /** Events handed to members by push, in publish order, each with the members it reached. */
+  readonly batches: Batch[];
+  draining: boolean;
+}
+
+interface Batch {
+  readonly event: unknown;
+  readonly members: Subscriber[];
+  started: boolean;
+}
+
 /** One subscription of a group, as the fan-out keeps it while it is open. */
 interface Subscriber {
   readonly args: ExecutionArgs;
   readonly source: AsyncIterable<unknown> & { return?: AsyncIterator<unknown>['return'] };
-  readonly group: string;
-  /** Set when delivery was taken over (FanoutOptions.writerOf). */
+  readonly group: Group;
   readonly writer: Writer | undefined;
   ended: boolean;
 }
@@ -99,12 +135,14 @@ interface Subscriber {
 /**
  * A subscriber's results: yielded, or written through its writer. At module level rather than per
  * subscription: a generator function declared inside another gives each of its calls a new prototype
- * and object shape, memory that thousands of idle subscriptions would each hold.
+ * and object shape, memory that thousands of idle subscriptions would each hold. A pushed subscriber
+ * comes through here only for its replay and what arrived while it was not caught up.
  */
 async function* follow(
   subscriber: Subscriber,
   entryFor: (subscriber: Subscriber, payload: unknown) => Promise<Entry>,
   textOf: (entry: Entry) => string,
+  end: (subscriber: Subscriber) => void,
 ): AsyncGenerator<ExecutionResult> {
   const { source, writer } = subscriber;
   try {
@@ -112,9 +150,10 @@ async function* follow(
       const entry = await entryFor(subscriber, payload);
       if (!writer) yield entry.result;
       // Ended while this event was executed: its frame would follow the caller's `complete`.
-      else if (!subscriber.ended) await writer(textOf(entry), payload);
+      else if (!subscriber.ended) await writer.write(textOf(entry), payload);
     }
   } finally {
+    end(subscriber);
     await source.return?.(undefined);
   }
 }
@@ -124,14 +163,24 @@ export function createFanout(options: FanoutOptions): Fanout {
   const serialise = options.serialise ?? ((result: ExecutionResult) => JSON.stringify(result));
   // Results in flight are shared too: concurrent subscribers of one group wait on one execution.
   const results = new LRUCache<string, Promise<Entry>>({ max: options.maxEntries ?? 2000 });
-  // Each subscriber keeps its group's key while it is open: one copy per group rather than per subscriber.
-  const groups = new LRUCache<string, string>({ max: 1000 });
-  const intern = (key: string): string => {
-    const known = groups.get(key);
-    if (known !== undefined) return known;
-    groups.set(key, key);
-    return key;
-  };
+  // The groups with open subscribers: each subscriber keeps its group, one key per group.
+  const groups = new Map<string, Group>();
+  function join(key: string): Group {
+    let group = groups.get(key);
+    if (!group) {
+      group = { key, members: 0, batches: [], draining: false };
+      groups.set(key, group);
+    }
+    group.members += 1;
+    return group;
+  }
+  function end(subscriber: Subscriber): void {
+    if (subscriber.ended) return;
+    subscriber.ended = true;
+    const { group } = subscriber;
+    group.members -= 1;
+    if (group.members === 0 && groups.get(group.key) === group) groups.delete(group.key);
+  }
 
   const textOf = (entry: Entry): string => {
     if (entry.json === undefined) {
@@ -143,15 +192,21 @@ export function createFanout(options: FanoutOptions): Fanout {
 
   /** This event's entry for the subscriber's group: executed by the first to get here, shared after. */
   function entryFor(subscriber: Subscriber, payload: unknown): Promise<Entry> {
-    const run = async (): Promise<Entry> => ({
-      result: await execute({ ...subscriber.args, rootValue: payload }),
-    });
+    const run = async (): Promise<Entry> => {
+      try {
+        return { result: await execute({ ...subscriber.args, rootValue: payload }) };
+      } catch (error) {
+        // execute() reports resolvers' errors in the result; a throw is the gateway's own fault, and every
+        // member of the group gets it as an error of this event (formatted, so without internals).
+        return { result: { errors: [locatedError(error, undefined)] } };
+      }
+    };
     const event = options.eventKey(payload);
     if (event === undefined) {
       stats.executions += 1;
       return run();
     }
-    const key = `${subscriber.group}\u0000${event}`;
+    const key = `${subscriber.group.key}\u0000${event}`;
     let entry = results.get(key);
     if (entry) stats.shared += 1;
     else {
@@ -162,22 +217,67 @@ export function createFanout(options: FanoutOptions): Fanout {
     return entry;
   }
 
-  async function subscribe(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  /** A pushed event reached `subscriber`: it joins the group's batch for that event. */
+  function offer(subscriber: Subscriber, event: unknown): void {
+    const { group } = subscriber;
+    let batch = group.batches.at(-1);
+    if (!batch || batch.started || batch.event !== event) {
+      batch = { event, members: [], started: false };
+      group.batches.push(batch);
+      if (!group.draining) void drain(group);
+    }
+    batch.members.push(subscriber);
+  }
+
+  /**
+   * Writes the group's batches in publish order: one execution and one text per event, then a write per
+   * member. It starts once the publish that filled the batch has reached every member.
+   */
+  async function drain(group: Group): Promise<void> {
+    group.draining = true;
+    await Promise.resolve();
+    try {
+      for (let batch = group.batches[0]; batch; batch = group.batches[0]) {
+        batch.started = true;
+        const first = batch.members.find((member) => !member.ended);
+        if (first) {
+          const json = textOf(await entryFor(first, batch.event));
+          let written = 0;
+          for (const member of batch.members) {
+            if (member.ended) continue;
+            void member.writer!.write(json, batch.event);
+            written += 1;
+          }
+          // Every member after the first was served the first one's result.
+          stats.shared += Math.max(0, written - 1);
+        }
+        group.batches.shift();
+      }
+    } finally {
+      group.draining = false;
+    }
+  }
+
+  async function subscribe(
+    args: SubscriptionArgs,
+  ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const created = await createSourceEventStream(args);
     if (!isAsyncIterable(created)) return created;
+    const { writer } = args;
     const subscriber: Subscriber = {
       args,
       source: created,
-      group: intern(groupKey(args, options.scopeOf(args.contextValue))),
-      writer: options.writerOf?.(args.contextValue),
+      group: join(groupKey(args, options.scopeOf(args.contextValue))),
+      writer,
       ended: false,
     };
-    const iterator = follow(subscriber, entryFor, textOf);
+    if (writer?.queues && pushes(created)) created.pushLive((event) => offer(subscriber, event));
+    const iterator = follow(subscriber, entryFor, textOf, end);
     // graphql-ws ends a subscription with return(), which a generator parked on `source.next()` would
     // only see after the next event: end the source first, so the wait ends now and no listener lingers.
     const originalReturn = iterator.return.bind(iterator);
     iterator.return = async (value) => {
-      subscriber.ended = true;
+      end(subscriber);
       await subscriber.source.return?.(undefined);
       return originalReturn(value);
     };

@@ -129,8 +129,8 @@ export function createHttpSubscriptions(options: HttpSubscriptionsOptions): Http
         stream.cut();
       },
     } satisfies GraphQLContext;
-    admission.deliverTo(context, (payload) => stream.write(part(`{"payload":${payload}}`)));
     const result = await admission.fanout.subscribe({
+      writer: { write: (payload) => stream.write(part(`{"payload":${payload}}`)) },
       schema,
       document,
       operationName,

@@ -26,7 +26,7 @@ import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { type Writer } from './fanout.js';
+import { type SubscriptionArgs, type Writer } from './fanout.js';
 import {
   type EndReason,
   type HttpStream,
@@ -123,14 +123,16 @@ const notASubscription = () =>
  */
 function eventWriter(stream: HttpStream, operationId: string | undefined): Writer {
   const quotedId = operationId === undefined ? undefined : JSON.stringify(operationId);
-  return (payload, event) => {
-    if (quotedId !== undefined) {
-      return stream.write(`event: next\ndata: {"id":${quotedId},"payload":${payload}}\n\n`);
-    }
-    const { publishedSeq, replayed } = event as Partial<StoredEvent>;
-    // A replayed copy is an older event sent again: without an id the client's last event id stays put.
-    const id = publishedSeq === undefined || replayed ? '' : `id: ${encodeEventCursor(publishedSeq)}\n`;
-    return stream.write(`${id}event: next\ndata: ${payload}\n\n`);
+  return {
+    write(payload, event) {
+      if (quotedId !== undefined) {
+        return stream.write(`event: next\ndata: {"id":${quotedId},"payload":${payload}}\n\n`);
+      }
+      const { publishedSeq, replayed } = event as Partial<StoredEvent>;
+      // A replayed copy is an older event sent again: without an id the client's last event id stays put.
+      const id = publishedSeq === undefined || replayed ? '' : `id: ${encodeEventCursor(publishedSeq)}\n`;
+      return stream.write(`${id}event: next\ndata: ${payload}\n\n`);
+    },
   };
 }
 
@@ -309,9 +311,14 @@ export function registerSse(app: FastifyInstance, options: SseOptions): void {
     const sentId = params.extensions?.operationId;
     // graphql-sse refuses a request in this mode without an operation id before onSubscribe runs.
     const operationId = reservation ? (typeof sentId === 'string' ? sentId : '') : undefined;
-    admission.deliverTo(context, eventWriter(stream, operationId));
     releases.set(context, release);
-    return { ...admitted, contextValue: context };
+    // graphql-sse hands these very arguments to `subscribe`: the writer travels with them.
+    const args: OperationArgs<Context> & SubscriptionArgs = {
+      ...admitted,
+      contextValue: context,
+      writer: eventWriter(stream, operationId),
+    };
+    return args;
   }
 
   const handler = createHandler<FastifyRequest | undefined, RequestState, Context>({

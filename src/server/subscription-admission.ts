@@ -21,7 +21,7 @@ import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { formatError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
 import { type Admission } from './admission.js';
-import { createFanout, type Fanout, type Writer } from './fanout.js';
+import { createFanout, type Fanout } from './fanout.js';
 import { admitOperation } from './query-cost.js';
 
 export interface SubscriptionAdmissionOptions {
@@ -55,10 +55,11 @@ export interface SubscriptionAdmission {
   ): Promise<Prepared | readonly GraphQLError[]>;
   /** Errors as they leave the gateway on every transport. */
   readonly formatAll: (errors: readonly GraphQLError[]) => GraphQLFormattedError[];
-  /** The one fan-out of every transport: executions and serialisations shared per group and event. */
+  /**
+   * The one fan-out of every transport: executions and serialisations shared per group and event. A
+   * transport takes delivery over by putting its writer in the execution arguments it subscribes with.
+   */
   readonly fanout: Fanout;
-  /** Hands delivery of a subscription's results to `writer` (the context is the subscription's own). */
-  deliverTo(context: GraphQLContext, writer: Writer): void;
 }
 
 /** Apollo's answer when the operation to run cannot be picked from the document. */
@@ -122,9 +123,7 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
     return refused ? [toGraphQLError(refused)] : prepare(request);
   }
 
-  const writers = new WeakMap<object, Writer>();
   const fanout = createFanout({
-    writerOf: (context) => writers.get(context as object),
     // A payload as graphql-ws would send it after `onNext`: errors formatted as on HTTP.
     serialise: (result: ExecutionResult) =>
       JSON.stringify(result.errors ? { ...result, errors: formatAll(result.errors) } : result),
@@ -141,6 +140,5 @@ export function createSubscriptionAdmission(options: SubscriptionAdmissionOption
     admit,
     formatAll,
     fanout,
-    deliverTo: (context, writer) => void writers.set(context, writer),
   };
 }

@@ -3,7 +3,7 @@
 // per connection,
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
-import { type GraphQLSchema } from 'graphql';
+import { type GraphQLError, type GraphQLSchema } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -13,8 +13,8 @@ import { SlowConsumerError } from '../events/hub.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { type FanoutStats, type Writer } from './fanout.js';
-import { type SubscriptionAdmission } from './subscription-admission.js';
+import { type FanoutStats, type SubscriptionArgs, type Writer } from './fanout.js';
+import { type Prepared, type SubscriptionAdmission } from './subscription-admission.js';
 import { logWebSocketErrors } from './ws-errors.js';
 
 export interface SubscriptionServerOptions {
@@ -84,6 +84,9 @@ const stateOf = (extra: Extra): ConnectionState => {
   return (holder.gateway ??= {});
 };
 
+const isErrors = (admitted: Prepared | readonly GraphQLError[]): admitted is readonly GraphQLError[] =>
+  Array.isArray(admitted);
+
 /** connectionParams is the client's JSON: only a string `authorization` is taken from it. */
 function authorizationOf(params: unknown): string | undefined {
   if (typeof params !== 'object' || params === null) return undefined;
@@ -91,20 +94,67 @@ function authorizationOf(params: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Payloads from this size on are sent as two fragments (id, shared tail) rather than copied per socket. */
+const FRAGMENT_BYTES = 64 * 1024;
+const TEXT = { binary: false } as const;
+const FIRST_FRAGMENT = { binary: false, fin: false } as const;
+
 /**
- * Writes `next` frames of one subscription around a payload serialised once for its whole group: the
- * bytes graphql-ws's `emit.next` would send (`{"id","type","payload"}`), resolving once written, as its
- * ws adapter does, so a stalled socket holds the subscriber back and the hub sees it fall behind.
+ * The part of a `next` frame every subscriber of a group shares for one event (all but the id), as
+ * UTF-8 bytes, encoded once: a group's members are written one after the other, so the last tail
+ * built is the one the next write asks for (the same string, compared by reference first).
  */
-function nextWriter(socket: Extra['socket'], id: string): Writer {
-  // Only the quoted id is kept: a frame head built ahead would be a rope held by every idle subscription.
-  const quotedId = JSON.stringify(id);
-  return (json) =>
-    new Promise((resolve, reject) => {
-      if (socket.readyState !== socket.OPEN) return resolve();
-      const frame = `{"id":${quotedId},"type":"${MessageType.Next}","payload":${json}}`;
-      socket.send(frame, (error) => (error ? reject(error) : resolve()));
-    });
+function createTails(): (json: string) => Buffer {
+  let last: string | undefined;
+  let tail = Buffer.alloc(0);
+  return (json) => {
+    if (json !== last) {
+      tail = Buffer.from(`,"type":"${MessageType.Next}","payload":${json}}`);
+      last = json;
+    }
+    return tail;
+  };
+}
+
+/**
+ * Writes `next` frames of one subscription, the bytes graphql-ws's `emit.next` would send
+ * (`{"id","type","payload"}`), around a payload serialised once for its whole group: the frame is the
+ * subscription's id and the group's shared tail, copied into one buffer and sent as one text frame (large
+ * payloads go as two fragments, nothing copied). A write queues the frame and returns: the group writes
+ * all its members in one pass. A socket with more than `maxBuffered` frames' worth of bytes still unsent
+ * is a slow consumer (`onSlow`, which closes it with 1013) rather than a growing buffer. A class, not a
+ * closure: its method is shared by every subscription.
+ */
+class NextWriter implements Writer {
+  readonly queues = true;
+  /** Only the quoted id is kept: a frame head built ahead would be held by every idle subscription. */
+  private readonly head: string;
+  constructor(
+    private readonly socket: Extra['socket'],
+    id: string,
+    private readonly tails: (json: string) => Buffer,
+    private readonly maxBuffered: number,
+    private readonly onSlow: () => void,
+  ) {
+    this.head = `{"id":${JSON.stringify(id)}`;
+  }
+
+  write(json: string): void {
+    const { socket, head } = this;
+    if (socket.readyState !== socket.OPEN) return;
+    const tail = this.tails(json);
+    const headBytes = Buffer.byteLength(head);
+    if (socket.bufferedAmount > this.maxBuffered * (headBytes + tail.length)) return this.onSlow();
+    if (tail.length >= FRAGMENT_BYTES) {
+      socket.send(head, FIRST_FRAGMENT);
+      socket.send(tail, TEXT);
+      return;
+    }
+    const frame = Buffer.allocUnsafe(headBytes + tail.length);
+    frame.write(head, 0);
+    tail.copy(frame, headBytes);
+    socket.send(frame, TEXT);
+  }
 }
 
 export interface SubscriptionServer {
@@ -122,6 +172,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const { fanout } = admission;
   const formatAll = (errors: Parameters<SubscriptionAdmission['formatAll']>[0]) =>
     admission.formatAll(errors);
+  const tails = createTails();
 
   function closeSlow(extra: Extra): void {
     options.logger.warn('closing a slow subscriber');
@@ -163,19 +214,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }
       },
       onClose: (ctx) => clearTimeout(stateOf(ctx.extra).expiry),
-      context: (ctx, id) => {
-        const { principal } = stateOf(ctx.extra);
-        // onConnect ran and succeeded before any subscribe message is accepted.
-        if (!principal) throw new Error('subscription context without an authenticated connection');
-        const context: GraphQLContext = {
-          ...options.context(principal),
-          onSlowConsumer: () => closeSlow(ctx.extra),
-        };
-        admission.deliverTo(context, nextWriter(ctx.extra.socket, id));
-        return context;
-      },
-      subscribe: (args) => fanout.subscribe(args),
-      onSubscribe: async (ctx, _id, payload) => {
+      // graphql-ws hands the arguments onSubscribe returned to `subscribe`: the writer travels with them.
+      subscribe: (args: SubscriptionArgs) => fanout.subscribe(args),
+      onSubscribe: async (ctx, id, payload) => {
         // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
         if (Object.keys(ctx.subscriptions).length > limit) {
           return [
@@ -189,7 +230,14 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         // onConnect ran and succeeded before any subscribe message is accepted.
         if (!principal)
           return [toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'Not connected.'))];
-        return admission.admit(principal, address, payload);
+        const admitted = await admission.admit(principal, address, payload);
+        if (isErrors(admitted)) return admitted;
+        const onSlowConsumer = () => closeSlow(ctx.extra);
+        const contextValue: GraphQLContext = { ...options.context(principal), onSlowConsumer };
+        const { maxBuffered } = contextValue.events;
+        const writer = new NextWriter(ctx.extra.socket, id, tails, maxBuffered, onSlowConsumer);
+        const args: SubscriptionArgs = { ...admitted, contextValue, writer };
+        return args;
       },
       // Only for results the fan-out does not write itself (queries and mutations over the socket).
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -9,6 +9,8 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
 } from 'graphql';
+import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
+import { createEventHub } from '../../src/events/hub.js';
 import { createFanout, type Writer } from '../../src/server/fanout.js';
 
 interface Tick {
@@ -89,17 +91,19 @@ describe('fan-out with writers', () => {
     const fanout = createFanout({
       scopeOf: () => 'one principal',
       eventKey: (payload) => String((payload as Tick).seq),
-      writerOf: (context) => {
-        const texts: string[] = [];
-        written.set(context as object, texts);
-        const write: Writer = (json) => {
+    });
+    const withWriter = () => {
+      const texts: string[] = [];
+      const writer: Writer = {
+        write: (json) => {
           texts.push(json);
           return Promise.resolve();
-        };
-        return write;
-      },
-    });
-    const streams = await Promise.all(Array.from({ length: 50 }, () => fanout.subscribe(args(schema, {}))));
+        },
+      };
+      written.set(writer, texts);
+      return { ...args(schema, {}), writer };
+    };
+    const streams = await Promise.all(Array.from({ length: 50 }, () => fanout.subscribe(withWriter())));
     const pulls = streams.map((stream) => (stream as AsyncGenerator<ExecutionResult>).next());
     await settle();
     expect(listeners.size).toBe(50);
@@ -151,5 +155,60 @@ describe('fan-out with writers', () => {
     ]);
     expect(fanout.stats).toEqual({ executions: 1, shared: 1, serialisations: 0 });
     await Promise.all(streams.map((stream) => stream.return(undefined)));
+  });
+
+  it('feeds caught-up subscribers with queueing writers in one pass per event, in order', async () => {
+    const hub = createEventHub({ log: {} as EventLog });
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          seq: {
+            type: GraphQLString,
+            subscribe: () => hub.stream(() => true),
+            resolve: (event: StoredEvent) => String(event.publishedSeq),
+          },
+        },
+      }),
+    });
+    const fanout = createFanout({
+      scopeOf: () => 'one principal',
+      eventKey: (payload) => String((payload as StoredEvent).publishedSeq),
+    });
+    const written: string[][] = [];
+    const streams = await Promise.all(
+      Array.from({ length: 20 }, () => {
+        const texts: string[] = [];
+        written.push(texts);
+        const writer: Writer = { queues: true, write: (json) => void texts.push(json) };
+        return fanout.subscribe({
+          schema,
+          document: parse('subscription { seq }'),
+          contextValue: {},
+          writer,
+        });
+      }),
+    );
+    // graphql-ws pulls each stream once; a pushed subscriber's stream then waits for good.
+    const pulls = (streams as AsyncGenerator<ExecutionResult>[]).map((stream) => stream.next());
+    await hub.untilCount('opened', 20);
+    await settle();
+
+    for (const publishedSeq of [1, 2, 3]) hub.publish({ publishedSeq } as StoredEvent);
+    await settle();
+    const expected = [1, 2, 3].map((n) => `{"data":{"seq":"${n}"}}`);
+    expect(written.every((texts) => JSON.stringify(texts) === JSON.stringify(expected))).toBe(true);
+    expect(fanout.stats).toEqual({ executions: 3, shared: 57, serialisations: 3 });
+
+    const [first, ...rest] = streams as AsyncGenerator<ExecutionResult>[];
+    await first!.return(undefined);
+    await expect(pulls[0]).resolves.toEqual({ done: true, value: undefined });
+    hub.publish({ publishedSeq: 4 } as StoredEvent);
+    await settle();
+    expect(written[0]).toHaveLength(3);
+    expect(written[1]).toHaveLength(4);
+    await Promise.all(rest.map((stream) => stream.return(undefined)));
+    expect(hub.size).toBe(0);
   });
 });
