@@ -1,5 +1,5 @@
 // The issue's targets for the subscription fan-out and the table rows that hold a run against them.
-import { type Figure, type SubscriptionsResult } from './result.js';
+import { type Delivery, type Figure, type SubscriptionsResult } from './result.js';
 
 /** p99 latency, webhook sent → `next` received, by number of subscribers on one topic. */
 export const P99_TARGET_MS: Record<number, number> = { 1000: 50, 5000: 150 };
@@ -7,6 +7,13 @@ export const P99_TARGET_MS: Record<number, number> = { 1000: 50, 5000: 150 };
 const RATIO_TARGET = 1.5;
 /** Heap per idle subscription (1 KB = 1,024 bytes). */
 const HEAP_TARGET_BYTES = 8 * 1024;
+/** RSS per idle subscription. */
+const RSS_TARGET_BYTES = 16 * 1024;
+/** Deliveries per core-second (subscribers reached per CPU-second of the server) over plain ws's. */
+const THROUGHPUT_TARGET = 0.7;
+
+/** Frames delivered per CPU-second of the server process. */
+const deliveriesPerCoreSecond = (d: Delivery) => (d.subscribers * 1000) / d.serverCpuMsPerEvent;
 
 const yesNo = (ok: boolean) => (ok ? 'yes' : 'no');
 const ms = (value: number) => `${value.toFixed(1)} ms`;
@@ -48,6 +55,15 @@ export function figuresOf(r: SubscriptionsResult): Figure[] {
           ? 'yes'
           : `no (${limit === undefined ? '' : `${limit} ms: ${yesNo(absolute)}${baselineNote}, `}` +
             `${RATIO_TARGET}×: ${yesNo(relative)})`,
+    });
+    const throughput = deliveriesPerCoreSecond(g) / deliveriesPerCoreSecond(b);
+    rows.push({
+      figure: `deliveries per core-second, ${who}`,
+      gateway: count(Math.round(deliveriesPerCoreSecond(g))),
+      baseline: count(Math.round(deliveriesPerCoreSecond(b))),
+      ratio: times(throughput),
+      target: `≥ ${THROUGHPUT_TARGET}× plain ws`,
+      met: yesNo(throughput >= THROUGHPUT_TARGET),
     });
     rows.push({
       figure: `lost, ${who} × ${g.events} events`,
@@ -104,8 +120,8 @@ export function figuresOf(r: SubscriptionsResult): Figure[] {
     gateway: kb(mg.rssPerSubscriptionBytes),
     baseline: `${kb(mb.rssPerSubscriptionBytes)} per socket`,
     ratio: times(mg.rssPerSubscriptionBytes / mb.rssPerSubscriptionBytes),
-    target: '—',
-    met: '—',
+    target: `≤ ${kb(RSS_TARGET_BYTES)}`,
+    met: yesNo(mg.rssPerSubscriptionBytes <= RSS_TARGET_BYTES && mg.open === mg.requested),
   });
   rows.push({
     figure: `heap per idle subscription, ${count(mm.open)} subscriptions (${mm.perSocket} per socket)`,

@@ -4,12 +4,15 @@
 // bench/results/subscriptions.json and the "Subscriptions" section of docs/benchmarks.md.
 // `-- --quick` tries every phase small; `-- --cpu-prof` profiles the gateway during the largest fan-out
 // and while 10k subscriptions connect (both write no results); `-- --render` only re-renders the docs;
-// `-- --memory` runs only the gateway's memory figures and prints them (writes no results).
+// `-- --memory` runs only the gateway's memory figures and prints them (writes no results). Each server is
+// pinned to CPU 1 with `taskset` (the orchestrator and the clients to CPU 0); `-- --no-pin` leaves all
+// processes free to use every core.
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../lib/machine.js';
+import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { writeJson } from '../lib/docs.js';
 import {
   CLIENT_PROCESSES,
@@ -41,12 +44,13 @@ import { profile, startBaseline, startGateway, type Server } from './servers.js'
 
 const quick = process.argv.includes('--quick');
 const memoryOnly = process.argv.includes('--memory');
+const pinning = !process.argv.includes('--no-pin');
 /** How much is measured. `--quick` checks that every phase works, in seconds. */
 const PLAN = quick
   ? { sizes: [100, 300], events: 10, groupSubscribers: 100, groupEvents: 5, idle: 1_000 }
   : {
       /** Subscribers on one topic in the latency phases. */
-      sizes: [1_000, 5_000],
+      sizes: [1_000, 5_000, 10_000],
       /**
        * Measured events per server and phase. At 5k subscribers the slowest 1 % of receipts is about one
        * event's worth, so p99 follows the slowest fan-out; more events make that less of a lottery.
@@ -174,11 +178,15 @@ async function main(): Promise<void> {
     ? mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-profile-'))
     : null;
   const frame: { value?: string } = {};
+  // Forked children inherit the orchestrator's CPU: the clients stay on CLIENT_CPU, the servers move.
+  let pinned = pinning && pin(process.pid, CLIENT_CPU);
   const gateway = await startGateway({ profileDir });
   const baseline = await startBaseline(() => {
     if (frame.value === undefined) throw new Error('the baseline needs a gateway frame first');
     return frame.value;
   });
+  if (pinned) pinned = pin(gateway.child.pid, SERVER_CPU) && pin(baseline.child.pid, SERVER_CPU);
+  if (pinning && !pinned) log('could not pin the servers to one CPU (taskset): they use every core');
   log(`gateway ${gateway.child.url} (pid ${gateway.child.pid}), baseline ${baseline.child.url}`);
   try {
     if (memoryOnly) {
@@ -218,6 +226,7 @@ async function main(): Promise<void> {
         query: QUERY,
         secondQuery: SECOND_QUERY,
         clockSkewMs: clockSkew(),
+        pinned,
       },
       figures: [],
       latency,

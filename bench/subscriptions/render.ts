@@ -75,6 +75,13 @@ function serialisedNote(d: Delivery): string {
   return `${n} serialisation${n === '1' ? '' : 's'} per event for ${count(d.subscribers)} subscribers`;
 }
 
+/** Where the processes ran: in production a Node process gets one core. */
+function pinNote(r: SubscriptionsResult): string {
+  return r.setup.pinned
+    ? 'Each server (the gateway, plain ws) pinned to CPU 1 with `taskset`; the sender and the clients on CPU 0.'
+    : 'No process pinned: the servers could use every core.';
+}
+
 /** Whether other work on the machine outweighed its cores during the run. */
 function loadNote(r: SubscriptionsResult): string {
   const { nproc, loadAverage } = r.machine;
@@ -153,7 +160,7 @@ export function renderSubscriptions(r: SubscriptionsResult): string {
   return `
 Last run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:subscriptions\`, on ${m.nproc} CPUs
 (\`nproc\`, ${m.cpuModel}), Node ${m.node}, ${m.platform}, open files ${m.openFilesLimit}; 1-minute load
-average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end. Raw numbers:
+average ${m.loadAverage.start} at the start and ${m.loadAverage.end} at the end. ${pinNote(r)} Raw numbers:
 \`bench/results/subscriptions.json\`.${loadNote(r)}
 
 ${figures}

@@ -81,6 +81,8 @@ export const subscriptionsResultSchema = z.object({
     secondQuery: z.string(),
     /** Largest |clock offset| + uncertainty between the sender and any client process, ms. */
     clockSkewMs: z.number(),
+    /** Each server pinned to one CPU (taskset), the clients to the other; absent from older results. */
+    pinned: z.boolean().optional(),
   }),
   figures: z.array(figureSchema),
   latency: z.array(z.object({ subscribers: z.number(), gateway: deliverySchema, baseline: deliverySchema })),
