@@ -29,6 +29,17 @@ interface Ending {
   endDate: string;
 }
 
+/** The contract and the end date asked for, if any: what a termination's idempotency key stands for. */
+function requestedEnding(input: { contractId: string; endDate?: Date | null }): {
+  contractId: BillwerkId;
+  endDate?: string;
+} {
+  return {
+    contractId: idOf('Contract', input.contractId, 'contractId'),
+    endDate: input.endDate?.toISOString(),
+  };
+}
+
 /** POST /contracts/{id}/end as a recorded step, the caches of contract and customer dropped after it. */
 async function endAt(ctx: GraphQLContext, steps: Steps, plan: Ending): Promise<CancellationPreviewDto> {
   try {
@@ -46,10 +57,7 @@ const termination: Flow<
   CancellationPreviewDto
 > = {
   operation: 'terminateContract',
-  read: (input) => ({
-    contractId: idOf('Contract', input.contractId, 'contractId'),
-    endDate: input.endDate?.toISOString(),
-  }),
+  read: requestedEnding,
   async plan(ctx, { contractId, endDate: requested }) {
     const contract = await runningContract(ctx, contractId);
     // Fresh, not from a loader: the notice deadline moves with the clock.
@@ -76,11 +84,8 @@ const terminationWithoutNotice: Flow<
   CancellationPreviewDto
 > = {
   operation: 'terminateContractWithoutNotice',
-  // Without endDate the key stands for "now" as of the first request, not of each repeat.
-  read: (input) => ({
-    contractId: idOf('Contract', input.contractId, 'contractId'),
-    endDate: input.endDate?.toISOString(),
-  }),
+  // Without endDate the key stands for "now" as of the first request (its plan), not of each repeat.
+  read: requestedEnding,
   async plan(ctx, { contractId, endDate: requested }) {
     const endDate = requested ?? ctx.now().toISOString();
     const contract = await runningContract(ctx, contractId);
