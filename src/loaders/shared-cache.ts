@@ -3,7 +3,14 @@
 import { LRUCache } from 'lru-cache';
 
 /** The entities of billwerk's product catalogue: the one list of them (reader.ts maps each to its read). */
-const CATALOGUE_ENTITIES = ['PlanGroup', 'Plan', 'PlanVariant', 'Component', 'Discount', 'Coupon'] as const;
+export const CATALOGUE_ENTITIES = [
+  'PlanGroup',
+  'Plan',
+  'PlanVariant',
+  'Component',
+  'Discount',
+  'Coupon',
+] as const;
 export type CatalogueKind = (typeof CATALOGUE_ENTITIES)[number];
 
 /** What a cache entry holds; the whole catalogue is stored under `Catalogue:productInfo`. */

@@ -2,20 +2,11 @@
 // `node(id:)` can fetch anything; root fields also accept the plain 24-hex billwerk id.
 import { Field, ID, InterfaceType } from 'type-graphql';
 import { parseBillwerkId, type BillwerkId } from '../../billwerk/id.js';
+import { CATALOGUE_ENTITIES } from '../../loaders/shared-cache.js';
 import { ErrorCode, GatewayError } from '../errors.js';
 
-export const NODE_TYPES = [
-  'Customer',
-  'Contract',
-  'ContractChange',
-  'PlanGroup',
-  'Plan',
-  'PlanVariant',
-  'Component',
-  'Discount',
-  'Coupon',
-  'Invoice',
-] as const;
+/** Every entity with a global id: billwerk's entities and its catalogue (one list, loaders/shared-cache.ts). */
+const NODE_TYPES = ['Customer', 'Contract', 'ContractChange', 'Invoice', ...CATALOGUE_ENTITIES] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 /** Readable rather than base64: `gid://billwerk/Contract/645b429bb73d36f442b223df` (as Shopify does). */
