@@ -81,7 +81,9 @@ export function createRedisPartnerStore(options: RedisPartnerStoreOptions): Redi
       (byPartner.get(partnerId) as ReadonlySet<string> | undefined)?.has(customerId) ?? false,
     customersOf: (partnerId) => [...(byPartner.get(partnerId) ?? [])],
     async close() {
-      await subscriber.unsubscribe(channel).catch(() => undefined);
+      // Only on a live connection: while Redis is unreachable the command would wait for a reconnect
+      // (the connection is closed right after anyway).
+      if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined);
     },
   };
 }

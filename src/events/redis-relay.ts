@@ -107,6 +107,16 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
   const loops: Promise<void>[] = [];
   const readers: Redis[] = [];
   const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  let signalClosed!: () => void;
+  const closing = new Promise<void>((resolve) => (signalClosed = resolve));
+
+  /**
+   * What a loop waits for, given up (undefined) when close() is called. While Redis is unreachable a
+   * blocking reader's command waits in ioredis' queue for the reconnect, and a disconnect() between two
+   * reconnect attempts leaves it there for good: shutdown must not wait on it.
+   */
+  const untilClosed = <T>(waiting: Promise<T>): Promise<T | undefined> =>
+    Promise.race([waiting, closing.then(() => undefined)]);
 
   /** A pause that close() cuts short. */
   const pause = (ms: number) =>
@@ -176,7 +186,7 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     while (!closed) {
       // A backlog in the inbox is read as fast as the pipeline publishes, not as fast as Redis answers;
       // so the pending list a dead holder leaves (what claimPending takes over) is a page or two.
-      await pipeline.room();
+      await untilClosed(pipeline.room());
       const held = readable;
       if (!held) {
         await pause(Math.max(Math.floor(leaseMs / 3), 50));
@@ -191,7 +201,7 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
         const [entries, newest] = reply;
         for (const entry of entries) submit(entry);
         if (entries.length === 0) {
-          await connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.inbox, newest);
+          await untilClosed(connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.inbox, newest));
         }
       } catch (error) {
         if (closed) return;
@@ -301,26 +311,17 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
       try {
         // A new mark wakes the tail; after a failover the new primary's marks may be older than the one
         // read here (its entries up to it are the same), and the tail waits for a newer one.
-        const reply = await connection.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          keys.visible,
-          `0-${followedThrough}`,
+        const reply = await untilClosed(
+          connection.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', keys.visible, `0-${followedThrough}`),
         );
         const newest = reply?.[0]?.[1].at(-1);
         if (!newest) continue;
         const through = seqOf(newest[0]);
         while (!closed && followedThrough < through) {
-          const entries = (await connection.xrange(
-            keys.published,
-            `(0-${followedThrough}`,
-            `0-${through}`,
-            'COUNT',
-            500,
-          )) as Entry[];
+          const entries = await untilClosed<Entry[]>(
+            connection.xrange(keys.published, `(0-${followedThrough}`, `0-${through}`, 'COUNT', 500),
+          );
+          if (!entries) return;
           // None left up to the mark: pruned already (a tail far behind), nothing to hand on.
           if (entries.length === 0) followedThrough = through;
           for (const entry of entries) {
@@ -356,10 +357,11 @@ export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
     },
     async close() {
       closed = true;
+      signalClosed();
       for (const entry of timers) entry.resolve();
       for (const connection of readers) connection.disconnect();
-      await Promise.all(loops);
-      await pipeline.close();
+      // The pipeline closes beside the loops: a reader may be waiting for room in it.
+      await Promise.all([...loops, pipeline.close()]);
       const held = token;
       token = undefined;
       if (held) await scripts.bggLeaseRelease(keys.lease, held).catch(() => 0);

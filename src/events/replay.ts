@@ -62,7 +62,9 @@ export function redisReplayer(options: RedisReplayerOptions): Replayer {
     },
     async close() {
       subscriber.off('message', onMessage);
-      await subscriber.unsubscribe(channel).catch(() => undefined);
+      // Only on a live connection: while Redis is unreachable the command would wait for a reconnect
+      // (the connection is closed right after anyway).
+      if (subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined);
     },
   };
 }

@@ -10,6 +10,7 @@ import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../events/
 import { type EventLog } from '../events/event-log.js';
 import { type Logger } from '../logger.js';
 import { checkWebhookAuth, WEBHOOK_UNAUTHORIZED, type WebhookCredentials } from './auth.js';
+import { createRefusalLog } from './refusals.js';
 
 export const WEBHOOK_PATH = '/webhooks/billwerk';
 
@@ -45,6 +46,8 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
   const { log, logger } = options;
   const now = options.now ?? (() => new Date());
   const count = options.onReceived ?? (() => undefined);
+  // An outage of the store refuses every webhook: it is logged as one, not once per webhook.
+  const refusals = createRefusalLog({ logger });
   if (!options.credentials.basicAuth && options.credentials.pathToken === undefined) {
     throw new Error('The webhook endpoint needs WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN');
   }
@@ -98,11 +101,12 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
       result = await log.append(notice, appendOptions);
     } catch (error) {
       count('failed');
-      logger.error({ err: error, event: notice.event }, 'could not store a webhook; billwerk will retry');
+      refusals.refused(error, notice.event);
       return reply
         .code(503)
         .send({ error: 'Service Unavailable', message: 'the event could not be stored; retry later' });
     }
+    refusals.stored();
     if (!result.stored) {
       count('duplicate');
       logger.debug(
