@@ -65,11 +65,114 @@ export interface EventHubOptions {
   replayPageSize?: number;
 }
 
+/** What a stream needs of its hub. */
+interface StreamOwner {
+  readonly log: EventLog;
+  readonly maxBuffered: number;
+  readonly pageSize: number;
+  /** Called by each stream as it stops (more than once is harmless). */
+  stopped(stream: LiveStream): void;
+}
+
+/**
+ * One subscriber's stream. A class whose generator is a method: thousands of idle subscriptions share
+ * its functions and object shapes, where closures and a generator declared per call would give each
+ * stream a dozen functions and shapes of its own.
+ */
+class LiveStream implements EventStream {
+  private readonly queue: StoredEvent[] = [];
+  private wake: (() => void) | undefined = undefined;
+  private sink: ((event: StoredEvent) => void) | undefined = undefined;
+  private overflow = false;
+  private done = false;
+  private readonly events: AsyncGenerator<StoredEvent>;
+
+  constructor(
+    private readonly owner: StreamOwner,
+    private readonly filter: EventFilter,
+    private readonly afterPublishedSeq: number | undefined,
+    private readonly onOverflow: (() => void) | undefined,
+  ) {
+    this.events = this.run();
+  }
+
+  /** A published event: for the sink, the buffer, or (past the limit) the overflow. */
+  offer(event: StoredEvent): void {
+    if (this.done || !this.filter(event)) return;
+    const { queue } = this;
+    // `wake` is set only while the consumer waits in the live loop with everything before consumed.
+    if (this.sink && this.wake && queue.length === 0) this.sink(event);
+    else if (queue.length < this.owner.maxBuffered) queue.push(event);
+    else if (!this.overflow) {
+      this.overflow = true;
+      if (this.onOverflow) queueMicrotask(this.onOverflow);
+    }
+    this.wake?.();
+  }
+
+  pushLive(sink: (event: StoredEvent) => void): void {
+    this.sink = sink;
+  }
+
+  next(): Promise<IteratorResult<StoredEvent>> {
+    return this.events.next();
+  }
+
+  /** graphql-ws calls return() on complete or disconnect: the stream ends even while it waits. */
+  return(value?: unknown): Promise<IteratorResult<StoredEvent>> {
+    this.stop();
+    return this.events.return(value);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private stop(): void {
+    this.done = true;
+    this.owner.stopped(this);
+    this.wake?.();
+  }
+
+  private async *run(): AsyncGenerator<StoredEvent> {
+    const { owner, afterPublishedSeq, queue } = this;
+    try {
+      let delivered = afterPublishedSeq ?? Number.POSITIVE_INFINITY;
+      if (afterPublishedSeq !== undefined) {
+        for (;;) {
+          const page = await owner.log.readPublished(delivered, owner.pageSize);
+          for (const event of page) {
+            delivered = event.publishedSeq!;
+            if (this.filter(event)) yield event;
+            if (this.done) return;
+          }
+          if (page.length < owner.pageSize) break;
+        }
+      }
+      while (!this.done) {
+        const next = queue.shift();
+        if (next) {
+          // A replay is an old event sent again on purpose: the seam check does not apply to it.
+          if (!next.replayed && afterPublishedSeq !== undefined && next.publishedSeq! <= delivered) continue;
+          yield next;
+          continue;
+        }
+        // What was buffered went out first, so the subscriber's last cursor is as late as it can be.
+        if (this.overflow) throw new SlowConsumerError(owner.maxBuffered);
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      this.stop();
+    }
+  }
+}
+
 export function createEventHub(options: EventHubOptions): EventHub {
   const { log } = options;
   const maxBuffered = options.maxBuffered ?? 1000;
   const pageSize = options.replayPageSize ?? 500;
-  const listeners = new Set<(event: StoredEvent) => void>();
+  const streams = new Set<LiveStream>();
   let opened = 0;
   let closed = 0;
   let waiters: { counter: 'opened' | 'closed'; count: number; resolve: () => void }[] = [];
@@ -81,6 +184,16 @@ export function createEventHub(options: EventHubOptions): EventHub {
       waiter.resolve();
       return false;
     });
+  };
+  const owner: StreamOwner = {
+    log,
+    maxBuffered,
+    pageSize,
+    stopped(stream) {
+      if (!streams.delete(stream)) return;
+      closed += 1;
+      settleWaiters();
+    },
   };
 
   async function stream(
@@ -96,85 +209,21 @@ export function createEventHub(options: EventHubOptions): EventHub {
     }
     // Listen before reading the log, so nothing published during the replay is lost; the seam is
     // deduplicated by publication sequence.
-    const queue: StoredEvent[] = [];
-    let wake: (() => void) | undefined;
-    let sink: ((event: StoredEvent) => void) | undefined;
-    let overflow = false;
-    let done = false;
-    const listener = (event: StoredEvent) => {
-      if (done || !filter(event)) return;
-      // `wake` is set only while the consumer waits in the live loop with everything before consumed.
-      if (sink && wake && queue.length === 0) sink(event);
-      else if (queue.length < maxBuffered) queue.push(event);
-      else if (!overflow) {
-        overflow = true;
-        if (onOverflow) queueMicrotask(onOverflow);
-      }
-      wake?.();
-    };
-    listeners.add(listener);
+    const created = new LiveStream(owner, filter, afterPublishedSeq, onOverflow);
+    streams.add(created);
     opened += 1;
     settleWaiters();
-    const stop = () => {
-      done = true;
-      if (listeners.delete(listener)) {
-        closed += 1;
-        settleWaiters();
-      }
-      wake?.();
-    };
-
-    async function* run(): AsyncGenerator<StoredEvent> {
-      try {
-        let delivered = afterPublishedSeq ?? Number.POSITIVE_INFINITY;
-        if (afterPublishedSeq !== undefined) {
-          for (;;) {
-            const page = await log.readPublished(delivered, pageSize);
-            for (const event of page) {
-              delivered = event.publishedSeq!;
-              if (filter(event)) yield event;
-              if (done) return;
-            }
-            if (page.length < pageSize) break;
-          }
-        }
-        while (!done) {
-          const next = queue.shift();
-          if (next) {
-            // A replay is an old event sent again on purpose: the seam check does not apply to it.
-            if (!next.replayed && afterPublishedSeq !== undefined && next.publishedSeq! <= delivered)
-              continue;
-            yield next;
-            continue;
-          }
-          // What was buffered went out first, so the subscriber's last cursor is as late as it can be.
-          if (overflow) throw new SlowConsumerError(maxBuffered);
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
-      } finally {
-        stop();
-      }
-    }
-    const iterator = run() as AsyncGenerator<StoredEvent> & EventStream;
-    // graphql-ws calls return() on complete or disconnect; end the generator even while it waits.
-    const originalReturn = iterator.return.bind(iterator);
-    iterator.return = (value?: unknown) => {
-      stop();
-      return originalReturn(value);
-    };
-    iterator.pushLive = (to) => void (sink = to);
-    return iterator;
+    return created;
   }
 
   return {
     publish(event) {
-      for (const listener of listeners) listener(event);
+      for (const stream of streams) stream.offer(event);
     },
     stream,
     maxBuffered,
     get size() {
-      return listeners.size;
+      return streams.size;
     },
     get opened() {
       return opened;

@@ -3,7 +3,7 @@
 // per connection,
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
-import { type GraphQLError, type GraphQLSchema } from 'graphql';
+import { type GraphQLError, type GraphQLSchema, OperationTypeNode } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -173,6 +173,19 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const formatAll = (errors: Parameters<SubscriptionAdmission['formatAll']>[0]) =>
     admission.formatAll(errors);
   const tails = createTails();
+  // A context's loaders, page readers and access checks are a kilobyte or two that every idle
+  // subscription would hold its own copy of. Subscriptions of one principal (an API key's is one object
+  // for every connection) share them: the resolvers empty the loaders before each event anyway, and the
+  // group executes each event once whoever's context it runs in.
+  const shared = new WeakMap<Principal, GraphQLContext>();
+  const sharedContext = (principal: Principal): GraphQLContext => {
+    let context = shared.get(principal);
+    if (!context) {
+      context = options.context(principal);
+      shared.set(principal, context);
+    }
+    return context;
+  };
 
   function closeSlow(extra: Extra): void {
     options.logger.warn('closing a slow subscriber');
@@ -233,7 +246,12 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         const admitted = await admission.admit(principal, address, payload);
         if (isErrors(admitted)) return admitted;
         const onSlowConsumer = () => closeSlow(ctx.extra);
-        const contextValue: GraphQLContext = { ...options.context(principal), onSlowConsumer };
+        // Queries and mutations over the socket get a context of their own, as on HTTP.
+        const base =
+          admitted.operationType === OperationTypeNode.SUBSCRIPTION
+            ? sharedContext(principal)
+            : options.context(principal);
+        const contextValue: GraphQLContext = { ...base, onSlowConsumer };
         const { maxBuffered } = contextValue.events;
         const writer = new NextWriter(ctx.extra.socket, id, tails, maxBuffered, onSlowConsumer);
         const args: SubscriptionArgs = { ...admitted, contextValue, writer };
