@@ -129,9 +129,15 @@ const rowSchema = z.object({
   last_error: z.string().nullable(),
 });
 
+/**
+ * An event of the SQLite log. Its enrichment (most of a row) is unpacked and parsed when first read, not
+ * with the row: a subscription resuming with `after` reads every event since its cursor to find the few
+ * it matches, and parsing each one's contract and customer was most of what the gateway allocated under
+ * reconnecting subscribers. A damaged enrichment therefore throws its StoredEventError where it is read.
+ */
 export function eventFromRow(value: unknown): StoredEvent {
   const row = parseFields(undefined, rowSchema, value);
-  return {
+  const event: StoredEvent = {
     seq: row.seq,
     publishedSeq: row.published_seq ?? undefined,
     state: row.state ?? 'received',
@@ -139,13 +145,20 @@ export function eventFromRow(value: unknown): StoredEvent {
     notice: noticeFromText(row.seq, unpacked(row.seq, row.notice, 'notice')),
     receivedAt: new Date(row.received_at),
     publishedAt: row.published_at === null ? undefined : new Date(row.published_at),
-    enrichment:
-      row.enrichment === null
-        ? undefined
-        : enrichmentFromText(row.seq, unpacked(row.seq, row.enrichment, 'enrichment')),
     attempts: row.attempts ?? 0,
     lastError: row.last_error ?? undefined,
   };
+  const stored = row.enrichment;
+  if (stored !== null) {
+    let parsed: Enrichment | undefined;
+    // Own and enumerable, so a copy ({ ...event }) or JSON carries the enrichment like a plain field.
+    Object.defineProperty(event, 'enrichment', {
+      enumerable: true,
+      configurable: true,
+      get: () => (parsed ??= enrichmentFromText(row.seq, unpacked(row.seq, stored, 'enrichment'))),
+    });
+  }
+  return event;
 }
 
 /** A decimal integer as Redis returns numbers: a string. */

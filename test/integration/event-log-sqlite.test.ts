@@ -86,4 +86,13 @@ describe('SQLite rows read back', () => {
     );
     await expect(log.get(unknownState)).rejects.toThrow(/cannot be read: state: /);
   });
+
+  it('parses an enrichment when it is read, so a damaged one fails there and not the whole event', async () => {
+    const notice = JSON.stringify({ payload: { Event: 'ContractDeleted', ContractId: 'a'.repeat(24) } });
+    const seq = insert(notice, 'published');
+    db.prepare('UPDATE event_published SET enrichment = ? WHERE seq = ?').run('{"contract":', seq);
+    const [event] = await log.readPublished(0, 10);
+    expect(event).toMatchObject({ seq, notice: { kind: 'contract' } });
+    expect(() => event!.enrichment).toThrow(new StoredEventError(seq, 'its enrichment is not JSON'));
+  });
 });
