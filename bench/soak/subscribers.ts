@@ -125,6 +125,8 @@ function churn(): void {
   const resume = turn % 2 === 0;
   turn += 1;
   const old = sockets[index]!;
+  // A socket still connecting is left for a later turn: ws throws on closing one before it opened.
+  if (!old.connected) return;
   old.dropped = true;
   old.client.terminate();
   reconnects += 1;
