@@ -129,7 +129,10 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     for (let attempt = 1; current(); attempt += 1) {
       try {
         invalidateFor(notice, reader);
-        enrichment = await enrichmentSlot(() => enrich(notice, reader));
+        // Looked at again once a slot is free: an event closed or abandoned while it waited costs no call.
+        enrichment = await enrichmentSlot(() =>
+          current() ? enrich(notice, reader) : Promise.resolve(undefined),
+        );
         break;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

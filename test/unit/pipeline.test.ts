@@ -203,4 +203,41 @@ describe('enrichment under a backlog', () => {
     await pipeline.close();
     await log.close();
   });
+
+  it('closes without reading billwerk for the events still waiting for a slot', async () => {
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
+    // The one slot is taken by a read that answers only when the test lets it.
+    const reads: string[] = [];
+    let answer = (): void => undefined;
+    const gatedReader = {
+      ...reader,
+      contract: (id: string) => {
+        reads.push(id);
+        return new Promise<void>((resolve) => (answer = resolve)).then(() => reader.contract(id));
+      },
+    };
+    const pipeline = createEventPipeline({
+      log,
+      reader: gatedReader,
+      logger: createLogger({ level: 'silent' }),
+      maxEnrichments: 1,
+    });
+    const submitted = CONTRACTS.map(async (contractId) => {
+      const body = notice({ Event: 'BacklogProbe', ContractId: contractId });
+      const result = await log.append(body, {
+        dedupeKey: contractId,
+        mayRepeat: true,
+        receivedAt: new Date(),
+      });
+      if (!result.stored) throw new Error('expected a new event');
+      return pipeline.submit(result.seq, body);
+    });
+    while (reads.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const closed = pipeline.close();
+    answer();
+    await closed;
+    await Promise.all(submitted);
+    expect(reads).toEqual([CONTRACTS[0]]);
+    await log.close();
+  });
 });
