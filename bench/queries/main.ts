@@ -1,6 +1,8 @@
 // `npm run bench:queries`: latency and throughput of a nested contracts query through the gateway,
-// against a hand-written REST aggregator making the same billwerk calls, in one run on this machine.
-// Writes bench/results/queries.json and the "Queries" section of docs/benchmarks.md.
+// against a hand-written REST aggregator making the same billwerk calls, in one run on this machine. Each
+// server is pinned to CPU 1 with `taskset` (the orchestrator and the emulator to CPU 0), as a Node process
+// gets one core in production; `-- --no-pin` leaves them free. Writes bench/results/queries.json and the
+// "Queries" section of docs/benchmarks.md.
 // type-graphql's decorators in src/graphql/connection.ts (imported for its cursor encoding) need it first.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { SEED_IDS } from '../../src/emulator/seed.js';
 import { encodeCursor } from '../../src/graphql/relay/connection.js';
 import { describeMachine } from '../lib/machine.js';
 import { type Child, startChild } from '../lib/child.js';
+import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { closedLoad, openLoad, type HttpTarget, type PhaseResult } from './load.js';
 import {
   cacheStatsSchema,
@@ -36,15 +39,16 @@ import { answeredId } from '../../src/billwerk/id.js';
 import { api } from '../../src/billwerk/route.js';
 
 /** Fixed delay the emulator adds to every REST call, ms. */
-const LATENCY_MS = 10;
-const PAGE_SIZE = 20;
+const LATENCY_MS = 20;
+/** One contract with its customer and plan: what a frontend's contract view asks for. */
+const PAGE_SIZE = 1;
 /**
  * Requests cycle through this many pages of contracts, each contract with a customer of its own: more
  * pages than requests in flight, so that neither side can answer one request with another's calls.
  */
 const PAGES = 20;
-/** Arrival rates of the open-model phases: light, and about two thirds of what the emulator serves here. */
-const OPEN_RATES_PER_SECOND = [20, 40];
+/** Arrival rates of the open-model phases: light, and a steady load for one core. */
+const OPEN_RATES_PER_SECOND = [20, 200];
 const CLOSED_CONCURRENCY = 16;
 /**
  * Each phase is cut into slices and the three servers take turns, so that whatever else this machine is
@@ -80,6 +84,8 @@ type PageCursors = (string | undefined)[];
 
 /** The gateway's API key for this run. */
 const API_KEY = randomBytes(24).toString('base64url');
+
+const pinning = !process.argv.includes('--no-pin');
 
 function targetFor(kind: ServerKind, url: string, pages: PageCursors): HttpTarget {
   const after = (i: number) => pages[i % pages.length];
@@ -145,7 +151,12 @@ interface Server {
   target: HttpTarget;
 }
 
-async function startServer(kind: ServerKind, emulator: Child, pages: PageCursors): Promise<Server> {
+async function startServer(
+  kind: ServerKind,
+  emulator: Child,
+  pages: PageCursors,
+  pinned: boolean,
+): Promise<Server> {
   const credentials = await emulator.call('credentials', credentialsSchema);
   const child = await startChild(path.join(here, 'server-process.js'), {
     kind,
@@ -154,6 +165,7 @@ async function startServer(kind: ServerKind, emulator: Child, pages: PageCursors
     connections: UPSTREAM_CONNECTIONS,
     apiKey: API_KEY,
   });
+  if (pinned && !pin(child.pid, SERVER_CPU)) throw new Error(`could not pin the ${kind} server (taskset)`);
   return { child, target: targetFor(kind, child.url, pages) };
 }
 
@@ -255,6 +267,9 @@ async function main(): Promise<void> {
     log(`the machine is busy (load average ${loadAtStart.toFixed(2)}): expect noisy numbers, p99 most`);
   }
   const emulator = await startChild(path.join(here, 'emulator-process.js'), { latencyMs: LATENCY_MS });
+  // The servers are pinned as they start; taskset missing there is an error, here it means no pinning.
+  const pinned = pinning && pin(process.pid, CLIENT_CPU) && pin(emulator.pid, CLIENT_CPU);
+  if (pinning && !pinned) log('could not pin with taskset: every process uses every core');
   try {
     log(`emulator on ${emulator.url}; adding ${PAGES * PAGE_SIZE} customers with a contract each`);
     const modes = {} as Record<ServerKind, ModeResult>;
@@ -267,7 +282,7 @@ async function main(): Promise<void> {
 
     const servers = {} as Record<ServerKind, Server>;
     try {
-      for (const kind of SERVER_KINDS) servers[kind] = await startServer(kind, emulator, cursors);
+      for (const kind of SERVER_KINDS) servers[kind] = await startServer(kind, emulator, cursors, pinned);
       const answers = {} as Record<ServerKind, unknown[]>;
       const traces = {} as Record<ServerKind, ModeResult['trace']>;
       for (const kind of SERVER_KINDS) {
@@ -342,6 +357,7 @@ async function main(): Promise<void> {
         sliceWarmupMs: SLICE_WARMUP_MS,
         sliceMs: SLICE_MS,
         upstreamConnections: UPSTREAM_CONNECTIONS,
+        pinned,
         query: CONTRACTS_QUERY,
       },
       modes,

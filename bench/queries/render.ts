@@ -26,6 +26,9 @@ export function renderQueries(r: QueriesResult): string {
   const criticalMs = s.criticalPathRounds * s.latencyMs;
   const warmMs = modes['gateway-warm'].trace.rounds * s.latencyMs;
   const measuredS = (s.slices * s.sliceMs) / 1000;
+  const pinning = s.pinned
+    ? 'Each server ran pinned to one core (CPU 1, `taskset`), the emulator and the load generator on the other: in production a Node process gets one core, so requests per CPU-second are what one instance serves.'
+    : 'Nothing was pinned (`--no-pin`, or no `taskset`): every process could use every core.';
   const lightRate = s.openRatesPerSecond[0]!;
   const lightSamples = measuredS * lightRate;
   const met = r.figures.filter((f) => f.met === 'yes').length;
@@ -103,6 +106,7 @@ export function renderQueries(r: QueriesResult): string {
 Last run ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`npm run bench:queries\`, on ${m.nproc} CPUs
 (\`nproc\`, ${m.cpuModel}), Node ${m.node}, ${m.platform}; 1-minute load average ${m.loadAverage.start} at
 the start and ${m.loadAverage.end} at the end. Raw numbers: \`bench/results/queries.json\`.
+${pinning}
 
 ${figures}
 
@@ -171,9 +175,9 @@ ${cacheLine('gateway-warm')}.
 
 ### What limits the measurement
 
-- **${m.nproc} cores for everything.** The load generator, the emulator and the server under test share
-  them with whatever else runs on the machine ("others" above; 1.00 = one core). Interleaving spreads that
-  over the three servers but does not remove it; p99 suffers most.
+- **${m.nproc} cores for everything.** ${s.pinned ? 'The server under test has CPU 1, the load generator and the emulator CPU 0, and' : 'The load generator, the emulator and the server under test share them with'}
+  whatever else runs on the machine takes its share of both ("others" above; 1.00 = one core).
+  Interleaving spreads that over the three servers but does not remove it; p99 suffers most.
 - **The emulator is part of the path.** It answers a round's parallel calls one after another on one
   thread, and each call costs it CPU in proportion to the contracts it holds (its clock scans them for due
   work on every request). A round of ${s.distinctCustomersPerPage + 1} calls therefore ends several

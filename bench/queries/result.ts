@@ -82,6 +82,8 @@ export const queriesResultSchema = z.object({
     sliceWarmupMs: z.number(),
     sliceMs: z.number(),
     upstreamConnections: z.number(),
+    /** Whether each server ran pinned to one CPU (taskset), the emulator and the load on the other. */
+    pinned: z.boolean().default(false),
     query: z.string(),
   }),
   modes: z.record(z.enum(SERVER_KINDS), mode),
