@@ -68,8 +68,8 @@ function pageSize(field: FieldNode, paged: Field, variables: Readonly<Record<str
 
 interface Priced {
   cost: number;
-  /** Whether a page argument was a variable (the cost then holds for these variables only). */
-  variable: boolean;
+  /** The variables page arguments read: the cost holds for these variables' values only. */
+  variables: ReadonlySet<string>;
 }
 
 /**
@@ -90,9 +90,9 @@ function price(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const fragmentCosts = new Map<string, Priced>();
+  const fragmentCosts = new Map<string, number>();
   const inProgress = new Set<string>();
-  let variable = false;
+  const used = new Set<string>();
 
   function selectionsCost(selectionSet: SelectionSetNode | undefined, parent: GraphQLNamedType): number {
     if (!selectionSet) return 0;
@@ -110,10 +110,9 @@ function price(
         }
         const inner = selectionsCost(selection.selectionSet, getNamedType(definition.type));
         const paged = pagedView(definition);
-        if (paged) {
-          variable ||= !!selection.arguments?.some(
-            (a) => PAGE_ARGUMENTS.has(a.name.value) && a.value.kind === Kind.VARIABLE,
-          );
+        for (const argument of paged ? (selection.arguments ?? []) : []) {
+          if (PAGE_ARGUMENTS.has(argument.name.value) && argument.value.kind === Kind.VARIABLE)
+            used.add(argument.value.name.value);
         }
         cost += 1 + (paged ? pageSize(selection, paged, variables) : 1) * inner;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
@@ -127,33 +126,39 @@ function price(
   }
 
   function fragmentCost(name: string): number {
+    // A fragment's variables joined `used` when it was first priced.
     const known = fragmentCosts.get(name);
-    if (known !== undefined) {
-      variable ||= known.variable;
-      return known.cost;
-    }
+    if (known !== undefined) return known;
     const fragment = fragments.get(name);
     // Cycles and unknown fragments never pass validation.
     if (!fragment || inProgress.has(name)) return 0;
     const type = schema.getType(fragment.typeCondition.name.value);
     if (!type) return 0;
     inProgress.add(name);
-    const outer = variable;
-    variable = false;
     const cost = selectionsCost(fragment.selectionSet, type);
-    fragmentCosts.set(name, { cost, variable });
-    variable ||= outer;
+    fragmentCosts.set(name, cost);
     inProgress.delete(name);
     return cost;
   }
 
   const root = schema.getRootType(operation.operation);
   const cost = root ? selectionsCost(operation.selectionSet, root) : 0;
-  return { cost, variable };
+  return { cost, variables: used };
 }
 
-/** Costs of operations that no variable changes, by their (cached, shared) syntax tree. */
-const fixedCosts = new WeakMap<OperationDefinitionNode, number>();
+/** Past this many sets of page sizes for one operation, its costs are priced afresh. */
+const COSTS_PER_OPERATION = 64;
+
+/**
+ * Costs by an operation's (cached, shared) syntax tree: the variables its page arguments read, and the
+ * cost for each set of their values seen (one entry when no variable changes it). A client sends the
+ * same few documents with the same few page sizes, so a request's cost is mostly one lookup.
+ */
+const costs = new WeakMap<OperationDefinitionNode, { variables: string[]; byValues: Map<string, number> }>();
+
+/** The values of `names` as one key; a variable not sent differs from one sent as null. */
+const valuesKey = (names: readonly string[], variables: Readonly<Record<string, unknown>>) =>
+  names.map((name) => (name in variables ? JSON.stringify(variables[name]) : '-')).join(',');
 
 /** The operation's cost with these coerced variables (see `price`). */
 export function operationCost(
@@ -162,10 +167,16 @@ export function operationCost(
   operation: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> = {},
 ): number {
-  const fixed = fixedCosts.get(operation);
-  if (fixed !== undefined) return fixed;
+  const known = costs.get(operation);
+  if (known) {
+    const cost = known.byValues.get(valuesKey(known.variables, variables));
+    if (cost !== undefined) return cost;
+  }
   const priced = price(schema, document, operation, variables);
-  if (!priced.variable) fixedCosts.set(operation, priced.cost);
+  const entry = known ?? { variables: [...priced.variables], byValues: new Map<string, number>() };
+  if (entry.byValues.size >= COSTS_PER_OPERATION) entry.byValues.clear();
+  entry.byValues.set(valuesKey(entry.variables, variables), priced.cost);
+  costs.set(operation, entry);
   return priced.cost;
 }
 

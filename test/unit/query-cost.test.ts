@@ -93,6 +93,16 @@ describe('the cost', () => {
     expect(costOf(spread, { n: 1 })).toBeLessThan(QUERY_LIMITS.maxCost);
   });
 
+  it('prices one parsed document (as Apollo keeps it) anew for each set of page sizes sent with it', () => {
+    const spread = `query($n: Int, $m: Int) { contracts(first: $n) { ...C } } fragment C on ContractConnection { edges { node { ... on Contract { invoices(first: $m) { edges { node { billwerkId } } } } } } }`;
+    const document = parse(spread);
+    const operation = getOperationAST(document)!;
+    const sets = [{ n: 2, m: 3 }, { n: 2 }, { n: 2, m: null }, { n: 100, m: 100 }, { n: 2, m: 3 }, {}];
+    for (const variables of sets) {
+      expect(operationCost(schema, document, operation, variables)).toBe(costOf(spread, variables));
+    }
+  });
+
   it('lets introspection through at no cost', () => {
     expect(costOf('{ __schema { types { name fields { name type { name } } } } }')).toBe(0);
   });
