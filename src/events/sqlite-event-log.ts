@@ -3,9 +3,11 @@
 //   event_pending    an event not yet published, with its failed attempts; deleted on publication
 //   event_published  an event's publication (`published_seq`, what cursors count) and its enrichment
 // The dedupe key is unique among events that may not repeat. Notices and enrichments are stored packed
-// (stored-codec.ts). better-sqlite3 is synchronous: each method does its work at once and settles its
-// promise with it.
+// (stored-codec.ts). better-sqlite3 is synchronous: a read does its work at once and settles its promise
+// with it; appends, publications and failed attempts are group-committed (store/group-commit.ts), each
+// answered once the shared transaction is on disk.
 import { type SqliteDatabase } from '../store/database.js';
+import { createGroupCommit } from '../store/group-commit.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -120,7 +122,10 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
   // Kept as events come and go, so the gauges cost the same at any size (counted once, at open).
   let pendingCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_pending').get()!.n;
   let retainedCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_published').get()!.n;
-  const append = db.transaction((notice: ParsedNotice, options: AppendOptions): AppendResult => {
+  const writes = createGroupCommit(db);
+  // Runs inside a group's transaction: a retry of a notice appended earlier in the same group is found
+  // like any other (the group's rows are visible to its own statements), so dedupe stays exact.
+  const append = (notice: ParsedNotice, options: AppendOptions): AppendResult => {
     if (!options.mayRepeat) {
       const earlier = findDuplicate.get(options.dedupeKey);
       if (earlier) return { stored: false, duplicateOf: earlier.seq };
@@ -137,9 +142,8 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     });
     const seq = Number(info.lastInsertRowid);
     insertPending.run(seq);
-    pendingCount += 1;
     return { stored: true, seq };
-  });
+  };
   const pending = db.prepare<[number, number], unknown>(
     `${SELECT_EVENT} WHERE e.seq IN (SELECT seq FROM event_pending WHERE seq > ? ORDER BY seq LIMIT ?)
      ORDER BY e.seq`,
@@ -158,29 +162,32 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
      VALUES (@publishedSeq, @seq, @state, @at, @attempts, @lastError, @enrichment)`,
   );
   const bySeq = db.prepare<[number], unknown>(`${SELECT_EVENT} WHERE e.seq = ?`);
-  const publish = db.transaction(
-    (seq: number, enrichment: Enrichment | undefined, state: DeliveryState, at: Date): StoredEvent => {
-      const row = bySeq.get(seq);
-      if (!row) throw new Error(`event ${seq} is not in the log`);
-      const stored = eventFromRow(row);
-      if (stored.publishedSeq !== undefined) return stored;
-      const taken = takePending.get(seq);
-      const { next } = nextPublished.get()!;
-      insertPublished.run({
-        seq,
-        publishedSeq: next,
-        state,
-        at: at.getTime(),
-        attempts: taken?.attempts ?? 0,
-        lastError: taken?.last_error ?? null,
-        enrichment: enrichment === undefined ? null : packJson(enrichment),
-      });
-      if (taken) pendingCount -= 1;
-      retainedCount += 1;
-      // The event as stored, without reading it back: what was just written is known.
-      return { ...stored, publishedSeq: next, state, publishedAt: at, enrichment };
-    },
-  );
+  /** A publication, and whether it took the event out of event_pending (for the gauges). */
+  const publish = (
+    seq: number,
+    enrichment: Enrichment | undefined,
+    state: DeliveryState,
+    at: Date,
+  ): { event: StoredEvent; fresh: boolean; wasPending: boolean } => {
+    const row = bySeq.get(seq);
+    if (!row) throw new Error(`event ${seq} is not in the log`);
+    const stored = eventFromRow(row);
+    if (stored.publishedSeq !== undefined) return { event: stored, fresh: false, wasPending: false };
+    const taken = takePending.get(seq);
+    const { next } = nextPublished.get()!;
+    insertPublished.run({
+      seq,
+      publishedSeq: next,
+      state,
+      at: at.getTime(),
+      attempts: taken?.attempts ?? 0,
+      lastError: taken?.last_error ?? null,
+      enrichment: enrichment === undefined ? null : packJson(enrichment),
+    });
+    // The event as stored, without reading it back: what was just written is known.
+    const event = { ...stored, publishedSeq: next, state, publishedAt: at, enrichment };
+    return { event, fresh: true, wasPending: taken !== undefined };
+  };
   const readPublished = db.prepare<[number, number], unknown>(
     `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
             p.enrichment, p.attempts, p.last_error
@@ -249,10 +256,20 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
   }
 
   return {
-    append: (notice, options) => settle(() => append.immediate(notice, options)),
+    // The gauges move once the write is committed; a group that failed to commit changed nothing.
+    append: async (notice, options) => {
+      const result = await writes.run(() => append(notice, options));
+      if (result.stored) pendingCount += 1;
+      return result;
+    },
     pending: (afterSeq, limit) => settle(() => pending.all(afterSeq, limit).map(eventFromRow)),
-    recordFailure: (seq, error) => settle(() => void failure.run(error.slice(0, 500), seq)),
-    publish: (seq, enrichment, state, at) => settle(() => publish.immediate(seq, enrichment, state, at)),
+    recordFailure: (seq, error) => writes.run(() => void failure.run(error.slice(0, 500), seq)),
+    publish: async (seq, enrichment, state, at) => {
+      const { event, fresh, wasPending } = await writes.run(() => publish(seq, enrichment, state, at));
+      if (wasPending) pendingCount -= 1;
+      if (fresh) retainedCount += 1;
+      return event;
+    },
     readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(eventFromRow)),
     oldestPublishedSeq: () => settle(() => oldestPublished.get(1)?.published_seq),
     lastPublishedSeq: () => settle(() => newest.get()!.seq),
@@ -286,6 +303,10 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
           db.pragma(`synchronous = ${synchronous}`);
         }
       }),
-    close: () => settle(() => void db.close()),
+    close: () =>
+      settle(() => {
+        writes.flush();
+        db.close();
+      }),
   };
 }

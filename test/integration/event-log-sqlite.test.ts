@@ -1,12 +1,14 @@
 // The EventLog contract against the embedded SQLite log (a file in a temporary folder), and rows read
-// back through the parser whatever wrote them.
+// back through the parser whatever wrote them, and writes asked for together (one group commit).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type EventLog } from '../../src/events/event-log.js';
+import { dedupeKey, mayRepeat, type ParsedNotice } from '../../src/events/notice.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { StoredEventError } from '../../src/events/stored-event.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
+import { notice } from '../helpers/notices.js';
 import { describeEventLogContract } from './event-log.contract.js';
 
 let dir: string | undefined;
@@ -94,5 +96,65 @@ describe('SQLite rows read back', () => {
     const [event] = await log.readPublished(0, 10);
     expect(event).toMatchObject({ seq, notice: { kind: 'contract' } });
     expect(() => event!.enrichment).toThrow(new StoredEventError(seq, 'its enrichment is not JSON'));
+  });
+});
+
+describe('SQLite appends committed together', () => {
+  let log: EventLog;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'event-log-'));
+    log = createSqliteEventLog(openDatabase({ file: file() }));
+  });
+  afterEach(async () => {
+    await log.close();
+    rmSync(dir!, { recursive: true, force: true });
+  });
+
+  it('stores a notice once when it and two retries of it arrive in one group', async () => {
+    const change = notice({
+      Event: 'ContractChanged',
+      ContractId: '645b429bb73d36f442b223df',
+      ContractChangeId: '645b42d7f85fee194bce8990',
+    });
+    const other = notice({ Event: 'CustomerChanged', CustomerId: '645b429bb73d36f442b223db' });
+    const append = (n: ParsedNotice, retry: number) =>
+      log.append(n, { dedupeKey: dedupeKey(n), mayRepeat: mayRepeat(n, retry), receivedAt: new Date() });
+    const results = await Promise.all([
+      append(change, 0),
+      append(other, 0),
+      append(change, 1),
+      append(change, 2),
+    ]);
+    expect(results).toEqual([
+      { stored: true, seq: 1 },
+      { stored: true, seq: 2 },
+      { stored: false, duplicateOf: 1 },
+      { stored: false, duplicateOf: 1 },
+    ]);
+    expect((await log.stats()).pending).toBe(2);
+  });
+
+  it('publishes events asked for together in the order asked, each once', async () => {
+    const stored = await Promise.all(
+      ['A', 'B', 'C'].map((event) => {
+        const n = notice({ Event: event });
+        return log.append(n, { dedupeKey: dedupeKey(n), mayRepeat: true, receivedAt: new Date() });
+      }),
+    );
+    const seqs = stored.map((result) => (result as { seq: number }).seq);
+    const at = new Date();
+    const published = await Promise.all([
+      log.publish(seqs[1]!, {}, 'published', at),
+      log.publish(seqs[0]!, {}, 'published', at),
+      log.publish(seqs[1]!, {}, 'published', at),
+      log.publish(seqs[2]!, undefined, 'failed', at),
+    ]);
+    expect(published.map((event) => [event.seq, event.publishedSeq])).toEqual([
+      [seqs[1], 1],
+      [seqs[0], 2],
+      [seqs[1], 1],
+      [seqs[2], 3],
+    ]);
+    expect(await log.stats()).toMatchObject({ pending: 0, retained: 3, lastPublishedSeq: 3 });
   });
 });
