@@ -162,6 +162,7 @@ serveParent(
   gateway.url,
   {
     sample,
+    pending: async () => (await gateway.events.log.stats()).pending,
     gc: async () => {
       await collectGarbage();
       return { heapUsedMb: process.memoryUsage().heapUsed / MB };

@@ -42,7 +42,9 @@ const SUBSCRIPTIONS_PER_SOCKET = 8;
 const CHURNING = 150;
 const RECONNECTS_PER_SECOND = 5;
 const QUERY_ONLY_MS = 30_000;
-/** After the load stops: time for the last deliveries to arrive before the views are read. */
+/** After the load stops: how long the gateway may take to publish its backlog, and then time for the
+ * last deliveries to arrive before the views are read (what has not arrived by then counts as lost). */
+const BACKLOG_WAIT_MS = 300_000;
 const DRAIN_MS = 5_000;
 
 const { values: args } = parseArgs({
@@ -188,6 +190,14 @@ async function main(): Promise<void> {
     }
     await Promise.all([webhooks.stop(), queries.stop()]);
     await subscribers.call('stopChurn', z.unknown());
+    // Events still waiting for enrichment are not lost: the views are read once they are published.
+    const drainUntil = Date.now() + BACKLOG_WAIT_MS;
+    let pendingAtEnd = await gateway.call('pending', z.number());
+    while (pendingAtEnd > 0 && Date.now() < drainUntil) {
+      await sleep(1_000);
+      pendingAtEnd = await gateway.call('pending', z.number());
+    }
+    if (pendingAtEnd > 0) log(`${pendingAtEnd} events still unpublished after ${BACKLOG_WAIT_MS / 1000} s`);
     await sleep(DRAIN_MS);
     const tracks = await subscribers.call('tracks', tracksSchema);
     const { heapUsedMb } = await gateway.call('gc', forcedGcSchema);
@@ -227,6 +237,7 @@ async function main(): Promise<void> {
       totals: {
         webhooksSent: webhooks.lastSent.reduce((sum, k) => sum + k + 1, 0),
         webhooksFailed: rows.reduce((sum, row) => sum + row.webhooks.errors, 0),
+        pendingAtEnd,
         expected,
         received,
         lost,

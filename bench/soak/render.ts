@@ -14,6 +14,7 @@ export function soakSection(r: SoakResult): string {
   const queryP99 = worst((m) => m.queries.latency.p99Ms);
   const deliveryP99 = worst((m) => m.subscribers.delivery.p99Ms);
   const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const unpublished = t.pendingAtEnd ? `; ${t.pendingAtEnd} events still unpublished when counted` : '';
   const rows = minutes.map((m) => {
     const g = m.gateway;
     return (
@@ -46,7 +47,7 @@ minute ${t.boundReachedMinute ?? '(never)'}.
 | heap after the gateway's full collections, slope from the bound on | ≤ 0.1 MB/min | ${fixed(t.heapSlopeMbPerMin, 3)} MB/min (${t.heapAtEndMb} MB after a forced collection at the end) | ${verdict(t.heapSlopeMbPerMin !== null && t.heapSlopeMbPerMin <= 0.1)} |
 | query p99, worst minute after the first | ≤ ${2 * s.criticalPathMs} ms | ${queryP99} ms (alone, before the mixed load: p50 ${r.queryOnly.p50Ms}, p99 ${r.queryOnly.p99Ms} ms) | ${verdict(queryP99 <= 2 * s.criticalPathMs)} |
 | delivery p99, worst minute after the first | ≤ 100 ms | ${deliveryP99} ms | ${verdict(deliveryP99 <= 100)} |
-| deliveries lost / duplicated or out of order | 0 / 0 | ${t.lost} / ${t.duplicated + t.outOfOrder} of ${t.expected} (${t.resumedSessions} subscriptions resumed with \`after\`) | ${verdict(t.lost === 0 && t.duplicated + t.outOfOrder === 0)} |
+| deliveries lost / duplicated or out of order | 0 / 0 | ${t.lost} / ${t.duplicated + t.outOfOrder} of ${t.expected} (${t.resumedSessions} subscriptions resumed with \`after\`${unpublished}) | ${verdict(t.lost === 0 && t.duplicated + t.outOfOrder === 0)} |
 | longest pruning step | ≤ 10 ms | ${t.pruneStepMaxMs} ms | ${verdict(t.pruneStepMaxMs <= 10)} |
 | webhooks acknowledged 2xx | all | ${t.webhooksSent - t.webhooksFailed} of ${t.webhooksSent} | ${verdict(t.webhooksFailed === 0)} |
 

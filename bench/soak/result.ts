@@ -39,6 +39,8 @@ export const soakResultSchema = z.object({
   totals: z.object({
     webhooksSent: z.number(),
     webhooksFailed: z.number(),
+    /** Events still unpublished when the views were read (their deliveries count as lost). */
+    pendingAtEnd: z.number().default(0),
     /** Deliveries the subscriptions had to get (by the per-contract numbers), and what they got. */
     expected: z.number(),
     received: z.number(),
