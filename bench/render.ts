@@ -1,5 +1,6 @@
 // `npm run bench:render`: rewrites every bench's section of docs/benchmarks.md from the saved results in
 // bench/results/, without measuring again (after editing the text a renderer produces).
+import { renderIngest } from './ingest/render.js';
 import { readResult, repoRoot } from './lib/docs.js';
 import { queriesResultSchema } from './queries/result.js';
 import { writeQueriesSection } from './queries/render.js';
@@ -15,3 +16,4 @@ const subscriptions = readResult('subscriptions', subscriptionsResultSchema);
 await writeSubscriptionsSection(repoRoot, subscriptions);
 await writeScaleOutSection(repoRoot, readResult('scale-out', scaleOutResultSchema), subscriptions);
 await writeSoakSection(repoRoot, readResult('soak', soakResultSchema));
+await renderIngest(repoRoot);

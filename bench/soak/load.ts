@@ -89,10 +89,11 @@ export function startQueries(url: string, setup: EmulatorSetup, ratePerSecond: n
 const objectId = (prefix: string, n: number) => prefix + n.toString(16).padStart(24 - prefix.length, '0');
 
 /**
- * ContractChanged webhooks with a change id of their own, the contracts in turn; each carries its
- * contract's running number (`SoakSeq`) and when it was sent (`SentAt`), which billwerk's payloads do not.
+ * ContractChanged webhooks with a change id of their own (numbered from `firstChange`, so several runs
+ * against one log never repeat one), the contracts in turn; each carries its contract's running number
+ * (`SoakSeq`) and when it was sent (`SentAt`), which billwerk's payloads do not.
  */
-export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: number) {
+export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: number, firstChange = 0) {
   const pool = new Pool(url, { connections: 32 });
   const { contracts } = setup;
   /** The number of the last change sent per contract (-1: none yet). */
@@ -105,7 +106,7 @@ export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: 
       Event: 'ContractChanged',
       EntityId: objectId('5e', 1),
       ContractId: contracts[c]!.id,
-      ContractChangeId: objectId('ab', i),
+      ContractChangeId: objectId('ab', firstChange + i),
       ContractChangeType: 'Upgrade',
       CustomerId: contracts[c]!.customerId,
       SoakSeq: k,
