@@ -174,6 +174,8 @@ async function main(): Promise<void> {
     return;
   }
   const loadAtStart = os.loadavg()[0]!;
+  // Read before pinning: a pinned process sees one CPU.
+  const nproc = os.availableParallelism();
   const profileDir = process.argv.includes('--cpu-prof')
     ? mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-profile-'))
     : null;
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
 
     const result = subscriptionsResultSchema.parse({
       date: new Date().toISOString(),
-      machine: { ...describeMachine(loadAtStart), openFilesLimit: openFilesLimit() },
+      machine: { ...describeMachine(loadAtStart), nproc, openFilesLimit: openFilesLimit() },
       setup: {
         events: PLAN.events,
         warmupEvents: WARMUP_EVENTS,
