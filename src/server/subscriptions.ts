@@ -5,7 +5,7 @@
 import { type Server } from 'node:http';
 import { type GraphQLError, type GraphQLSchema, OperationTypeNode } from 'graphql';
 import { CloseCode, MessageType } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type Authenticate } from '../auth/authenticate.js';
 import { type Principal } from '../auth/principal.js';
@@ -15,7 +15,7 @@ import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { type FanoutStats, type SubscriptionArgs, type Writer } from './fanout.js';
 import { type Prepared, type SubscriptionAdmission } from './subscription-admission.js';
-import { logWebSocketErrors } from './ws-errors.js';
+import { serveGraphQLWs, wsServerOptions } from './ws-connections.js';
 
 export interface SubscriptionServerOptions {
   server: Server;
@@ -208,8 +208,10 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     server: options.server,
     path: '/graphql',
     maxPayload: options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES,
+    ...wsServerOptions,
   });
-  const disposable = useServer(
+  const disposable = serveGraphQLWs(
+    wss,
     {
       schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 3_000,
@@ -266,10 +268,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         return formatAll(errors);
       },
     },
-    wss,
     options.keepAliveMs ?? 12_000,
+    options.logger,
   );
-  logWebSocketErrors(wss, options.logger);
   return {
     fanout: fanout.stats,
     get sockets() {
@@ -278,7 +279,6 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     async close() {
       // graphql-ws closes every socket with 1001 (going away), which its clients retry.
       await disposable.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }
