@@ -7,10 +7,11 @@
 // docs/benchmarks.md.
 //
 // Each server is pinned to CPU 1 with `taskset`, the orchestrator (the load) and the emulator to CPU 0;
-// `-- --no-pin` leaves them free. `-- --quick` tries one short burst; `-- --cpu-prof` profiles the gateway
-// during the fastest burst (the .cpuprofile goes to bench/results/ingest-profile/, no results written);
-// `-- --save-as=ingest-before` keeps the run under another name (rendered as the earlier run);
-// `-- --note="…"` adds a line to the docs; `-- --render` only re-renders.
+// `-- --no-pin` leaves them free. `-- --quick` tries one short burst; `-- --rates=1000` measures only the
+// rates given; `-- --cpu-prof` profiles the gateway during the fastest burst (the .cpuprofile goes to
+// bench/results/ingest-profile/, no results written); `-- --save-as=ingest-before` keeps the run under
+// another name (rendered as the earlier run); `-- --note="…"` adds a line to the docs; `-- --render` only
+// re-renders.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import { type Burst, type IngestResult } from './result.js';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    rates: { type: 'string', default: '200,500,1000' },
     'no-pin': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     'save-as': { type: 'string', default: 'ingest' },
@@ -37,7 +39,9 @@ const { values: args } = parseArgs({
   },
 });
 
-const PLAN = args.quick ? { rates: [200], burstMs: 3_000 } : { rates: [200, 500, 1_000], burstMs: 15_000 };
+const PLAN = args.quick
+  ? { rates: [200], burstMs: 3_000 }
+  : { rates: args.rates.split(',').map(Number), burstMs: 15_000 };
 const CONTRACTS = 200;
 const UPSTREAM_LATENCY_MS = 0;
 /** Before each burst: a short one at this rate (JIT, connections, caches), then published. */
@@ -113,12 +117,11 @@ async function burst(
     const publishedAfterMs = await drained(server, child, endedAt);
     const cpuAfter = await child.cpu();
     const cpuMs = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1000;
-    const sent = window.latencies.length + window.errors;
     const result: Burst = {
       acked: window.latencies.length,
       errors: window.errors,
       ack: summarize(window.latencies),
-      cpuMsPerWebhook: round2(cpuMs / Math.max(1, sent)),
+      cpuMsPerWebhook: round2(cpuMs / Math.max(1, window.latencies.length)),
       publishedAfterMs: publishedAfterMs === null ? null : Math.round(publishedAfterMs),
       pendingAtEnd,
     };
@@ -134,7 +137,8 @@ async function burst(
 }
 
 async function run(): Promise<IngestResult | undefined> {
-  const loadAtStart = os.loadavg()[0]!;
+  // Described before pinning: a process pinned to one CPU sees one (os.availableParallelism).
+  const machine = describeMachine(os.loadavg()[0]!);
   const pinning = !args['no-pin'] && pin(process.pid, CLIENT_CPU);
   const emulator = await startChild(path.join(here, '../soak/emulator.js'), {
     latencyMs: UPSTREAM_LATENCY_MS,
@@ -157,7 +161,7 @@ async function run(): Promise<IngestResult | undefined> {
     }
     return {
       date: new Date().toISOString(),
-      machine: describeMachine(loadAtStart),
+      machine: { ...machine, loadAverage: { ...machine.loadAverage, end: round2(os.loadavg()[0]!) } },
       commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot }).toString().trim(),
       setup: {
         burstSeconds: PLAN.burstMs / 1000,

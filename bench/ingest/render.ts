@@ -70,7 +70,7 @@ export async function writeIngestSection(
       'against the gateway and, in the same run, a plain Fastify handler that stores each body with one ' +
       'better-sqlite3 insert under `synchronous = FULL` (one disk flush per request) and answers 202. ' +
       'CPU per webhook is the server process’s CPU time from the burst’s start until every event was ' +
-      'published, divided by the webhooks sent. Each figure of the gateway stands beside the baseline’s of ' +
+      'published, divided by the webhooks acknowledged. Each figure of the gateway stands beside the baseline’s of ' +
       'the same run: the machine is shared with other work while it runs, so absolute figures move from ' +
       'run to run, and ratios move less.',
     setupLine(result),

@@ -10,7 +10,7 @@ export const burstSchema = z.object({
   errors: z.number(),
   /** Acknowledgement latency, timed from when each webhook was due (open model). */
   ack: latencySummarySchema,
-  /** The server's CPU time (user + system) from the burst's start until all was published, per webhook. */
+  /** The server's CPU time (user + system) from the burst's start until all was published, per webhook acked. */
   cpuMsPerWebhook: z.number(),
   /** From the burst's end until no event waited to be published (the baseline publishes nothing: 0). */
   publishedAfterMs: z.number().nullable(),
