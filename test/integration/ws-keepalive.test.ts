@@ -19,7 +19,7 @@ beforeAll(async () => {
   await new Promise((resolve) => wss.once('listening', resolve));
   served = serveGraphQLWs(wss, { schema }, KEEP_ALIVE_MS, createLogger({ level: 'silent' }));
   const address = wss.address();
-  if (typeof address === 'string') throw new Error('expected a TCP address');
+  if (!address || typeof address === 'string') throw new Error('expected a TCP address');
   url = `ws://127.0.0.1:${address.port}`;
 });
 afterAll(() => served.dispose());
