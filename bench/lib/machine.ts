@@ -16,7 +16,8 @@ export type Machine = z.infer<typeof machineSchema>;
 /** This machine now; `loadAtStart` is the 1-minute load average read when the run began. */
 export function describeMachine(loadAtStart: number): Machine {
   return {
-    nproc: os.availableParallelism(),
+    // The machine's CPUs: availableParallelism() would count only those this process is pinned to.
+    nproc: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
