@@ -144,7 +144,7 @@ ${s.query}
   the catalogue (see "REST calls per request"). The gateway's per-request loaders read the catalogue
   through the shared cache, so when the entry has gone stale between the variants' lookup and their
   plans' (more than 1 ms later), the catalogue is read a second time, in a third round: the occasional
-  23-call trace below.
+  trace below with one call and one round more.
 - **Gateway, cache warm**: the default cache (customers 15 s, catalogue 5 min).
 - Each server runs in its own process (\`bench/queries/server-process.ts\`) with ${s.upstreamConnections}
   upstream sockets. CPU time is \`process.cpuUsage()\` of each process at the edges of each measured slice;
