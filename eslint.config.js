@@ -70,6 +70,36 @@ export default tseslint.config(
               'graphql',
               'loaders/ import nothing of graphql/: loaders serve resolvers, not the reverse',
             ),
+            // The delivery path sits between the log and the transports: it knows neither the schema's
+            // classes nor any transport, and the log knows nothing of it.
+            never(
+              'delivery',
+              'server',
+              'delivery/ imports nothing of server/: transports pass their writers in',
+            ),
+            never(
+              'delivery',
+              'graphql',
+              'delivery/ imports nothing of graphql/: it executes the schema it is given',
+            ),
+            never(
+              'events',
+              'delivery',
+              'events/ imports nothing of delivery/: the log knows nothing of who reads it',
+            ),
+            never('webhooks', 'delivery', 'webhooks/ store and answer; the relay takes stored events on'),
+            // Only the composition root (server/gateway.ts) knows the backend; the rest gets its interfaces.
+            ...[
+              'auth',
+              'billwerk',
+              'delivery',
+              'destinations',
+              'events',
+              'graphql',
+              'idempotency',
+              'loaders',
+              'webhooks',
+            ].map((importer) => never(importer, 'backend', 'only server/gateway.ts builds the backend')),
             // More of the same direction: the bottom layer and the emulator stay apart from the rest.
             never('billwerk', 'server', 'billwerk/ is the bottom layer'),
             never('billwerk', 'emulator', 'billwerk/ must not depend on the emulator'),

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { createPartnerStore } from '../auth/partner-store.js';
 import { localDestinationLease } from '../destinations/lease.js';
 import { createSqliteDestinationStore } from '../destinations/sqlite-destination-store.js';
-import { type EventSystem } from '../events/event-system.js';
-import { createEventHub } from '../events/hub.js';
-import { createEventPipeline } from '../events/pipeline.js';
-import { localReplayer } from '../events/replay.js';
+import { type EventSystem } from '../delivery/event-system.js';
+import { createEventHub } from '../delivery/hub.js';
+import { createEventPipeline } from '../delivery/pipeline.js';
+import { localRelay } from '../delivery/relay.js';
+import { localReplayer } from '../delivery/replay.js';
 import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { localLease } from '../events/sweep-lease.js';
 import { createSqliteIdempotencyStore } from '../idempotency/sqlite-store.js';
@@ -31,30 +32,18 @@ export function createLocalBackend(options: BackendOptions): Backend {
     destinations: { store: destinationStore, lease: localDestinationLease },
     readiness: { db },
     async close() {
-      await events.close();
+      await events.relay.close();
       await idempotency.close();
       db.close();
     },
   };
 }
 
-/** The relay of one instance: the webhook route hands each stored event to the pipeline, which publishes to the hub. */
+/** One instance: the SQLite log, and the pipeline publishes straight to the hub. */
 function localEventSystem(db: SqliteDatabase, options: BackendOptions): EventSystem {
   const { reader, logger } = options;
   const log = createSqliteEventLog(db);
   const hub = createEventHub({ log, ...options.hubOptions });
   const pipeline = createEventPipeline({ log, hub, reader, logger, ...options.pipelineOptions });
-  return {
-    log,
-    hub,
-    pipeline,
-    onStored: (seq, notice) => void pipeline.submit(seq, notice),
-    // Events stored before a restart but not yet published go out first, in billwerk's order, a page
-    // at a time while the gateway already serves (newer events wait in the log behind them).
-    start: () => {
-      void pipeline.resume();
-      return Promise.resolve();
-    },
-    close: () => pipeline.close(),
-  };
+  return { log, hub, pipeline, relay: localRelay(pipeline) };
 }

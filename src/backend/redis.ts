@@ -7,12 +7,12 @@ import { redisDestinationLease } from '../destinations/lease.js';
 import { createRedisDestinationStore } from '../destinations/redis-destination-store.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { type EventSystem } from '../events/event-system.js';
-import { createEventHub } from '../events/hub.js';
-import { createEventPipeline } from '../events/pipeline.js';
+import { type EventSystem } from '../delivery/event-system.js';
+import { createEventHub } from '../delivery/hub.js';
+import { createEventPipeline } from '../delivery/pipeline.js';
 import { createRedisEventLog, redisEventKeys } from '../events/redis-event-log.js';
-import { createRedisRelay } from '../events/redis-relay.js';
-import { redisReplayer } from '../events/replay.js';
+import { createRedisRelay } from '../delivery/redis-relay.js';
+import { redisReplayer } from '../delivery/replay.js';
 import { redisSweepLease } from '../events/sweep-lease.js';
 import { createRedisIdempotencyStore } from '../idempotency/redis-store.js';
 import { connectRedis, type RedisConnections } from '../redis/connection.js';
@@ -59,7 +59,7 @@ export async function createRedisBackend(options: BackendOptions, settings: Redi
     },
     readiness: { db, redis: redis.check },
     async close() {
-      await events.close();
+      await events.relay.close();
       await idempotency.close();
       await partners.close();
       await replayer.close();
@@ -106,5 +106,5 @@ function redisEventSystem(
     leaseMs,
     replicated: connections.replicated,
   });
-  return { log, hub, pipeline, start: () => relay.start(), close: () => relay.close() };
+  return { log, hub, pipeline, relay };
 }

@@ -12,7 +12,7 @@ import { apiKeyPrincipal } from '../auth/authenticate.js';
 import { ADMIN_KEY_HOLDER, hasRole, type Principal } from '../auth/principal.js';
 import { type Config } from '../config.js';
 import { type EventLog } from '../events/event-log.js';
-import { type EventHub } from '../events/hub.js';
+import { type EventHub } from '../delivery/hub.js';
 import { type Logger } from '../logger.js';
 import { createSender, type AttemptOutcome } from './attempt.js';
 import { type DeliveryRecord, type DestinationStore } from './destination.js';

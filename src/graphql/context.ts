@@ -5,7 +5,7 @@ import { type Access } from '../auth/scope.js';
 import { type BillwerkClient } from '../billwerk/client.js';
 import { type DestinationService } from '../destinations/service.js';
 import { type EventLog, type StoredEvent } from '../events/event-log.js';
-import { type EventHub } from '../events/hub.js';
+import { type EventHub } from '../delivery/hub.js';
 import { type Loaders } from '../loaders/loaders.js';
 import { type Pages } from '../loaders/pages.js';
 import { type Logger } from '../logger.js';

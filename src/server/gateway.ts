@@ -13,8 +13,8 @@ import { type Config } from '../config.js';
 import { createEventDestinations, type EventDestinations } from '../destinations/destinations.js';
 import { type DestinationService } from '../destinations/service.js';
 import { type EventLog } from '../events/event-log.js';
-import { type EventHub, type EventHubOptions } from '../events/hub.js';
-import { type EventPipeline, type PipelineOptions } from '../events/pipeline.js';
+import { type EventHub, type EventHubOptions } from '../delivery/hub.js';
+import { type EventPipeline, type PipelineOptions } from '../delivery/pipeline.js';
 import { startPruner } from '../events/pruner.js';
 import { type Lease } from '../events/sweep-lease.js';
 import { createReconciler, type Reconciler } from '../events/reconciler.js';
@@ -30,7 +30,7 @@ import { createAdmission } from './admission.js';
 import { type Contexts, createContexts } from './contexts.js';
 import { type DashboardOptions } from './dashboard.js';
 import { Disposers } from './disposers.js';
-import { type FanoutStats } from './fanout.js';
+import { type FanoutStats } from '../delivery/fanout.js';
 import { registerGraphqlHttp } from './graphql-http.js';
 import { createReadiness } from './health.js';
 import { createHttpApp, type HttpAppOptions } from './http-app.js';
@@ -101,7 +101,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const backend = parts.add(await createBackend({ ...options, reader, logger: events }), (b) => b.close());
     const { log, hub, pipeline } = backend.events;
     // Events stored before a restart but not yet published go out first, in billwerk's order.
-    await backend.events.start();
+    await backend.events.relay.start();
     const reconciler = parts.add(startReconciler(options, backend, metrics), (r) => r.close());
     parts.add(startPruner({ log, ...retentionOf(config), logger: events, onStep: metrics.pruneStep }), (p) =>
       p.close(),
@@ -221,7 +221,7 @@ function startReconciler(options: GatewayOptions, backend: Backend, metrics: Gat
   const { config } = options;
   const reconciler = createReconciler({
     log: backend.events.log,
-    onStored: backend.events.onStored,
+    onStored: backend.events.relay.onStored,
     billwerk: options.billwerk,
     lease: options.lease ?? backend.sweepLease,
     logger: options.logger.child({ component: 'reconciliation' }),
@@ -250,7 +250,7 @@ function registerWebhooks(
     credentials,
     maxBodyBytes: config.webhooks.maxBodyBytes,
     log: backend.events.log,
-    onStored: backend.events.onStored,
+    onStored: backend.events.relay.onStored,
     logger: logger.child({ component: 'webhooks' }),
     onReceived: metrics.webhookReceived,
   });

@@ -8,7 +8,7 @@ import { type Config } from '../config.js';
 import { type Logger } from '../logger.js';
 import { type Admission } from './admission.js';
 import { type Contexts } from './contexts.js';
-import { type FanoutStats } from './fanout.js';
+import { type FanoutStats } from '../delivery/fanout.js';
 import { createHttpStreams, type StreamTransport } from './http-streams.js';
 import { createHttpSubscriptions, type HttpSubscriptions, multipartFarewell } from './http-subscriptions.js';
 import { registerSse, sseFarewell } from './sse.js';

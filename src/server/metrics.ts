@@ -6,12 +6,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { type UpstreamCallInfo } from '../billwerk/client.js';
 import { type AttemptOutcome } from '../destinations/attempt.js';
 import { type DeliveryState } from '../destinations/destination.js';
-import { type EventHub } from '../events/hub.js';
+import { type EventHub } from '../delivery/hub.js';
 import { type EventLog, type EventLogStats } from '../events/event-log.js';
 import { type ReconcileOutcome } from '../events/reconciler.js';
 import { type SharedCache } from '../loaders/shared-cache.js';
 import { type WebhookRouteOptions } from '../webhooks/route.js';
-import { type FanoutStats } from './fanout.js';
+import { type FanoutStats } from '../delivery/fanout.js';
 
 type WebhookOutcome = Parameters<NonNullable<WebhookRouteOptions['onReceived']>>[0];
 

@@ -26,7 +26,7 @@ import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { type SubscriptionArgs, type Writer } from './fanout.js';
+import { type SubscriptionArgs, type Writer } from '../delivery/fanout.js';
 import {
   type EndReason,
   type HttpStream,

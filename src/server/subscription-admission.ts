@@ -21,7 +21,7 @@ import { type StoredEvent } from '../events/event-log.js';
 import { type GraphQLContext } from '../graphql/context.js';
 import { formatError, toGraphQLError, withApolloCode } from '../graphql/errors.js';
 import { type Admission } from './admission.js';
-import { createFanout, type Fanout } from './fanout.js';
+import { createFanout, type Fanout } from '../delivery/fanout.js';
 import { admitOperation } from './query-cost.js';
 
 export interface SubscriptionAdmissionOptions {

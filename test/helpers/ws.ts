@@ -1,7 +1,7 @@
 // graphql-ws's own client against the gateway, and a collector that resolves when N events arrived.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type EventHub } from '../../src/events/hub.js';
+import { type EventHub } from '../../src/delivery/hub.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
 export interface WsClientOptions {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { type Customer, type Contract } from '../../src/billwerk/dto.js';
 import { type EventLog } from '../../src/events/event-log.js';
-import { createEventHub } from '../../src/events/hub.js';
+import { createEventHub } from '../../src/delivery/hub.js';
 import { dedupeKey, mayRepeat } from '../../src/events/notice.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';

@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
-import { createEventHub, type EventHub } from '../../src/events/hub.js';
-import { redisReplayer, type Replayer } from '../../src/events/replay.js';
+import { createEventHub, type EventHub } from '../../src/delivery/hub.js';
+import { redisReplayer, type Replayer } from '../../src/delivery/replay.js';
 import { createLogger } from '../../src/logger.js';
 import { notice } from '../helpers/notices.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';

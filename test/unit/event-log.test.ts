@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createEventHub, SlowConsumerError } from '../../src/events/hub.js';
+import { createEventHub, SlowConsumerError } from '../../src/delivery/hub.js';
 import { dedupeKey, mayRepeat } from '../../src/events/notice.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { openDatabase } from '../../src/store/database.js';

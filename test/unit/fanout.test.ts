@@ -10,8 +10,8 @@ import {
   type ExecutionResult,
 } from 'graphql';
 import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
-import { createEventHub } from '../../src/events/hub.js';
-import { createFanout, type Writer } from '../../src/server/fanout.js';
+import { createEventHub } from '../../src/delivery/hub.js';
+import { createFanout, type Writer } from '../../src/delivery/fanout.js';
 
 interface Tick {
   seq: number;

@@ -3,7 +3,7 @@
 import type { Contract } from '../../src/billwerk/dto.js';
 import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
 import { dedupeKey } from '../../src/events/notice.js';
-import { createEventPipeline } from '../../src/events/pipeline.js';
+import { createEventPipeline } from '../../src/delivery/pipeline.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { type BillwerkReader } from '../../src/loaders/reader.js';
 import { createSharedCache } from '../../src/loaders/shared-cache.js';

@@ -3,7 +3,7 @@
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { decodeEventCursor, InvalidCursorError } from '../../events/cursor.js';
 import { type StoredEvent } from '../../events/event-log.js';
-import { type EventFilter } from '../../events/hub.js';
+import { type EventFilter } from '../../delivery/hub.js';
 import { clearLoaders } from '../../loaders/loaders.js';
 import { BillwerkEvent } from '../types/billwerk-event.type.js';
 import { type GraphQLContext } from '../context.js';

@@ -1,7 +1,7 @@
 // In-process fan-out of published events, and the per-subscriber streams built on it: replay from the
 // log after a cursor, then live events, with no gap and no duplicate at the seam, and a bounded buffer.
-import { InvalidCursorError } from './cursor.js';
-import { type EventLog, type StoredEvent } from './event-log.js';
+import { InvalidCursorError } from '../events/cursor.js';
+import { type EventLog, type StoredEvent } from '../events/event-log.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 

@@ -4,10 +4,10 @@
 import { type Logger } from '../logger.js';
 import { type BillwerkReader } from '../loaders/reader.js';
 import { enrich, invalidateFor } from './enrich.js';
-import { type Enrichment, type EventLog, type StoredEvent } from './event-log.js';
+import { type Enrichment, type EventLog, type StoredEvent } from '../events/event-log.js';
 import { type EventHub } from './hub.js';
-import { LostLeaseError } from './enrichment-lease.js';
-import { type ParsedNotice } from './notice.js';
+import { LostLeaseError } from '../events/enrichment-lease.js';
+import { type ParsedNotice } from '../events/notice.js';
 
 export interface PipelineOptions {
   log: EventLog;

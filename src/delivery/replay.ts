@@ -3,9 +3,9 @@
 // replay whichever instance it is connected to.
 import { type Redis } from 'ioredis';
 import { type Logger } from '../logger.js';
-import { type StoredEvent } from './event-log.js';
+import { type StoredEvent } from '../events/event-log.js';
 import { type EventHub } from './hub.js';
-import { eventFromJson } from './stored-event.js';
+import { eventFromJson } from '../events/stored-event.js';
 
 export interface Replayer {
   /** Sends these events to every matching subscriber again (flagged `replayed`). */

@@ -13,10 +13,17 @@ import { type BillwerkReader } from '../loaders/reader.js';
 import { type Logger } from '../logger.js';
 import { invalidateFor } from './enrich.js';
 import { type EventHub } from './hub.js';
-import { type ParsedNotice } from './notice.js';
+import { type ParsedNotice } from '../events/notice.js';
 import { type EventPipeline } from './pipeline.js';
-import { createRedisMarks, fieldsOf, publishedEvent, seqOf, type RedisEventKeys } from './redis-event-log.js';
-import { noticeFromText } from './stored-event.js';
+import { type Relay } from './relay.js';
+import {
+  createRedisMarks,
+  fieldsOf,
+  publishedEvent,
+  seqOf,
+  type RedisEventKeys,
+} from '../events/redis-event-log.js';
+import { noticeFromText } from '../events/stored-event.js';
 
 export interface RedisRelayOptions {
   /** Ordinary commands (lease, claims). */
@@ -41,7 +48,7 @@ export interface RedisRelayOptions {
   replicated?: () => Promise<void>;
 }
 
-export interface RedisRelay {
+export interface RedisRelay extends Relay {
   /** The lease token while this instance holds the enrichment lease (what fences its publications). */
   leaseToken(): string | undefined;
   /** Events handed to the local hub so far. */

@@ -4,9 +4,9 @@ import { type Contract, type ContractChange, type Customer, type Invoice } from 
 import { type BillwerkId } from '../billwerk/id.js';
 import { type BillwerkReader } from '../loaders/reader.js';
 import { CATALOGUE_KINDS } from '../loaders/shared-cache.js';
-import { type Enrichment } from './event-log.js';
-import { type ParsedNotice } from './notice.js';
-import { unreachable } from './unreachable.js';
+import { type Enrichment } from '../events/event-log.js';
+import { type ParsedNotice } from '../events/notice.js';
+import { unreachable } from '../events/unreachable.js';
 
 /** Drops every cached entry the notice may have made stale. */
 export function invalidateFor(notice: ParsedNotice, reader: BillwerkReader): void {
