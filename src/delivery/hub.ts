@@ -86,19 +86,34 @@ class LiveStream implements EventStream {
   private overflow = false;
   private done = false;
   private readonly events: AsyncGenerator<StoredEvent>;
+  /** The publication sequence the replay has read through (undefined: no replay). */
+  private replayedThrough: number | undefined;
 
   constructor(
     private readonly owner: StreamOwner,
     private readonly filter: EventFilter,
-    private readonly afterPublishedSeq: number | undefined,
+    afterPublishedSeq: number | undefined,
     private readonly onOverflow: (() => void) | undefined,
   ) {
+    this.replayedThrough = afterPublishedSeq;
     this.events = this.run();
+  }
+
+  /**
+   * Whether the replay already read this event: the log can hold an event before the hub hears of it (a
+   * Redis instance's tail hands it over after the replay read it through the newest mark). A replay is an
+   * old event sent again on purpose: the seam check does not apply to it.
+   */
+  private replayedAlready(event: StoredEvent): boolean {
+    return (
+      !event.replayed && this.replayedThrough !== undefined && event.publishedSeq! <= this.replayedThrough
+    );
   }
 
   /** A published event: for the sink, the buffer, or (past the limit) the overflow. */
   offer(event: StoredEvent): void {
-    if (this.done || !this.filter(event)) return;
+    // Checked here too, not only as the buffer is read: a pushed event goes past the buffer.
+    if (this.done || !this.filter(event) || this.replayedAlready(event)) return;
     const { queue } = this;
     // `wake` is set only while the consumer waits in the live loop with everything before consumed.
     if (this.sink && this.wake && queue.length === 0) this.sink(event);
@@ -135,14 +150,13 @@ class LiveStream implements EventStream {
   }
 
   private async *run(): AsyncGenerator<StoredEvent> {
-    const { owner, afterPublishedSeq, queue } = this;
+    const { owner, queue } = this;
     try {
-      let delivered = afterPublishedSeq ?? Number.POSITIVE_INFINITY;
-      if (afterPublishedSeq !== undefined) {
+      if (this.replayedThrough !== undefined) {
         for (;;) {
-          const page = await owner.log.readPublished(delivered, owner.pageSize);
+          const page = await owner.log.readPublished(this.replayedThrough, owner.pageSize);
           for (const event of page) {
-            delivered = event.publishedSeq!;
+            this.replayedThrough = event.publishedSeq!;
             if (this.filter(event)) yield event;
             if (this.done) return;
           }
@@ -152,8 +166,8 @@ class LiveStream implements EventStream {
       while (!this.done) {
         const next = queue.shift();
         if (next) {
-          // A replay is an old event sent again on purpose: the seam check does not apply to it.
-          if (!next.replayed && afterPublishedSeq !== undefined && next.publishedSeq! <= delivered) continue;
+          // Buffered while the replay read further.
+          if (this.replayedAlready(next)) continue;
           yield next;
           continue;
         }
