@@ -103,6 +103,8 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   let closed = false;
   /** Raised by abandon(): events queued under an earlier generation are given up. */
   let generation = 0;
+  /** The newest event the backlog's resume has queued: what the webhook route hands on up to it is queued. */
+  let resumedThrough = 0;
   /** Events handed to the lanes and not yet published (or given up). */
   let queued = 0;
   const roomWaiters: (() => void)[] = [];
@@ -191,6 +193,9 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   }
 
   function submit(seq: number, notice: ParsedNotice): Promise<void> {
+    // Read by the resume already (stored just before the resume's read reached it, handed on just after):
+    // queued once, by the resume, which may have finished meanwhile.
+    if (seq <= resumedThrough) return Promise.resolve();
     if (resuming && seq > resuming.through) {
       // The log has it; the resume reads it after the older events of its contract.
       const wait = resuming;
@@ -223,6 +228,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
         }
         for (const event of page) {
           state.through = event.seq;
+          resumedThrough = event.seq;
           const done = enqueue(event.seq, event.notice);
           const waiter = state.waiting.get(event.seq);
           if (waiter) {
@@ -254,6 +260,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
     abandon() {
       generation += 1;
+      resumedThrough = 0;
       for (const entry of timers) entry.resolve();
     },
     async close() {

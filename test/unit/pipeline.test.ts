@@ -115,6 +115,42 @@ describe('resuming the unpublished backlog', () => {
     expect(published).toHaveLength(301);
     await pipeline.close();
   });
+  it('publishes once an event the resume read before the webhook route handed it on', async () => {
+    await backlog(log, 5);
+    // A webhook stored just before the resume reads the log: the resume may read it before the route's
+    // hand-over arrives, on a contract of its own so its enrichment starts as soon as it is read.
+    const own = CONTRACTS[6]!;
+    const live = notice({ Event: 'BacklogProbe', ContractId: own, N: 5 });
+    const stored = await log.append(live, { dedupeKey: 'live', mayRepeat: true, receivedAt: new Date() });
+    if (!stored.stored) throw new Error('expected the live event to be stored');
+    let enriching!: () => void;
+    const enrichmentStarted = new Promise<void>((resolve) => (enriching = resolve));
+    const watched = {
+      ...reader,
+      cache: reader.cache,
+      contract: (id: string) => {
+        if (id === own) enriching();
+        return reader.contract(id);
+      },
+    } as unknown as BillwerkReader;
+    const published: StoredEvent[] = [];
+    const pipeline = createEventPipeline({
+      log,
+      reader: watched,
+      hub: { publish: (event) => void published.push(event) },
+      logger: createLogger({ level: 'silent' }),
+      batchSize: 10,
+    });
+    const resumed = pipeline.resume();
+    await enrichmentStarted;
+    const delivered = pipeline.submit(stored.seq, live);
+    await resumed;
+    await delivered;
+    await pipeline.idle();
+    expect(published.filter((event) => event.seq === stored.seq)).toHaveLength(1);
+    expect(published).toHaveLength(6);
+    await pipeline.close();
+  });
 });
 
 describe('abandoning what was read under a lost lease', () => {
