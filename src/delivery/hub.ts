@@ -1,7 +1,7 @@
 // In-process fan-out of published events, and the per-subscriber streams built on it: replay from the
 // log after a cursor, then live events, with no gap and no duplicate at the seam, and a bounded buffer.
 import { InvalidCursorError } from '../events/cursor.js';
-import { type EventLog, type StoredEvent } from '../events/event-log.js';
+import { type EventLog, type ReadScope, type StoredEvent } from '../events/event-log.js';
 
 export type EventFilter = (event: StoredEvent) => boolean;
 
@@ -16,6 +16,11 @@ export class SlowConsumerError extends Error {
 export interface StreamOptions {
   /** Replay published events after this publication sequence first. */
   afterPublishedSeq?: number;
+  /**
+   * What the filter keeps at most (e.g. one contract), so the replay may read only that from the log. Every
+   * event the filter keeps must be in the scope; the filter still runs on what the replay reads.
+   */
+  scope?: ReadScope;
   /**
    * Called once when the subscriber falls more than `maxBuffered` events behind. A consumer stuck on a
    * full socket never asks for its next event, so the stream cannot end itself: the owner of the socket
@@ -93,6 +98,7 @@ class LiveStream implements EventStream {
     private readonly owner: StreamOwner,
     private readonly filter: EventFilter,
     afterPublishedSeq: number | undefined,
+    private readonly scope: ReadScope | undefined,
     private readonly onOverflow: (() => void) | undefined,
   ) {
     this.replayedThrough = afterPublishedSeq;
@@ -154,7 +160,9 @@ class LiveStream implements EventStream {
     try {
       if (this.replayedThrough !== undefined) {
         for (;;) {
-          const page = await owner.log.readPublished(this.replayedThrough, owner.pageSize);
+          // A scoped read skips events the filter drops anyway; the seam check below only meets
+          // events the filter keeps, so reading through the last kept one is enough.
+          const page = await owner.log.readPublished(this.replayedThrough, owner.pageSize, this.scope);
           for (const event of page) {
             this.replayedThrough = event.publishedSeq!;
             if (this.filter(event)) yield event;
@@ -212,7 +220,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
 
   async function stream(
     filter: EventFilter,
-    { afterPublishedSeq, onOverflow }: StreamOptions = {},
+    { afterPublishedSeq, scope, onOverflow }: StreamOptions = {},
   ): Promise<EventStream> {
     if (afterPublishedSeq !== undefined) {
       const [last, oldest] = await Promise.all([log.lastPublishedSeq(), log.oldestPublishedSeq()]);
@@ -223,7 +231,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
     }
     // Listen before reading the log, so nothing published during the replay is lost; the seam is
     // deduplicated by publication sequence.
-    const created = new LiveStream(owner, filter, afterPublishedSeq, onOverflow);
+    const created = new LiveStream(owner, filter, afterPublishedSeq, scope, onOverflow);
     streams.add(created);
     opened += 1;
     settleWaiters();

@@ -84,6 +84,12 @@ export interface PruneStep {
   limit: number;
 }
 
+/** What a reader of published events wants at most; a log may read more (never less). */
+export interface ReadScope {
+  /** Only events of this contract (the notice's contract id). */
+  contractId?: string;
+}
+
 export interface EventLog {
   /**
    * Stores a notice durably (resolves after the write is on disk), or reports the earlier copy when it is
@@ -107,8 +113,12 @@ export interface EventLog {
     state: 'published' | 'failed',
     at: Date,
   ): Promise<StoredEvent>;
-  /** Published events after a publication sequence, oldest first. */
-  readPublished(afterPublishedSeq: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Published events after a publication sequence, oldest first. With a scope, a log may return only the
+   * events in it (a narrower read for a subscriber limited to one contract), or all of them: the caller
+   * still filters what comes back.
+   */
+  readPublished(afterPublishedSeq: number, limit: number, scope?: ReadScope): Promise<StoredEvent[]>;
   /** The lowest publication sequence still kept (a cursor before it has expired); undefined when empty. */
   oldestPublishedSeq(): Promise<number | undefined>;
   lastPublishedSeq(): Promise<number>;

@@ -446,6 +446,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
       const { publishedBy: _by, ...event } = publishedEvent(entry);
       return event;
     },
+    // A scope is not used: the published stream has no per-contract index, so every event after the
+    // cursor is read and the caller's filter keeps its own.
     async readPublished(after, limit) {
       const through = Math.max(await marks.readableThrough(), options.followedThrough?.() ?? 0);
       if (through <= after) return [];

@@ -194,6 +194,14 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
      FROM event_published p JOIN events e ON e.seq = p.seq
      WHERE p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
   );
+  // One contract's events through events_contract, then in publication order: a resumed subscription
+  // limited to one contract reads and decodes its own events, not every event since its cursor.
+  const readPublishedOfContract = db.prepare<[string, number, number], unknown>(
+    `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
+            p.enrichment, p.attempts, p.last_error
+     FROM events e JOIN event_published p ON p.seq = e.seq
+     WHERE e.contract_id = ? AND p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
+  );
   const newest = db.prepare<[], { seq: number }>(
     "SELECT value AS seq FROM event_counters WHERE name = 'published'",
   );
@@ -270,7 +278,13 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
       if (fresh) retainedCount += 1;
       return event;
     },
-    readPublished: (after, limit) => settle(() => readPublished.all(after, limit).map(eventFromRow)),
+    readPublished: (after, limit, scope) =>
+      settle(() =>
+        (scope?.contractId === undefined
+          ? readPublished.all(after, limit)
+          : readPublishedOfContract.all(scope.contractId, after, limit)
+        ).map(eventFromRow),
+      ),
     oldestPublishedSeq: () => settle(() => oldestPublished.get(1)?.published_seq),
     lastPublishedSeq: () => settle(() => newest.get()!.seq),
     list: (query) => settle(() => list(query)),

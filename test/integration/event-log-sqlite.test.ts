@@ -99,7 +99,8 @@ describe('SQLite rows read back', () => {
   });
 });
 
-describe('SQLite appends committed together', () => {
+/** A fresh log in a temporary folder for each test of the block, as `log()`. */
+function freshLog(): () => EventLog {
   let log: EventLog;
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'event-log-'));
@@ -109,6 +110,11 @@ describe('SQLite appends committed together', () => {
     await log.close();
     rmSync(dir!, { recursive: true, force: true });
   });
+  return () => log;
+}
+
+describe('SQLite appends committed together', () => {
+  const log = freshLog();
 
   it('stores a notice once when it and two retries of it arrive in one group', async () => {
     const change = notice({
@@ -118,7 +124,7 @@ describe('SQLite appends committed together', () => {
     });
     const other = notice({ Event: 'CustomerChanged', CustomerId: '645b429bb73d36f442b223db' });
     const append = (n: ParsedNotice, retry: number) =>
-      log.append(n, { dedupeKey: dedupeKey(n), mayRepeat: mayRepeat(n, retry), receivedAt: new Date() });
+      log().append(n, { dedupeKey: dedupeKey(n), mayRepeat: mayRepeat(n, retry), receivedAt: new Date() });
     const results = await Promise.all([
       append(change, 0),
       append(other, 0),
@@ -131,23 +137,23 @@ describe('SQLite appends committed together', () => {
       { stored: false, duplicateOf: 1 },
       { stored: false, duplicateOf: 1 },
     ]);
-    expect((await log.stats()).pending).toBe(2);
+    expect((await log().stats()).pending).toBe(2);
   });
 
   it('publishes events asked for together in the order asked, each once', async () => {
     const stored = await Promise.all(
       ['A', 'B', 'C'].map((event) => {
         const n = notice({ Event: event });
-        return log.append(n, { dedupeKey: dedupeKey(n), mayRepeat: true, receivedAt: new Date() });
+        return log().append(n, { dedupeKey: dedupeKey(n), mayRepeat: true, receivedAt: new Date() });
       }),
     );
     const seqs = stored.map((result) => (result as { seq: number }).seq);
     const at = new Date();
     const published = await Promise.all([
-      log.publish(seqs[1]!, {}, 'published', at),
-      log.publish(seqs[0]!, {}, 'published', at),
-      log.publish(seqs[1]!, {}, 'published', at),
-      log.publish(seqs[2]!, undefined, 'failed', at),
+      log().publish(seqs[1]!, {}, 'published', at),
+      log().publish(seqs[0]!, {}, 'published', at),
+      log().publish(seqs[1]!, {}, 'published', at),
+      log().publish(seqs[2]!, undefined, 'failed', at),
     ]);
     expect(published.map((event) => [event.seq, event.publishedSeq])).toEqual([
       [seqs[1], 1],
@@ -155,6 +161,55 @@ describe('SQLite appends committed together', () => {
       [seqs[1], 1],
       [seqs[2], 3],
     ]);
-    expect(await log.stats()).toMatchObject({ pending: 0, retained: 3, lastPublishedSeq: 3 });
+    expect(await log().stats()).toMatchObject({ pending: 0, retained: 3, lastPublishedSeq: 3 });
+  });
+});
+
+describe('SQLite published events read for one contract', () => {
+  const log = freshLog();
+
+  const contract = (i: number) => `645b429bb73d36f442b2${i.toString(16).padStart(4, '0')}`;
+  const append = async (contractId: string) => {
+    const n = notice({ Event: 'ContractChanged', ContractId: contractId });
+    const result = await log().append(n, {
+      dedupeKey: dedupeKey(n),
+      mayRepeat: true,
+      receivedAt: new Date(),
+    });
+    return (result as { seq: number }).seq;
+  };
+
+  it('returns only that contract’s events after the cursor, in publication order, a page at a time', async () => {
+    // Three rounds over 200 contracts; the contract watched has its last two published out of receipt order.
+    const watched = contract(7);
+    const seqs: number[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      for (let i = 0; i < 200; i += 1) seqs.push(await append(contract(i)));
+    }
+    const watchedSeqs = seqs.filter((_, index) => index % 200 === 7);
+    const order = seqs.filter((seq) => seq !== watchedSeqs[1] && seq !== watchedSeqs[2]);
+    order.splice(450, 0, watchedSeqs[2]!, watchedSeqs[1]!);
+    const publishedSeqOf = new Map<number, number>();
+    for (const seq of order) {
+      publishedSeqOf.set(seq, (await log().publish(seq, {}, 'published', new Date())).publishedSeq!);
+    }
+    // A cursor past the watched contract's first event: its other two are what was missed.
+    const cursor = publishedSeqOf.get(watchedSeqs[0]!)! + 1;
+    const missed = [watchedSeqs[2]!, watchedSeqs[1]!].map((seq) => [seq, publishedSeqOf.get(seq)]);
+
+    const read = await log().readPublished(cursor, 500, { contractId: watched });
+    expect(read.map((event) => [event.seq, event.publishedSeq])).toEqual(missed);
+    expect(read.every((event) => event.notice.contractId === watched)).toBe(true);
+    // Whatever is read unscoped and then filtered is the same.
+    const everything = await log().readPublished(cursor, 1000);
+    expect(everything.length).toBeGreaterThan(400);
+    expect(everything.filter((event) => event.notice.contractId === watched)).toEqual(read);
+
+    const first = await log().readPublished(cursor, 1, { contractId: watched });
+    expect(first.map((event) => event.seq)).toEqual([missed[0]![0]]);
+    const rest = await log().readPublished(first[0]!.publishedSeq!, 1, { contractId: watched });
+    expect(rest.map((event) => event.seq)).toEqual([missed[1]![0]]);
+    expect(await log().readPublished(rest[0]!.publishedSeq!, 1, { contractId: watched })).toEqual([]);
+    expect(await log().readPublished(0, 10, { contractId: contract(999) })).toEqual([]);
   });
 });

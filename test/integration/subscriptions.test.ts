@@ -1,5 +1,6 @@
 // billwerk's documented flows driven through the emulator, seen by graphql-ws subscribers of the gateway:
 // webhook → stored → enriched → published in order, resumable by cursor.
+import { jest } from '@jest/globals';
 import WebSocket from 'ws';
 import { SEED_IDS } from '../../src/emulator/seed.js';
 import { encodeEventCursor } from '../../src/events/cursor.js';
@@ -56,6 +57,16 @@ const ALL_EVENTS = /* GraphQL */ `
       customer {
         billwerkId
       }
+    }
+  }
+`;
+
+const ONE_CONTRACT = /* GraphQL */ `
+  subscription OneContract($contractId: ID, $after: String, $types: [String!]) {
+    billwerkEvents(contractId: $contractId, after: $after, types: $types) {
+      cursor
+      contractId
+      payload
     }
   }
 `;
@@ -272,6 +283,40 @@ describe('resuming', () => {
     const cursors = items.map((i) => i.billwerkEvents.cursor);
     expect(new Set(cursors).size).toBe(3);
     await again.close();
+  });
+
+  it('a subscription to one contract among many resumes with exactly its missed events, read for it alone', async () => {
+    const contracts = Object.values(SEED_IDS.contracts);
+    const watched = SEED_IDS.contracts.graceProYearly;
+    const variables = { contractId: watched, types: ['ScopeProbe'] };
+    const first = await listening<Any>(ONE_CONTRACT, variables);
+    await stack.postWebhook({ Event: 'ScopeProbe', ContractId: watched, N: 0 });
+    const [zero] = await first.waitFor(1);
+    await first.close();
+
+    // Missed while away: three rounds over every contract.
+    for (let round = 1; round <= 3; round += 1) {
+      for (const contractId of contracts)
+        await stack.postWebhook({ Event: 'ScopeProbe', ContractId: contractId, N: round });
+    }
+    await stack.gateway.events.pipeline.idle();
+
+    const { log } = stack.gateway.events;
+    const read = jest.spyOn(log, 'readPublished');
+    try {
+      const again = await listening<Any>(ONE_CONTRACT, { ...variables, after: zero!.billwerkEvents.cursor });
+      await again.waitFor(3);
+      await stack.postWebhook({ Event: 'ScopeProbe', ContractId: watched, N: 4 });
+      const items = await again.waitFor(4);
+      expect(items.map((i) => [i.billwerkEvents.contractId, i.billwerkEvents.payload.N])).toEqual(
+        [1, 2, 3, 4].map((n) => [watched, n]),
+      );
+      await again.close();
+      expect(read.mock.calls.length).toBeGreaterThan(0);
+      expect(read.mock.calls.every(([, , scope]) => scope?.contractId === watched)).toBe(true);
+    } finally {
+      read.mockRestore();
+    }
   });
 
   it('an unknown cursor is refused with BAD_USER_INPUT', async () => {

@@ -2,7 +2,7 @@
 // subscriber, replayed from a cursor (`after`) and then followed live.
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { decodeEventCursor, InvalidCursorError } from '../../events/cursor.js';
-import { type StoredEvent } from '../../events/event-log.js';
+import { type ReadScope, type StoredEvent } from '../../events/event-log.js';
 import { type EventFilter } from '../../delivery/hub.js';
 import { clearLoaders } from '../../loaders/loaders.js';
 import { BillwerkEvent } from '../types/billwerk-event.type.js';
@@ -21,19 +21,27 @@ interface SubscriptionArgs {
 const lower = (values: string[] | null | undefined) =>
   values && values.length > 0 ? new Set(values.map((v) => v.toLowerCase())) : undefined;
 
-/** The filter every subscription shares: contract and customer ids. */
-function idFilter(args: SubscriptionArgs): EventFilter {
+/**
+ * The filter every subscription shares: contract and customer ids; with the scope it implies, so a resumed
+ * subscription to one contract replays only that contract's events from the log. A customer is not a scope:
+ * the log does not store events by customer.
+ */
+function idFilter(args: SubscriptionArgs): { ids: EventFilter; scope: ReadScope } {
   const contractId = optionalBillwerkIdOf('Contract', args.contractId, 'contractId');
   const customerId = optionalBillwerkIdOf('Customer', args.customerId, 'customerId');
-  return (e) =>
-    (!contractId || e.notice.contractId === contractId) &&
-    (!customerId || e.notice.customerId === customerId);
+  return {
+    ids: (e) =>
+      (!contractId || e.notice.contractId === contractId) &&
+      (!customerId || e.notice.customerId === customerId),
+    scope: contractId ? { contractId } : {},
+  };
 }
 
 async function open(
   context: GraphQLContext,
   args: SubscriptionArgs,
   filter: EventFilter,
+  scope: ReadScope,
 ): Promise<AsyncIterable<StoredEvent>> {
   let afterPublishedSeq: number | undefined;
   try {
@@ -43,6 +51,7 @@ async function open(
     const { access } = context;
     return await context.events.stream((e) => access.eventVisible(e) && filter(e), {
       afterPublishedSeq,
+      scope,
       onOverflow: context.onSlowConsumer,
     });
   } catch (error) {
@@ -61,7 +70,7 @@ function subscribeContractChanged({
   args,
   context,
 }: SubscribeResolverData<unknown, SubscriptionArgs, GraphQLContext>) {
-  const ids = idFilter(args);
+  const { ids, scope } = idFilter(args);
   const changeTypes = lower(args.changeTypes);
   return open(
     context,
@@ -71,6 +80,7 @@ function subscribeContractChanged({
       ids(e) &&
       (!changeTypes ||
         (e.notice.changeType !== undefined && changeTypes.has(e.notice.changeType.toLowerCase()))),
+    scope,
   );
 }
 
@@ -78,9 +88,9 @@ function subscribeBillwerkEvents({
   args,
   context,
 }: SubscribeResolverData<unknown, SubscriptionArgs, GraphQLContext>) {
-  const ids = idFilter(args);
+  const { ids, scope } = idFilter(args);
   const types = lower(args.types);
-  return open(context, args, (e) => ids(e) && (!types || types.has(e.notice.event.toLowerCase())));
+  return open(context, args, (e) => ids(e) && (!types || types.has(e.notice.event.toLowerCase())), scope);
 }
 
 @Resolver()
