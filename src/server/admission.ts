@@ -1,6 +1,8 @@
 // One admission for every transport. Each transport authenticates its caller its own way (a header on
 // HTTP, `connection_init` on graphql-ws, a header or reservation token on SSE); from there every operation
-// meets the same checks in the same order, with the same errors: rate limit → trusted documents → size.
+// meets the same checks in the same order, with the same errors: rate limit → size → trusted documents.
+// Size before trusted documents: the allow-list check parses the document, and nothing unbounded is parsed
+// (a 1 MB document from an allow-list key would otherwise be parsed, and remembered, before being refused).
 // The cost comes last, once the document is parsed and its variables are known (query-cost.ts: Apollo's
 // pipeline on HTTP, `prepare` in subscription-admission.ts on the subscription transports).
 import { type Principal } from '../auth/principal.js';
@@ -32,7 +34,8 @@ export function createAdmission({ rateLimit, trusted }: AdmissionOptions): Admis
   return async (principal, address, { query, operationName }) => {
     const limited = await rateLimit(principal, address);
     if (limited) return limited;
-    if (principal.trustedDocumentsOnly && !trusted.allows(query, operationName)) return notTrusted();
-    return checkDocumentSize(query);
+    const tooLarge = checkDocumentSize(query);
+    if (tooLarge) return tooLarge;
+    return principal.trustedDocumentsOnly && !trusted.allows(query, operationName) ? notTrusted() : undefined;
   };
 }

@@ -25,7 +25,7 @@ export interface SubscriptionServerOptions {
   authenticate: Authenticate;
   /** A fresh context for each subscription, as the connection's principal. */
   context: (principal: Principal) => GraphQLContext;
-  /** The checks every transport makes (size, trusted documents, rate limit, cost), and the shared fan-out. */
+  /** The checks every transport makes (rate limit, size, trusted documents, cost), and the shared fan-out. */
   admission: SubscriptionAdmission;
   /** The clock credentials expire by, epoch ms. @default Date.now */
   now?: () => number;

@@ -94,6 +94,14 @@ describe('an API key in allow-list mode', () => {
       .raw.request<{ customer: { id: string } }>(`{ customer(id: "${ADA}") { id } }`);
     expect(free.customer.id).toBe(`gid://billwerk/Customer/${ADA}`);
   });
+
+  it('is refused an oversized document by its size, before the allow-list parses it', async () => {
+    // 15,001 characters: the document limit refuses it unread, whoever sends it.
+    const query = `{ planGroups { name } }${' '.repeat(15_001 - '{ planGroups { name } }'.length)}`;
+    expect(query).toHaveLength(15_001);
+    const refused = await post(PINNED, { query });
+    expect(refused.codes).toEqual(['QUERY_TOO_COMPLEX']);
+  });
 });
 
 describe('an allow-list key over graphql-ws', () => {
