@@ -21,7 +21,10 @@ export interface BackendOptions {
   config: Config;
   /** What enrichment reads billwerk through. */
   reader: BillwerkReader;
+  /** The gateway's logger; the backend's parts log as `events` and `redis`. */
   logger: Logger;
+  /** Mutation outcomes kept by the caller's own store (tests): used, and left for the caller to close. */
+  idempotency?: IdempotencyStore;
   /** Clock for idempotency expiry, epoch ms (the emulator's in tests). @default Date.now */
   now?: () => number;
   hubOptions?: EventSystemTuning['hubOptions'];

@@ -19,8 +19,18 @@ import { type Backend, type BackendOptions } from './backend.js';
 export function createLocalBackend(options: BackendOptions): Backend {
   const { config } = options;
   const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
+  try {
+    return localBackend(db, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function localBackend(db: SqliteDatabase, options: BackendOptions): Backend {
+  const { config } = options;
   const events = localEventSystem(db, options);
-  const idempotency = createSqliteIdempotencyStore({ db, now: options.now });
+  const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
   const destinationStore = createSqliteDestinationStore(db);
   return {
     events,
@@ -33,7 +43,7 @@ export function createLocalBackend(options: BackendOptions): Backend {
     readiness: { db },
     async close() {
       await events.relay.close();
-      await idempotency.close();
+      if (idempotency !== options.idempotency) await idempotency.close();
       db.close();
     },
   };
@@ -41,7 +51,8 @@ export function createLocalBackend(options: BackendOptions): Backend {
 
 /** One instance: the SQLite log, and the pipeline publishes straight to the hub. */
 function localEventSystem(db: SqliteDatabase, options: BackendOptions): EventSystem {
-  const { reader, logger } = options;
+  const { reader } = options;
+  const logger = options.logger.child({ component: 'events' });
   const log = createSqliteEventLog(db);
   const hub = createEventHub({ log, ...options.hubOptions });
   const pipeline = createEventPipeline({ log, hub, reader, logger, ...options.pipelineOptions });

@@ -19,16 +19,33 @@ import { connectRedis, type RedisConnections } from '../redis/connection.js';
 import { type RedisConfig } from '../redis/settings.js';
 import { redisPersistedQueryCache } from '../server/apq-cache.js';
 import { createRateLimit } from '../server/rate-limit.js';
-import { openDatabase } from '../store/database.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { type Backend, type BackendOptions } from './backend.js';
 
 export async function createRedisBackend(options: BackendOptions, settings: RedisConfig): Promise<Backend> {
+  const db = openDatabase({ file: path.join(options.config.dataDir, 'gateway.db') });
+  let redis: RedisConnections | undefined;
+  try {
+    redis = await connectRedis({ ...settings, logger: options.logger.child({ component: 'redis' }) });
+    return redisBackend(redis, db, options, settings);
+  } catch (error) {
+    await redis?.close();
+    db.close();
+    throw error;
+  }
+}
+
+function redisBackend(
+  redis: RedisConnections,
+  db: SqliteDatabase,
+  options: BackendOptions,
+  settings: RedisConfig,
+): Backend {
   const { config, logger } = options;
   const { keyPrefix } = settings;
-  const redis = await connectRedis({ ...settings, logger: logger.child({ component: 'redis' }) });
-  const db = openDatabase({ file: path.join(config.dataDir, 'gateway.db') });
   const events = redisEventSystem(redis, settings, options);
-  const idempotency = createRedisIdempotencyStore({ redis: redis.client, keyPrefix, now: options.now });
+  const idempotency =
+    options.idempotency ?? createRedisIdempotencyStore({ redis: redis.client, keyPrefix, now: options.now });
   const partners = createRedisPartnerStore({
     redis: redis.client,
     subscriber: redis.blocking('partners'),
@@ -41,7 +58,7 @@ export async function createRedisBackend(options: BackendOptions, settings: Redi
     redis: redis.client,
     subscriber: redis.blocking('replay'),
     hub: events.hub,
-    logger,
+    logger: logger.child({ component: 'events' }),
     keyPrefix,
   });
   const destinationStore = createRedisDestinationStore({ redis: redis.client, keyPrefix });
@@ -60,7 +77,7 @@ export async function createRedisBackend(options: BackendOptions, settings: Redi
     readiness: { db, redis: redis.check },
     async close() {
       await events.relay.close();
-      await idempotency.close();
+      if (idempotency !== options.idempotency) await idempotency.close();
       await partners.close();
       await replayer.close();
       await redis.close();
@@ -79,7 +96,8 @@ function redisEventSystem(
   settings: RedisConfig,
   options: BackendOptions,
 ): EventSystem {
-  const { reader, logger, config } = options;
+  const { reader, config } = options;
+  const logger = options.logger.child({ component: 'events' });
   const { keyPrefix, leaseMs } = settings;
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const log = createRedisEventLog({

@@ -97,15 +97,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const metrics = options.metrics ?? createMetrics();
     const cache = createSharedCache(options.cacheOptions);
     const reader = createReader(billwerk, cache);
-    const events = logger.child({ component: 'events' });
-    const backend = parts.add(await createBackend({ ...options, reader, logger: events }), (b) => b.close());
+    const backend = parts.add(await createBackend({ ...options, reader }), (b) => b.close());
     const { log, hub, pipeline } = backend.events;
     // Events stored before a restart but not yet published go out first, in billwerk's order.
     await backend.events.relay.start();
     const reconciler = parts.add(startReconciler(options, backend, metrics), (r) => r.close());
-    parts.add(startPruner({ log, ...retentionOf(config), logger: events, onStep: metrics.pruneStep }), (p) =>
-      p.close(),
-    );
+    const pruning = { log, ...retentionOf(config), logger: logger.child({ component: 'events' }) };
+    parts.add(startPruner({ ...pruning, onStep: metrics.pruneStep }), (p) => p.close());
     const app = parts.add(await createHttpApp(httpAppOptions(options, backend, metrics)), (a) => a.close());
     registerWebhooks(app, options, backend, metrics);
 
@@ -115,22 +113,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const formatError = createFormatError({ suggestions: config.fieldSuggestions });
     const trusted = loadTrustedDocuments(config.trustedDocumentsDir);
     registerTrustedDocuments(app, trusted);
-    // Contexts are made per operation, once the gateway listens: the destinations exist by then.
-    const contexts = contextsOf(options, backend, reader, () => destinations.service);
+    // Contexts are made per operation, after the destinations below exist (their runner makes some too).
+    const subscriptionLogger = logger.child({ component: 'subscriptions' });
+    const contexts = contextsOf(options, backend, reader, subscriptionLogger, () => destinations.service);
     const graphql = { schema, rules, formatError, trusted, contexts };
     const destinations = parts.add(startDestinations(options, backend, metrics, graphql), (d) => d.close());
 
     const authenticate = createGatewayAuthenticator(config, billwerk);
     const admission = createAdmission({ rateLimit: backend.rateLimit, trusted });
-    const live = {
-      ...graphql,
-      config,
-      authenticate,
-      admission,
-      logger: logger.child({ component: 'subscriptions' }),
-    };
+    const live = { ...graphql, config, authenticate, admission, logger: subscriptionLogger };
     const transports = attachLive(app, live);
-    const apollo = await registerGraphqlHttp(app, {
+    // One disposer, in this order: clients are told to reconnect first, then operations in flight drain.
+    const http: { apollo?: { stop(): Promise<void> } } = {};
+    parts.add(transports, async (t) => {
+      await t.close();
+      await http.apollo?.stop();
+    });
+    http.apollo = await registerGraphqlHttp(app, {
       ...live,
       introspection: config.introspection,
       stackTraces: config.stackTraces,
@@ -139,9 +138,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       httpSubscriptions: transports.httpSubscriptions,
       tracer: options.tracer,
     });
-    // Closed in reverse: clients are told to reconnect first, then operations in flight drain.
-    parts.add(apollo, (a) => a.stop());
-    parts.add(transports, (t) => t.close());
     metrics.bind({
       cache,
       log,
@@ -161,8 +157,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       close: () => parts.close(),
     };
   } catch (error) {
-    // A gateway that failed to start (a port in use, say) leaves nothing open behind it.
-    await parts.close();
+    // A gateway that failed to start (a port in use, say) leaves nothing open behind it, and its error is
+    // the one reported.
+    await parts
+      .close()
+      .catch((closing: unknown) =>
+        logger.warn({ err: closing }, 'closing a gateway that failed to start failed too'),
+      );
     throw error;
   }
 }
@@ -172,6 +173,7 @@ function contextsOf(
   options: GatewayOptions,
   backend: Backend,
   reader: BillwerkReader,
+  subscriptionLogger: Logger,
   destinations: () => DestinationService,
 ): Contexts {
   const { logger } = options;
@@ -189,7 +191,7 @@ function contextsOf(
       now: options.now,
     }),
     customerMutations: options.config.auth.customerMutations,
-    subscriptionLogger: logger.child({ component: 'subscriptions' }),
+    subscriptionLogger,
   });
 }
 
