@@ -71,7 +71,7 @@ export default tseslint.config(
               'loaders/ import nothing of graphql/: loaders serve resolvers, not the reverse',
             ),
             // The delivery path sits between the log and the transports: it knows neither the schema's
-            // classes nor any transport, and the log knows nothing of it.
+            // classes nor the gateway's servers (graphql-ws's frame format aside), and the log knows nothing of it.
             never(
               'delivery',
               'server',

@@ -195,7 +195,7 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
   function submit(seq: number, notice: ParsedNotice): Promise<void> {
     // Read by the resume already (stored just before the resume's read reached it, handed on just after):
     // queued once, by the resume, which may have finished meanwhile.
-    if (seq <= resumedThrough) return Promise.resolve();
+    if (seq <= resumedThrough) return lanes.get(laneOf(seq, notice)) ?? Promise.resolve();
     if (resuming && seq > resuming.through) {
       // The log has it; the resume reads it after the older events of its contract.
       const wait = resuming;
@@ -260,7 +260,6 @@ export function createEventPipeline(options: PipelineOptions): EventPipeline {
     },
     abandon() {
       generation += 1;
-      resumedThrough = 0;
       for (const entry of timers) entry.resolve();
     },
     async close() {

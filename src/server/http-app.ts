@@ -24,7 +24,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   const { logger } = options;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; without the cast Fastify infers Logger<never> as its logger
-    // generic and the Apollo plugin no longer type-checks (the lint rule cannot see that).
+    // generic and the helpers taking a FastifyInstance no longer type-check (the lint rule cannot see that).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Fastify's own line per request is off: it knows no operation names, so it would only add noise.
