@@ -3,7 +3,7 @@
 import type { Contract } from '../../src/billwerk/dto.js';
 import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
 import { dedupeKey } from '../../src/events/notice.js';
-import { createEventPipeline } from '../../src/delivery/pipeline.js';
+import { createEventPipeline, type PipelineOptions } from '../../src/delivery/pipeline.js';
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { type BillwerkReader } from '../../src/loaders/reader.js';
 import { createSharedCache } from '../../src/loaders/shared-cache.js';
@@ -45,6 +45,19 @@ function byContract(published: StoredEvent[]): Map<string, number[]> {
     lanes.set(event.notice.contractId!, [...(lanes.get(event.notice.contractId!) ?? []), n]);
   }
   return lanes;
+}
+
+/** A pipeline over `log` that keeps what it publishes, enriching through `reader` unless told otherwise. */
+function publishing(log: EventLog, options: Partial<PipelineOptions> = {}) {
+  const published: StoredEvent[] = [];
+  const pipeline = createEventPipeline({
+    log,
+    reader,
+    hub: { publish: (event) => void published.push(event) },
+    logger: createLogger({ level: 'silent' }),
+    ...options,
+  });
+  return { pipeline, published };
 }
 
 describe('resuming the unpublished backlog', () => {
@@ -92,14 +105,7 @@ describe('resuming the unpublished backlog', () => {
 
   it('puts an event stored during the resume after the older events of its contract', async () => {
     await backlog(log, 300);
-    const published: StoredEvent[] = [];
-    const pipeline = createEventPipeline({
-      log,
-      reader,
-      hub: { publish: (event) => void published.push(event) },
-      logger: createLogger({ level: 'silent' }),
-      batchSize: 10,
-    });
+    const { pipeline, published } = publishing(log, { batchSize: 10 });
     const resumed = pipeline.resume();
     // A webhook for the first contract arrives while the backlog is still being read.
     const live = notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[0], N: 300 });
@@ -133,14 +139,7 @@ describe('resuming the unpublished backlog', () => {
         return reader.contract(id);
       },
     } as unknown as BillwerkReader;
-    const published: StoredEvent[] = [];
-    const pipeline = createEventPipeline({
-      log,
-      reader: watched,
-      hub: { publish: (event) => void published.push(event) },
-      logger: createLogger({ level: 'silent' }),
-      batchSize: 10,
-    });
+    const { pipeline, published } = publishing(log, { reader: watched, batchSize: 10 });
     const resumed = pipeline.resume();
     await enrichmentStarted;
     const delivered = pipeline.submit(stored.seq, live);
@@ -175,14 +174,7 @@ describe('abandoning what was read under a lost lease', () => {
       attempts.push(seq);
       return failing ? Promise.reject(new Error('no replica answered')) : publish(seq, ...rest);
     };
-    const published: StoredEvent[] = [];
-    const pipeline = createEventPipeline({
-      log,
-      reader,
-      hub: { publish: (event) => void published.push(event) },
-      logger: createLogger({ level: 'silent' }),
-      retryBaseDelayMs: 60_000,
-    });
+    const { pipeline, published } = publishing(log, { retryBaseDelayMs: 60_000 });
     const first = seqs.map((seq, i) => pipeline.submit(seq, bodies[i]!));
     while (attempts.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     pipeline.abandon();
@@ -225,14 +217,7 @@ describe('enrichment under a backlog', () => {
         return reader.contract(id);
       },
     };
-    const published: StoredEvent[] = [];
-    const pipeline = createEventPipeline({
-      log,
-      reader: slowReader,
-      hub: { publish: (event) => void published.push(event) },
-      logger: createLogger({ level: 'silent' }),
-      maxEnrichments: 3,
-    });
+    const { pipeline, published } = publishing(log, { reader: slowReader, maxEnrichments: 3 });
     await Promise.all(stored.map(({ seq, body }) => pipeline.submit(seq, body)));
     expect(most).toBe(3);
     expect(published.map((event) => event.seq).sort((a, b) => a - b)).toEqual(stored.map((e) => e.seq));
