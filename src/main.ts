@@ -68,41 +68,8 @@ async function main(config: Config): Promise<void> {
     now: emulator ? () => emulator.clock.now().getTime() : undefined,
   });
 
-  const tokenPath = webhookCredentials.pathToken === undefined ? '' : `/${webhookCredentials.pathToken}`;
-  const publicUrl = emulator ? gateway.url : config.webhooks.publicUrl;
-  if (publicUrl) {
-    const basic = webhookCredentials.basicAuth;
-    await ensureWebhookRegistered(
-      billwerk,
-      {
-        url: `${publicUrl}${WEBHOOK_PATH}${tokenPath}`,
-        events: config.webhooks.events ?? [],
-        // Only the emulator takes outgoing credentials over the API; billwerk sets them in its admin UI.
-        auth: emulator && basic ? { Type: 'Basic', User: basic.user, Password: basic.password } : undefined,
-      },
-      logger.child({ component: 'webhooks' }),
-    );
-  }
-
-  const lines = [
-    // The key rides in the fragment, which the browser keeps to itself: it reaches no request or log.
-    `Dashboard ${gateway.url}/${generatedAdminKey ? `#key=${generatedAdminKey}` : ''}`,
-    `GraphQL   ${gateway.url}/graphql  (subscriptions: ws://${gateway.url.slice('http://'.length)}/graphql)`,
-    `Health    ${gateway.url}/healthz  (readiness: /readyz${config.metricsEnabled ? ', metrics: /metrics' : ''})`,
-    `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,
-  ];
-  lines.push(
-    generatedAdminKey
-      ? `Admin key ${generatedAdminKey}  (generated; send Authorization: Bearer <key>)`
-      : `Auth      ${config.adminKey ? 'admin key from GATEWAY_ADMIN_KEY; ' : ''}${config.auth.apiKeys.length} API key(s)${config.auth.jwt ? ', customer tokens (JWT)' : ''}`,
-  );
-  lines.push(
-    emulator
-      ? `billwerk  embedded emulator at ${emulator.apiUrl} (client id ${emulator.credentials.clientId})`
-      : `billwerk  ${config.billwerk.kind === 'remote' ? config.billwerk.baseUrl : ''}`,
-  );
-  process.stdout.write(`billwerk-graphql-gateway is running\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
-
+  // Signals are handled from the moment the gateway exists: a stop asked for while it announces itself
+  // (or registers its webhook) is a clean stop too.
   let stopping = false;
   const stop = (signal: string) => {
     // A repeated SIGTERM (process managers and npm may send more than one) must not cut the shutdown
@@ -137,6 +104,41 @@ async function main(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const tokenPath = webhookCredentials.pathToken === undefined ? '' : `/${webhookCredentials.pathToken}`;
+  const publicUrl = emulator ? gateway.url : config.webhooks.publicUrl;
+  if (publicUrl) {
+    const basic = webhookCredentials.basicAuth;
+    await ensureWebhookRegistered(
+      billwerk,
+      {
+        url: `${publicUrl}${WEBHOOK_PATH}${tokenPath}`,
+        events: config.webhooks.events ?? [],
+        // Only the emulator takes outgoing credentials over the API; billwerk sets them in its admin UI.
+        auth: emulator && basic ? { Type: 'Basic', User: basic.user, Password: basic.password } : undefined,
+      },
+      logger.child({ component: 'webhooks' }),
+    );
+  }
+
+  const lines = [
+    // The key rides in the fragment, which the browser keeps to itself: it reaches no request or log.
+    `Dashboard ${gateway.url}/${generatedAdminKey ? `#key=${generatedAdminKey}` : ''}`,
+    `GraphQL   ${gateway.url}/graphql  (subscriptions: ws://${gateway.url.slice('http://'.length)}/graphql)`,
+    `Health    ${gateway.url}/healthz  (readiness: /readyz${config.metricsEnabled ? ', metrics: /metrics' : ''})`,
+    `Webhooks  ${gateway.url}${WEBHOOK_PATH}`,
+  ];
+  lines.push(
+    generatedAdminKey
+      ? `Admin key ${generatedAdminKey}  (generated; send Authorization: Bearer <key>)`
+      : `Auth      ${config.adminKey ? 'admin key from GATEWAY_ADMIN_KEY; ' : ''}${config.auth.apiKeys.length} API key(s)${config.auth.jwt ? ', customer tokens (JWT)' : ''}`,
+  );
+  lines.push(
+    emulator
+      ? `billwerk  embedded emulator at ${emulator.apiUrl} (client id ${emulator.credentials.clientId})`
+      : `billwerk  ${config.billwerk.kind === 'remote' ? config.billwerk.baseUrl : ''}`,
+  );
+  process.stdout.write(`billwerk-graphql-gateway is running\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 let config: Config;

@@ -107,6 +107,10 @@ export async function registerGraphqlHttp(
     formatError: options.formatError,
     validationRules: [...options.rules],
     plugins,
+    // The gateway owns shutdown (main.ts closes every part in order). Apollo's own SIGINT/SIGTERM handler
+    // would stop it a second time, concurrently, and a second stop() that meets the first one still draining
+    // waits for ever: the gateway then hung until SHUTDOWN_TIMEOUT_MS and exited 1.
+    stopOnTerminationSignals: false,
   });
   await apollo.start();
   const context = async (request: FastifyRequest, reply: FastifyReply): Promise<GraphQLContext> => {

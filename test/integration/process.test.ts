@@ -108,6 +108,20 @@ describe('the gateway process', () => {
 
     const gateway = () => gatewayProcess(emulator, dataDir);
 
+    it('stops at once with exit code 0 on SIGTERM and on SIGINT when idle', async () => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const idle = gateway();
+        await idle.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
+        const exited = once(idle.process, 'exit');
+        idle.process.kill(signal);
+        const [code] = (await exited) as [number | null];
+        // A shutdown that hangs ends only at SHUTDOWN_TIMEOUT_MS, with exit code 1.
+        expect({ signal, code }).toEqual({ signal, code: 0 });
+        expect(idle.output()).toMatch(/billwerk-graphql-gateway stopped/);
+        expect(idle.output()).not.toMatch(/shutdown (took too long|failed)/);
+      }
+    }, 60_000);
+
     it('loses no acknowledged event, and a client resuming with its cursor gets each once', async () => {
       const first = gateway();
       const [, url] = await first.waitFor(/GraphQL\s+(http:\/\/\S+)\/graphql/);
