@@ -16,6 +16,7 @@ import { type Logger } from '../logger.js';
 import { type FanoutStats, type SubscriptionArgs } from '../delivery/fanout.js';
 import { createTails, NextWriter } from '../delivery/frames.js';
 import { type Prepared, type SubscriptionAdmission } from './subscription-admission.js';
+import { merged } from './merged.js';
 import { serveGraphQLWs, wsServerOptions } from './ws-connections.js';
 
 export interface SubscriptionServerOptions {
@@ -191,10 +192,10 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
           admitted.operationType === OperationTypeNode.SUBSCRIPTION
             ? sharedContext(principal)
             : options.context(principal);
-        const contextValue: GraphQLContext = { ...base, onSlowConsumer };
+        const contextValue: GraphQLContext = merged(base, { onSlowConsumer });
         const { maxBuffered } = contextValue.events;
         const writer = new NextWriter(ctx.extra.socket, id, tails, maxBuffered, onSlowConsumer);
-        const args: SubscriptionArgs = { ...admitted, contextValue, writer };
+        const args: SubscriptionArgs = merged(admitted, { contextValue, writer });
         return args;
       },
       // Only for results the fan-out does not write itself (queries and mutations over the socket).
