@@ -27,7 +27,7 @@ function fakeLog(removed: number[]) {
 
 describe('the event log pruner', () => {
   it('prunes in steps until one finds less than it asked, yielding between steps', async () => {
-    const fake = fakeLog([200, 300, 450, 7]);
+    const fake = fakeLog([100, 150, 225, 7]);
     const steps: number[] = [];
     const now = Date.UTC(2026, 0, 10);
     const pruner = startPruner({
@@ -42,9 +42,9 @@ describe('the event log pruner', () => {
     await fake.finished;
     await pruner.close();
     // Quick steps that found all they asked for grow the next by half.
-    expect(fake.asked.map((step) => step.limit)).toEqual([200, 300, 450, 675]);
-    expect(fake.asked[0]).toEqual({ before: new Date(Date.UTC(2026, 0, 9)), maxEvents: 5000, limit: 200 });
-    expect(steps).toEqual([200, 300, 450, 7]);
+    expect(fake.asked.map((step) => step.limit)).toEqual([100, 150, 225, 338]);
+    expect(fake.asked[0]).toEqual({ before: new Date(Date.UTC(2026, 0, 9)), maxEvents: 5000, limit: 100 });
+    expect(steps).toEqual([100, 150, 225, 7]);
     expect(fake.order.slice(0, 7)).toEqual(['step', 'other', 'step', 'other', 'step', 'other', 'step']);
   });
 });
