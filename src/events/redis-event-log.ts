@@ -4,8 +4,9 @@
 //   <prefix>events:published  every event once enriched; `publishedSeq` is its id (what cursors count)
 //   <prefix>events:visible    marks: an entry `0-<n>` says the published events through n may be read
 // beside them a hash per event for its delivery state (attempts, last error, publication), a SET NX key
-// with expiry per dedupe key, a hash of metadata, and the enrichment lease (lease.ts). Appending is one
-// Lua script (dedupe and XADD together), and so is publishing (fenced by the lease, idempotent).
+// with expiry per dedupe key, a hash of metadata, and the enrichment lease (delivery/redis-relay.ts takes
+// it). Appending is one Lua script (dedupe and XADD together), and so is publishing (fenced by the lease,
+// idempotent): redis-event-scripts.ts.
 //
 // Why marks: after a failover the new primary lacks the writes the old one had not yet replicated, so
 // it gives their publication sequences to other events (contracts are enriched in parallel; whichever is
@@ -17,8 +18,18 @@
 // has a mark has every entry up to it (replication keeps the primary's order), so a number once read
 // names one event on every server that can become primary.
 import { type Redis } from 'ioredis';
-import type { AppendResult, EventListQuery, EventLog, StoredEvent } from './event-log.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  Enrichment,
+  EventListQuery,
+  EventLog,
+  EventLogStats,
+  StoredEvent,
+} from './event-log.js';
 import { LostLeaseError } from './enrichment-lease.js';
+import { type ParsedNotice } from './notice.js';
+import { defineLogScripts, defineMarkScripts, type LogScripts } from './redis-event-scripts.js';
 import {
   enrichmentFromText,
   inboxFields,
@@ -77,96 +88,6 @@ export function redisEventKeys(prefix = 'bgg:') {
 }
 export type RedisEventKeys = ReturnType<typeof redisEventKeys>;
 
-// KEYS: inbox, dedupe key. ARGV: mayRepeat (1/0), ttl seconds, notice JSON, receivedAt ms, source.
-const APPEND = `
-if ARGV[1] == '0' then
-  if not redis.call('SET', KEYS[2], '', 'NX', 'EX', ARGV[2]) then
-    return {0, redis.call('GET', KEYS[2])}
-  end
-end
-local id = redis.call('XADD', KEYS[1], '0-*', 'n', ARGV[3], 'r', ARGV[4], 's', ARGV[5])
-local seq = string.match(id, '^0%-(%d+)$')
-redis.call('SET', KEYS[2], seq, 'EX', ARGV[2])
-return {1, seq}
-`;
-
-// Lua helpers for the marks stream (the top of this file). Its ids are the marks; it keeps about 100.
-const MARKS = `
-local function seqOfId(id) return tonumber(string.match(id, '^0%-(%d+)$')) end
--- Creates the marks stream where there is none yet (a new deployment, or one that published before marks
--- existed: what it published was readable then): through the newest published entry, or empty.
-local function initMarks(published, visible)
-  if redis.call('EXISTS', visible) == 1 then return end
-  local top = redis.call('XREVRANGE', published, '+', '-', 'COUNT', 1)[1]
-  if top then
-    redis.call('XADD', visible, top[1], 'p', '')
-  else
-    redis.call('XGROUP', 'CREATE', visible, 'marks', '$', 'MKSTREAM')
-  end
-end
--- Marks the published events through seq readable; marks only move forward.
-local function mark(published, visible, seq)
-  initMarks(published, visible)
-  local top = redis.call('XREVRANGE', visible, '+', '-', 'COUNT', 1)[1]
-  if top and seqOfId(top[1]) >= tonumber(seq) then return 0 end
-  redis.call('XADD', visible, 'MAXLEN', '~', 100, '0-' .. seq, 'p', '')
-  return 1
-end
-`;
-
-// KEYS: state, published, inbox, lease, visible. ARGV: lease token ('' = unfenced), seq, enrichment JSON
-// ('' = none), state, publishedAt ms, max published length, group, instance id, state ttl ms, '1' to mark
-// the event readable at once ('0' when the caller marks it after WAIT).
-// Returns {-1} when the lease is not held, {-2} when the event is unknown, else {1|0, publishedSeq}.
-const PUBLISH = `${MARKS}
-if ARGV[1] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[1] then return {-1} end
-local done = redis.call('HGET', KEYS[1], 'ps')
-if done then return {0, done} end
-local entry = redis.call('XRANGE', KEYS[3], '0-' .. ARGV[2], '0-' .. ARGV[2])[1]
-if not entry then return {-2} end
-local f = entry[2]
-local fields = {'seq', ARGV[2], 'st', ARGV[4], 'pa', ARGV[5], 'by', ARGV[8]}
-for i = 1, #f, 2 do
-  table.insert(fields, f[i])
-  table.insert(fields, f[i + 1])
-end
-local attempts = redis.call('HGET', KEYS[1], 'a')
-if attempts then table.insert(fields, 'a') table.insert(fields, attempts) end
-local err = redis.call('HGET', KEYS[1], 'err')
-if err then table.insert(fields, 'err') table.insert(fields, err) end
-if ARGV[3] ~= '' then table.insert(fields, 'en') table.insert(fields, ARGV[3]) end
--- Before the XADD: with marks after WAIT, what was published before marks existed stays readable.
-initMarks(KEYS[2], KEYS[5])
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '0-*', unpack(fields))
-local ps = string.match(id, '^0%-(%d+)$')
-redis.call('HSET', KEYS[1], 'st', ARGV[4], 'ps', ps, 'pa', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[9])
-redis.pcall('XACK', KEYS[3], ARGV[7], '0-' .. ARGV[2])
-if ARGV[10] == '1' then mark(KEYS[2], KEYS[5], ps) end
-return {1, ps}
-`;
-
-// KEYS: published, visible. ARGV: publishedSeq. Marks the published events through it readable.
-const MARK = `${MARKS}
-return mark(KEYS[1], KEYS[2], ARGV[1])
-`;
-
-// KEYS: visible, published. The newest mark's id; without a marks stream, the newest published entry's.
-const READABLE = `
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-if top then return top[1] end
-if redis.call('EXISTS', KEYS[1]) == 1 then return '0-0' end
-top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
-return top and top[1] or '0-0'
-`;
-
-// KEYS: state. ARGV: error text.
-const FAILURE = `
-redis.call('HINCRBY', KEYS[1], 'a', 1)
-redis.call('HSET', KEYS[1], 'err', ARGV[1])
-return 1
-`;
-
 type Entry = [id: string, fields: string[]];
 
 /** The marks of the published stream (the top of this file), for the event log and the relay's tail. */
@@ -178,16 +99,11 @@ export interface RedisMarks {
 }
 
 export function createRedisMarks(redis: Redis, keys: RedisEventKeys): RedisMarks {
-  redis.defineCommand('bggEventMark', { numberOfKeys: 2, lua: MARK });
-  redis.defineCommand('bggEventReadable', { numberOfKeys: 2, lua: READABLE });
-  const scripts = redis as unknown as Record<
-    'bggEventMark' | 'bggEventReadable',
-    (...args: (string | number)[]) => Promise<unknown>
-  >;
+  const scripts = defineMarkScripts(redis);
   return {
-    readableThrough: async () => seqOf(String(await scripts.bggEventReadable(keys.visible, keys.published))),
+    readableThrough: async () => seqOf(String(await scripts.readable(keys.visible, keys.published))),
     async mark(publishedSeq) {
-      await scripts.bggEventMark(keys.published, keys.visible, publishedSeq);
+      await scripts.mark(keys.published, keys.visible, publishedSeq);
     },
   };
 }
@@ -232,245 +148,304 @@ async function lastGenerated(redis: Redis, key: string): Promise<number> {
   }
 }
 
-export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
-  const { redis, replicated } = options;
-  const keys = redisEventKeys(options.keyPrefix);
-  // Dedupe keys outlive the events they protect by a day; delivery states live as long.
-  const keepMs = options.retentionMs + 24 * 60 * 60 * 1000;
-  const maxPublished = options.maxPublished ?? 1_000_000;
-  redis.defineCommand('bggEventAppend', { numberOfKeys: 2, lua: APPEND });
-  redis.defineCommand('bggEventPublish', { numberOfKeys: 5, lua: PUBLISH });
-  redis.defineCommand('bggEventFailure', { numberOfKeys: 1, lua: FAILURE });
-  const scripts = redis as unknown as Record<
-    'bggEventAppend' | 'bggEventPublish' | 'bggEventFailure',
-    (...args: (string | number)[]) => Promise<unknown>
-  >;
-  const marks = createRedisMarks(redis, keys);
+/** What the log's parts share: the connection, its keys and scripts, the options and what they imply. */
+interface RedisLog {
+  redis: Redis;
+  keys: RedisEventKeys;
+  scripts: LogScripts;
+  marks: RedisMarks;
+  options: RedisEventLogOptions;
+  /** How long dedupe keys and delivery states are kept, ms. */
+  keepMs: number;
+  maxPublished: number;
+}
 
-  const inboxRange = async (start: string, end: string, count: number): Promise<Entry[]> =>
-    await redis.xrange(keys.inbox, start, end, 'COUNT', count);
+const inboxRange = async (
+  { redis, keys }: RedisLog,
+  start: string,
+  end: string,
+  count: number,
+): Promise<Entry[]> => await redis.xrange(keys.inbox, start, end, 'COUNT', count);
 
-  /** Inbox entries as events, with their delivery state and (when published) their enrichment. */
-  async function hydrate(entries: Entry[]): Promise<StoredEvent[]> {
-    if (entries.length === 0) return [];
-    const batch = redis.pipeline();
-    for (const [id] of entries) batch.hgetall(keys.state(seqOf(id)));
-    const states = ((await batch.exec()) ?? []).map(([error, value]): unknown => {
+/** Inbox entries as events, with their delivery state and (when published) their enrichment. */
+async function hydrate({ redis, keys }: RedisLog, entries: Entry[]): Promise<StoredEvent[]> {
+  if (entries.length === 0) return [];
+  const batch = redis.pipeline();
+  for (const [id] of entries) batch.hgetall(keys.state(seqOf(id)));
+  const states = ((await batch.exec()) ?? []).map(([error, value]): unknown => {
+    if (error) throw error;
+    return value;
+  });
+  const events = entries.map(([id, flat], i): StoredEvent => {
+    const seq = seqOf(id);
+    const f = parseFields(seq, inboxFields, fieldsOf(flat));
+    const s = parseFields(seq, stateFields, states[i] ?? {});
+    return {
+      seq,
+      publishedSeq: s.ps,
+      state: s.st ?? 'received',
+      source: f.s,
+      notice: noticeFromText(seq, f.n),
+      receivedAt: new Date(f.r),
+      publishedAt: s.pa === undefined ? undefined : new Date(s.pa),
+      attempts: s.a ?? 0,
+      lastError: s.err,
+    };
+  });
+  const published = events.filter((e) => e.publishedSeq !== undefined);
+  if (published.length > 0) {
+    const reads = redis.pipeline();
+    for (const e of published) reads.xrange(keys.published, `0-${e.publishedSeq}`, `0-${e.publishedSeq}`);
+    const results = (await reads.exec()) ?? [];
+    published.forEach((event, i) => {
+      const [error, value] = results[i] ?? [];
       if (error) throw error;
-      return value;
+      const entry = (value as Entry[] | undefined)?.[0];
+      if (entry) event.enrichment = publishedEvent(entry).enrichment;
     });
-    const events = entries.map(([id, flat], i): StoredEvent => {
-      const seq = seqOf(id);
-      const f = parseFields(seq, inboxFields, fieldsOf(flat));
-      const s = parseFields(seq, stateFields, states[i] ?? {});
-      return {
-        seq,
-        publishedSeq: s.ps,
-        state: s.st ?? 'received',
-        source: f.s,
-        notice: noticeFromText(seq, f.n),
-        receivedAt: new Date(f.r),
-        publishedAt: s.pa === undefined ? undefined : new Date(s.pa),
-        attempts: s.a ?? 0,
-        lastError: s.err,
-      };
+  }
+  return events;
+}
+
+/** Unpublished events after `afterSeq`, at most `limit`: the inbox read a page at a time. */
+async function pending(log: RedisLog, afterSeq: number, limit: number): Promise<StoredEvent[]> {
+  const waiting: StoredEvent[] = [];
+  const pageSize = Math.min(Math.max(limit, 100), 1000);
+  let start = `(0-${afterSeq}`;
+  while (waiting.length < limit) {
+    const page = await inboxRange(log, start, '+', pageSize);
+    const unpublished = (await hydrate(log, page)).filter((e) => e.publishedSeq === undefined);
+    waiting.push(...unpublished.slice(0, limit - waiting.length));
+    if (page.length < pageSize) break;
+    start = `(${page.at(-1)![0]}`;
+  }
+  return waiting;
+}
+
+/** How many inbox entries are unpublished, counted a page at a time (when there is no consumer group). */
+async function countPending(log: RedisLog): Promise<number> {
+  let count = 0;
+  for (let after = 0; ;) {
+    const page = await pending(log, after, 1000);
+    count += page.length;
+    if (page.length < 1000) return count;
+    after = page.at(-1)!.seq;
+  }
+}
+
+/** Unread plus unacknowledged entries of the consumer group; undefined when there is no group yet. */
+async function groupBacklog({ redis, keys }: RedisLog): Promise<number | undefined> {
+  let groups: unknown[][];
+  try {
+    groups = (await redis.call('XINFO', 'GROUPS', keys.inbox)) as unknown[][];
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message)) return 0;
+    throw error;
+  }
+  for (const group of groups) {
+    const f: Record<string, unknown> = {};
+    for (let i = 0; i + 1 < group.length; i += 2) f[String(group[i])] = group[i + 1];
+    if (f.name !== keys.group) continue;
+    if (typeof f.lag !== 'number') return undefined;
+    return Number(f.pending) + f.lag;
+  }
+  return undefined;
+}
+
+async function list(log: RedisLog, query: EventListQuery): Promise<StoredEvent[]> {
+  const first = Math.max(0, Math.floor(query.first));
+  const types = query.types?.length ? new Set(query.types.map((t) => t.toLowerCase())) : undefined;
+  const found: StoredEvent[] = [];
+  let start = query.afterSeq ? `(0-${query.afterSeq}` : '-';
+  const pageSize = Math.min(Math.max(first * 2, 100), 1000);
+  while (found.length < first) {
+    const page = await inboxRange(log, start, '+', pageSize);
+    const matching = page.filter(([id, flat]) => {
+      const f = parseFields(seqOf(id), inboxFields, fieldsOf(flat));
+      if (query.from && f.r < query.from.getTime()) return false;
+      if (query.to && f.r >= query.to.getTime()) return false;
+      if (!types && query.contractId === undefined) return true;
+      const notice = noticeFromText(seqOf(id), f.n);
+      if (types && !types.has(notice.event.toLowerCase())) return false;
+      return query.contractId === undefined || notice.contractId === query.contractId;
     });
-    const published = events.filter((e) => e.publishedSeq !== undefined);
-    if (published.length > 0) {
-      const reads = redis.pipeline();
-      for (const e of published) reads.xrange(keys.published, `0-${e.publishedSeq}`, `0-${e.publishedSeq}`);
-      const results = (await reads.exec()) ?? [];
-      published.forEach((event, i) => {
-        const [error, value] = results[i] ?? [];
-        if (error) throw error;
-        const entry = (value as Entry[] | undefined)?.[0];
-        if (entry) event.enrichment = publishedEvent(entry).enrichment;
-      });
-    }
-    return events;
+    found.push(...(await hydrate(log, matching.slice(0, first - found.length))));
+    if (page.length < pageSize) break;
+    start = `(${page.at(-1)![0]}`;
   }
+  return found;
+}
 
-  /** Unpublished events after `afterSeq`, at most `limit`: the inbox read a page at a time. */
-  async function pending(afterSeq: number, limit: number): Promise<StoredEvent[]> {
-    const waiting: StoredEvent[] = [];
-    const pageSize = Math.min(Math.max(limit, 100), 1000);
-    let start = `(0-${afterSeq}`;
-    while (waiting.length < limit) {
-      const page = await inboxRange(start, '+', pageSize);
-      const unpublished = (await hydrate(page)).filter((e) => e.publishedSeq === undefined);
-      waiting.push(...unpublished.slice(0, limit - waiting.length));
-      if (page.length < pageSize) break;
-      start = `(${page.at(-1)![0]}`;
-    }
-    return waiting;
+async function append(log: RedisLog, notice: ParsedNotice, options: AppendOptions): Promise<AppendResult> {
+  const [stored, seq] = (await log.scripts.append(
+    log.keys.inbox,
+    log.keys.dedupe(options.dedupeKey),
+    options.mayRepeat ? '1' : '0',
+    Math.ceil(log.keepMs / 1000),
+    JSON.stringify(notice),
+    options.receivedAt.getTime(),
+    options.source ?? 'webhook',
+  )) as [number, string];
+  // A duplicate waits too: its first copy may be the one whose WAIT timed out (a 503 billwerk retried).
+  await log.options.replicated?.();
+  return stored === 1
+    ? { stored: true, seq: Number(seq) }
+    : ({ stored: false, duplicateOf: Number(seq) } satisfies AppendResult);
+}
+
+async function publish(
+  log: RedisLog,
+  seq: number,
+  enrichment: Enrichment | undefined,
+  state: 'published' | 'failed',
+  at: Date,
+): Promise<StoredEvent> {
+  const { redis, keys, options } = log;
+  let token = '';
+  if (options.leaseToken) {
+    const held = options.leaseToken();
+    if (held === undefined) throw new LostLeaseError();
+    token = held;
   }
-
-  /** How many inbox entries are unpublished, counted a page at a time (when there is no consumer group). */
-  async function countPending(): Promise<number> {
-    let count = 0;
-    for (let after = 0; ;) {
-      const page = await pending(after, 1000);
-      count += page.length;
-      if (page.length < 1000) return count;
-      after = page.at(-1)!.seq;
-    }
+  const [outcome, publishedSeq] = (await log.scripts.publish(
+    keys.state(seq),
+    keys.published,
+    keys.inbox,
+    keys.lease,
+    keys.visible,
+    token,
+    seq,
+    enrichment === undefined ? '' : JSON.stringify(enrichment),
+    state,
+    at.getTime(),
+    log.maxPublished,
+    keys.group,
+    options.instanceId ?? '',
+    log.keepMs,
+    options.replicated ? '0' : '1',
+  )) as [number, string?];
+  if (outcome === -1) throw new LostLeaseError();
+  if (outcome === -2) throw new Error(`event ${seq} is not in the log`);
+  if (options.replicated) {
+    // Also when it was published before (a retry): its first WAIT may be the one that failed. A
+    // failure leaves it unread; the lane retries, or the next mark (or lease holder) covers it.
+    await options.replicated();
+    await log.marks.mark(Number(publishedSeq));
   }
+  const id = `0-${publishedSeq}`;
+  const [entry] = (await redis.xrange(keys.published, id, id)) as Entry[];
+  if (!entry) throw new Error(`published event ${publishedSeq} is no longer kept`);
+  const { publishedBy: _by, ...event } = publishedEvent(entry);
+  return event;
+}
 
-  /** Unread plus unacknowledged entries of the consumer group; undefined when there is no group yet. */
-  async function groupBacklog(): Promise<number | undefined> {
-    let groups: unknown[][];
-    try {
-      groups = (await redis.call('XINFO', 'GROUPS', keys.inbox)) as unknown[][];
-    } catch (error) {
-      if (error instanceof Error && /no such key/i.test(error.message)) return 0;
-      throw error;
-    }
-    for (const group of groups) {
-      const f: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < group.length; i += 2) f[String(group[i])] = group[i + 1];
-      if (f.name !== keys.group) continue;
-      if (typeof f.lag !== 'number') return undefined;
-      return Number(f.pending) + f.lag;
-    }
-    return undefined;
-  }
+// A scope is not used: the published stream has no per-contract index, so every event after the cursor is
+// read and the caller's filter keeps its own.
+async function readPublished(log: RedisLog, after: number, limit: number): Promise<StoredEvent[]> {
+  const through = Math.max(await log.marks.readableThrough(), log.options.followedThrough?.() ?? 0);
+  if (through <= after) return [];
+  const entries = (await log.redis.xrange(
+    log.keys.published,
+    `(0-${after}`,
+    `0-${through}`,
+    'COUNT',
+    limit,
+  )) as Entry[];
+  return entries.map((entry) => {
+    const { publishedBy: _by, ...event } = publishedEvent(entry);
+    return event;
+  });
+}
 
-  async function list(query: EventListQuery): Promise<StoredEvent[]> {
-    const first = Math.max(0, Math.floor(query.first));
-    const types = query.types?.length ? new Set(query.types.map((t) => t.toLowerCase())) : undefined;
-    const found: StoredEvent[] = [];
-    let start = query.afterSeq ? `(0-${query.afterSeq}` : '-';
-    const pageSize = Math.min(Math.max(first * 2, 100), 1000);
-    while (found.length < first) {
-      const page = await inboxRange(start, '+', pageSize);
-      const matching = page.filter(([id, flat]) => {
-        const f = parseFields(seqOf(id), inboxFields, fieldsOf(flat));
-        if (query.from && f.r < query.from.getTime()) return false;
-        if (query.to && f.r >= query.to.getTime()) return false;
-        if (!types && query.contractId === undefined) return true;
-        const notice = noticeFromText(seqOf(id), f.n);
-        if (types && !types.has(notice.event.toLowerCase())) return false;
-        return query.contractId === undefined || notice.contractId === query.contractId;
-      });
-      found.push(...(await hydrate(matching.slice(0, first - found.length))));
-      if (page.length < pageSize) break;
-      start = `(${page.at(-1)![0]}`;
-    }
-    return found;
-  }
-
-  /** Deletes the prefix of a stream whose entries were received before `before` (and may go). */
-  async function trimPrefix(
-    key: string,
-    before: number,
-    mayGo: (entry: Entry) => Promise<boolean> | boolean,
-  ): Promise<number> {
-    let start = '-';
-    let keepFrom: string | undefined;
-    let count = 0;
-    scan: for (;;) {
-      const page = (await redis.xrange(key, start, '+', 'COUNT', 500)) as Entry[];
-      for (const entry of page) {
-        const { r: receivedAt } = parseFields(seqOf(entry[0]), receivedField, fieldsOf(entry[1]));
-        if (receivedAt >= before || !(await mayGo(entry))) {
-          keepFrom = entry[0];
-          break scan;
-        }
-        count += 1;
-      }
-      if (page.length < 500) break;
-      start = `(${page.at(-1)![0]}`;
-    }
-    if (count === 0) return 0;
-    if (keepFrom) await redis.xtrim(key, 'MINID', keepFrom);
-    else await redis.xtrim(key, 'MAXLEN', 0);
-    return count;
-  }
-
+async function stats(log: RedisLog): Promise<EventLogStats> {
+  const { redis, keys } = log;
+  const [backlog, lastPublishedSeq, retained, first] = await Promise.all([
+    groupBacklog(log),
+    lastGenerated(redis, keys.published),
+    redis.xlen(keys.published),
+    redis.xrange(keys.published, '-', '+', 'COUNT', 1) as Promise<Entry[]>,
+  ]);
+  const oldest = first[0] && publishedEvent(first[0]);
   return {
-    async append(notice, options) {
-      const [stored, seq] = (await scripts.bggEventAppend(
-        keys.inbox,
-        keys.dedupe(options.dedupeKey),
-        options.mayRepeat ? '1' : '0',
-        Math.ceil(keepMs / 1000),
-        JSON.stringify(notice),
-        options.receivedAt.getTime(),
-        options.source ?? 'webhook',
-      )) as [number, string];
-      // A duplicate waits too: its first copy may be the one whose WAIT timed out (a 503 billwerk retried).
-      await replicated?.();
-      return stored === 1
-        ? { stored: true, seq: Number(seq) }
-        : ({ stored: false, duplicateOf: Number(seq) } satisfies AppendResult);
-    },
-    pending,
+    pending: backlog ?? (await countPending(log)),
+    lastPublishedSeq,
+    retained,
+    oldest: oldest && { publishedSeq: oldest.publishedSeq!, receivedAt: oldest.receivedAt },
+  };
+}
+
+/** Deletes the prefix of a stream whose entries were received before `before` (and may go). */
+async function trimPrefix(
+  redis: Redis,
+  key: string,
+  before: number,
+  mayGo: (entry: Entry) => Promise<boolean> | boolean,
+): Promise<number> {
+  let start = '-';
+  let keepFrom: string | undefined;
+  let count = 0;
+  scan: for (;;) {
+    const page = (await redis.xrange(key, start, '+', 'COUNT', 500)) as Entry[];
+    for (const entry of page) {
+      const { r: receivedAt } = parseFields(seqOf(entry[0]), receivedField, fieldsOf(entry[1]));
+      if (receivedAt >= before || !(await mayGo(entry))) {
+        keepFrom = entry[0];
+        break scan;
+      }
+      count += 1;
+    }
+    if (page.length < 500) break;
+    start = `(${page.at(-1)![0]}`;
+  }
+  if (count === 0) return 0;
+  if (keepFrom) await redis.xtrim(key, 'MINID', keepFrom);
+  else await redis.xtrim(key, 'MAXLEN', 0);
+  return count;
+}
+
+// The count bound is kept by XADD MAXLEN as events are published; pruning removes what is too old.
+async function prune({ redis, keys }: RedisLog, before: Date): Promise<number> {
+  const cutoff = before.getTime();
+  const pruned = await trimPrefix(redis, keys.published, cutoff, () => true);
+  // The inbox keeps every event until it is published, however old.
+  await trimPrefix(
+    redis,
+    keys.inbox,
+    cutoff,
+    async ([id]) => (await redis.hexists(keys.state(seqOf(id)), 'ps')) === 1,
+  );
+  return pruned;
+}
+
+export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
+  const { redis } = options;
+  const keys = redisEventKeys(options.keyPrefix);
+  const log: RedisLog = {
+    redis,
+    keys,
+    scripts: defineLogScripts(redis),
+    marks: createRedisMarks(redis, keys),
+    options,
+    // Dedupe keys outlive the events they protect by a day; delivery states live as long.
+    keepMs: options.retentionMs + 24 * 60 * 60 * 1000,
+    maxPublished: options.maxPublished ?? 1_000_000,
+  };
+  return {
+    append: (notice, appendOptions) => append(log, notice, appendOptions),
+    pending: (afterSeq, limit) => pending(log, afterSeq, limit),
     async recordFailure(seq, error) {
-      await scripts.bggEventFailure(keys.state(seq), error.slice(0, 500));
+      await log.scripts.failure(keys.state(seq), error.slice(0, 500));
     },
-    async publish(seq, enrichment, state, at) {
-      let token = '';
-      if (options.leaseToken) {
-        const held = options.leaseToken();
-        if (held === undefined) throw new LostLeaseError();
-        token = held;
-      }
-      const [outcome, publishedSeq] = (await scripts.bggEventPublish(
-        keys.state(seq),
-        keys.published,
-        keys.inbox,
-        keys.lease,
-        keys.visible,
-        token,
-        seq,
-        enrichment === undefined ? '' : JSON.stringify(enrichment),
-        state,
-        at.getTime(),
-        maxPublished,
-        keys.group,
-        options.instanceId ?? '',
-        keepMs,
-        replicated ? '0' : '1',
-      )) as [number, string?];
-      if (outcome === -1) throw new LostLeaseError();
-      if (outcome === -2) throw new Error(`event ${seq} is not in the log`);
-      if (replicated) {
-        // Also when it was published before (a retry): its first WAIT may be the one that failed. A
-        // failure leaves it unread; the lane retries, or the next mark (or lease holder) covers it.
-        await replicated();
-        await marks.mark(Number(publishedSeq));
-      }
-      const id = `0-${publishedSeq}`;
-      const [entry] = (await redis.xrange(keys.published, id, id)) as Entry[];
-      if (!entry) throw new Error(`published event ${publishedSeq} is no longer kept`);
-      const { publishedBy: _by, ...event } = publishedEvent(entry);
-      return event;
-    },
-    // A scope is not used: the published stream has no per-contract index, so every event after the
-    // cursor is read and the caller's filter keeps its own.
-    async readPublished(after, limit) {
-      const through = Math.max(await marks.readableThrough(), options.followedThrough?.() ?? 0);
-      if (through <= after) return [];
-      const entries = (await redis.xrange(
-        keys.published,
-        `(0-${after}`,
-        `0-${through}`,
-        'COUNT',
-        limit,
-      )) as Entry[];
-      return entries.map((entry) => {
-        const { publishedBy: _by, ...event } = publishedEvent(entry);
-        return event;
-      });
-    },
+    publish: (seq, enrichment, state, at) => publish(log, seq, enrichment, state, at),
+    readPublished: (after, limit) => readPublished(log, after, limit),
     async oldestPublishedSeq() {
       const [entry] = (await redis.xrange(keys.published, '-', '+', 'COUNT', 1)) as Entry[];
       return entry ? seqOf(entry[0]) : undefined;
     },
     lastPublishedSeq: () => lastGenerated(redis, keys.published),
-    list,
+    list: (query) => list(log, query),
     async get(seq) {
-      const [event] = await hydrate(await inboxRange(`0-${seq}`, `0-${seq}`, 1));
+      const [event] = await hydrate(log, await inboxRange(log, `0-${seq}`, `0-${seq}`, 1));
       return event;
     },
     async getMeta(key) {
@@ -479,33 +454,8 @@ export function createRedisEventLog(options: RedisEventLogOptions): EventLog {
     async setMeta(key, value) {
       await redis.hset(keys.meta, key, value);
     },
-    async stats() {
-      const [backlog, lastPublishedSeq, retained, first] = await Promise.all([
-        groupBacklog(),
-        lastGenerated(redis, keys.published),
-        redis.xlen(keys.published),
-        redis.xrange(keys.published, '-', '+', 'COUNT', 1) as Promise<Entry[]>,
-      ]);
-      const oldest = first[0] && publishedEvent(first[0]);
-      return {
-        pending: backlog ?? (await countPending()),
-        lastPublishedSeq,
-        retained,
-        oldest: oldest && { publishedSeq: oldest.publishedSeq!, receivedAt: oldest.receivedAt },
-      };
-    },
-    // The count bound is kept by XADD MAXLEN as events are published; pruning removes what is too old.
-    async prune({ before }) {
-      const cutoff = before.getTime();
-      const pruned = await trimPrefix(keys.published, cutoff, () => true);
-      // The inbox keeps every event until it is published, however old.
-      await trimPrefix(
-        keys.inbox,
-        cutoff,
-        async ([id]) => (await redis.hexists(keys.state(seqOf(id)), 'ps')) === 1,
-      );
-      return pruned;
-    },
+    stats: () => stats(log),
+    prune: ({ before }) => prune(log, before),
     // The connection belongs to the caller (it is shared with the relay and the idempotency store).
     close: () => Promise.resolve(),
   };
