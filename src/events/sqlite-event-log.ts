@@ -1,4 +1,5 @@
-// The embedded event log in SQLite, as three tables each written once per row, so pages stay full:
+// The embedded event log in SQLite, as three tables (sqlite-event-schema.ts) each written once per row, so
+// pages stay full:
 //   events           a notice on receipt (`seq`, receipt order); never updated
 //   event_pending    an event not yet published, with its failed attempts; deleted on publication
 //   event_published  an event's publication (`published_seq`, what cursors count) and its enrichment
@@ -19,6 +20,7 @@ import type {
   StoredEvent,
 } from './event-log.js';
 import { type ParsedNotice } from './notice.js';
+import { openEventTables } from './sqlite-event-schema.js';
 import { packJson } from './stored-codec.js';
 import { eventFromRow } from './stored-event.js';
 
@@ -31,86 +33,54 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-const TABLES = `
-  CREATE TABLE IF NOT EXISTS events (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    dedupe_key  TEXT NOT NULL,
-    may_repeat  INTEGER NOT NULL,
-    event       TEXT NOT NULL,
-    contract_id TEXT,
-    source      TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    notice      BLOB NOT NULL
-  );
-  CREATE TABLE IF NOT EXISTS event_pending (
-    seq        INTEGER PRIMARY KEY,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
-  );
-  CREATE TABLE IF NOT EXISTS event_published (
-    published_seq INTEGER PRIMARY KEY,
-    seq           INTEGER NOT NULL UNIQUE,
-    state         TEXT NOT NULL,
-    published_at  INTEGER NOT NULL,
-    attempts      INTEGER NOT NULL,
-    last_error    TEXT,
-    enrichment    BLOB
-  );
-  -- The publication counter lives apart from the rows, so pruning old events never reuses a cursor.
-  CREATE TABLE IF NOT EXISTS event_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-  INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
-  CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
-const INDEXES = `
-  CREATE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_key);
-  CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);
-`;
-
-/**
- * Databases of the earlier layout kept everything in one `events` row that grew after insert (state,
- * enrichment, publication), which left pages half empty. They are rewritten into the three tables at
- * open, in one transaction; notices and enrichments stay JSON text, which the reader still takes.
- */
-function migrateFromOneTable(db: SqliteDatabase): boolean {
-  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
-  if (!columns.some((column) => column.name === 'published_seq')) return false;
-  const source = columns.some((column) => column.name === 'source') ? 'source' : "'webhook'";
-  db.transaction(() => {
-    db.exec(`
-      DROP INDEX IF EXISTS events_dedupe;
-      DROP INDEX IF EXISTS events_contract;
-      DROP INDEX IF EXISTS events_pending;
-      DROP INDEX IF EXISTS events_unpublished;
-      ALTER TABLE events RENAME TO events_v1;
-      ${TABLES}
-      INSERT INTO events (seq, dedupe_key, may_repeat, event, contract_id, source, received_at, notice)
-        SELECT seq, dedupe_key, may_repeat, event, contract_id, ${source}, received_at, notice FROM events_v1;
-      INSERT INTO event_published (published_seq, seq, state, published_at, attempts, last_error, enrichment)
-        SELECT published_seq, seq, state, coalesce(published_at, received_at), attempts, last_error, enrichment
-        FROM events_v1 WHERE published_seq IS NOT NULL;
-      INSERT INTO event_pending (seq, attempts, last_error)
-        SELECT seq, attempts, last_error FROM events_v1 WHERE published_seq IS NULL;
-      -- Receipt sequences go on from the old table's, even where its newest rows were pruned.
-      DELETE FROM sqlite_sequence WHERE name = 'events';
-      INSERT INTO sqlite_sequence (name, seq) SELECT 'events', seq FROM sqlite_sequence WHERE name = 'events_v1';
-      DROP TABLE events_v1;
-    `);
-  }).immediate();
-  return true;
-}
-
 /** An event with its publication or its pending attempts, in the shape eventFromRow reads. */
 const SELECT_EVENT = `
   SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at, p.enrichment,
          coalesce(p.attempts, q.attempts) AS attempts, coalesce(p.last_error, q.last_error) AS last_error
   FROM events e LEFT JOIN event_published p ON p.seq = e.seq LEFT JOIN event_pending q ON q.seq = e.seq`;
 
-export function createSqliteEventLog(db: SqliteDatabase): EventLog {
-  const migrated = migrateFromOneTable(db);
-  db.exec(TABLES + INDEXES);
-  // The rewrite went through the WAL, which would otherwise keep its size (that of the whole log).
-  if (migrated) db.pragma('wal_checkpoint(TRUNCATE)');
+/** The statements that read the log, prepared once. */
+function prepareReads(db: SqliteDatabase) {
+  return {
+    pending: db.prepare<[number, number], unknown>(
+      `${SELECT_EVENT} WHERE e.seq IN (SELECT seq FROM event_pending WHERE seq > ? ORDER BY seq LIMIT ?)
+       ORDER BY e.seq`,
+    ),
+    bySeq: db.prepare<[number], unknown>(`${SELECT_EVENT} WHERE e.seq = ?`),
+    readPublished: db.prepare<[number, number], unknown>(
+      `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
+              p.enrichment, p.attempts, p.last_error
+       FROM event_published p JOIN events e ON e.seq = p.seq
+       WHERE p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
+    ),
+    // One contract's events through events_contract, then in publication order: a resumed subscription
+    // limited to one contract reads and decodes its own events, not every event since its cursor.
+    readPublishedOfContract: db.prepare<[string, number, number], unknown>(
+      `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
+              p.enrichment, p.attempts, p.last_error
+       FROM events e JOIN event_published p ON p.seq = e.seq
+       WHERE e.contract_id = ? AND p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
+    ),
+    newest: db.prepare<[], { seq: number }>(
+      "SELECT value AS seq FROM event_counters WHERE name = 'published'",
+    ),
+    oldestPublished: db.prepare<[number], { published_seq: number; received_at: number }>(
+      `SELECT p.published_seq, e.received_at FROM event_published p JOIN events e ON e.seq = p.seq
+       ORDER BY p.published_seq LIMIT ?`,
+    ),
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM event_meta WHERE key = ?'),
+    setMeta: db.prepare(
+      'INSERT INTO event_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+type Reads = ReturnType<typeof prepareReads>;
 
+/**
+ * Appending, to run inside a group's transaction: a retry of a notice appended earlier in the same group
+ * is found like any other (the group's rows are visible to its own statements), so dedupe stays exact.
+ */
+function prepareAppend(db: SqliteDatabase): (notice: ParsedNotice, options: AppendOptions) => AppendResult {
   const findDuplicate = db.prepare<[string], { seq: number }>(
     'SELECT seq FROM events WHERE dedupe_key = ? ORDER BY seq DESC LIMIT 1',
   );
@@ -119,13 +89,7 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
      VALUES (@dedupeKey, @mayRepeat, @event, @contractId, @source, @receivedAt, @notice)`,
   );
   const insertPending = db.prepare<[number]>('INSERT INTO event_pending (seq) VALUES (?)');
-  // Kept as events come and go, so the gauges cost the same at any size (counted once, at open).
-  let pendingCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_pending').get()!.n;
-  let retainedCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_published').get()!.n;
-  const writes = createGroupCommit(db);
-  // Runs inside a group's transaction: a retry of a notice appended earlier in the same group is found
-  // like any other (the group's rows are visible to its own statements), so dedupe stays exact.
-  const append = (notice: ParsedNotice, options: AppendOptions): AppendResult => {
+  return (notice, options) => {
     if (!options.mayRepeat) {
       const earlier = findDuplicate.get(options.dedupeKey);
       if (earlier) return { stored: false, duplicateOf: earlier.seq };
@@ -144,13 +108,10 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     insertPending.run(seq);
     return { stored: true, seq };
   };
-  const pending = db.prepare<[number, number], unknown>(
-    `${SELECT_EVENT} WHERE e.seq IN (SELECT seq FROM event_pending WHERE seq > ? ORDER BY seq LIMIT ?)
-     ORDER BY e.seq`,
-  );
-  const failure = db.prepare<[string, number]>(
-    'UPDATE event_pending SET attempts = attempts + 1, last_error = ? WHERE seq = ?',
-  );
+}
+
+/** Publishing, inside a group's transaction; it says whether it took the event out of event_pending. */
+function preparePublish(db: SqliteDatabase, { bySeq }: Reads) {
   const nextPublished = db.prepare<[], { next: number }>(
     "UPDATE event_counters SET value = value + 1 WHERE name = 'published' RETURNING value AS next",
   );
@@ -161,9 +122,7 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     `INSERT INTO event_published (published_seq, seq, state, published_at, attempts, last_error, enrichment)
      VALUES (@publishedSeq, @seq, @state, @at, @attempts, @lastError, @enrichment)`,
   );
-  const bySeq = db.prepare<[number], unknown>(`${SELECT_EVENT} WHERE e.seq = ?`);
-  /** A publication, and whether it took the event out of event_pending (for the gauges). */
-  const publish = (
+  return (
     seq: number,
     enrichment: Enrichment | undefined,
     state: DeliveryState,
@@ -188,33 +147,18 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     const event = { ...stored, publishedSeq: next, state, publishedAt: at, enrichment };
     return { event, fresh: true, wasPending: taken !== undefined };
   };
-  const readPublished = db.prepare<[number, number], unknown>(
-    `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
-            p.enrichment, p.attempts, p.last_error
-     FROM event_published p JOIN events e ON e.seq = p.seq
-     WHERE p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
-  );
-  // One contract's events through events_contract, then in publication order: a resumed subscription
-  // limited to one contract reads and decodes its own events, not every event since its cursor.
-  const readPublishedOfContract = db.prepare<[string, number, number], unknown>(
-    `SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at,
-            p.enrichment, p.attempts, p.last_error
-     FROM events e JOIN event_published p ON p.seq = e.seq
-     WHERE e.contract_id = ? AND p.published_seq > ? ORDER BY p.published_seq LIMIT ?`,
-  );
-  const newest = db.prepare<[], { seq: number }>(
-    "SELECT value AS seq FROM event_counters WHERE name = 'published'",
-  );
-  const oldestPublished = db.prepare<[number], { published_seq: number; received_at: number }>(
-    `SELECT p.published_seq, e.received_at FROM event_published p JOIN events e ON e.seq = p.seq
-     ORDER BY p.published_seq LIMIT ?`,
-  );
+}
+
+/**
+ * One pruning step, as a transaction that returns how many events went. Only published events go, oldest
+ * first, and only a prefix of publication order: an event still waiting for enrichment is kept until it is
+ * delivered, and what stays has no gap a cursor could miss.
+ */
+function preparePrune(db: SqliteDatabase, { newest, oldestPublished }: Reads) {
   const dropEvents = db.prepare<[number]>(
     'DELETE FROM events WHERE seq IN (SELECT seq FROM event_published WHERE published_seq <= ?)',
   );
   const dropPublished = db.prepare<[number]>('DELETE FROM event_published WHERE published_seq <= ?');
-  // Only published events go, oldest first, and only a prefix of publication order: an event still
-  // waiting for enrichment is kept until it is delivered, and what stays has no gap a cursor could miss.
   const prune = db.transaction(({ before, maxEvents, limit }: PruneStep): number => {
     const pastCount = newest.get()!.seq - maxEvents;
     let upTo = 0;
@@ -227,42 +171,62 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     if (count === 0) return 0;
     dropEvents.run(upTo);
     dropPublished.run(upTo);
-    retainedCount -= count;
     return count;
   });
-  const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM event_meta WHERE key = ?');
-  const setMeta = db.prepare(
-    'INSERT INTO event_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-  );
+  // A step's commit is not synced: were it lost, its rows would only be pruned again, and the next
+  // synced commit (every append's) writes it to disk anyway. That keeps a disk flush out of the step.
+  return (step: PruneStep): number => {
+    const synchronous = db.pragma('synchronous', { simple: true }) as number;
+    db.pragma('synchronous = NORMAL');
+    try {
+      return prune.immediate(step);
+    } finally {
+      db.pragma(`synchronous = ${synchronous}`);
+    }
+  };
+}
 
-  function list(query: EventListQuery): StoredEvent[] {
-    const where = ['e.seq > ?'];
-    const params: (string | number)[] = [query.afterSeq ?? 0];
-    if (query.types && query.types.length > 0) {
-      where.push(`lower(e.event) IN (${query.types.map(() => '?').join(', ')})`);
-      params.push(...query.types.map((type) => type.toLowerCase()));
-    }
-    if (query.contractId !== undefined) {
-      where.push('e.contract_id = ?');
-      params.push(query.contractId);
-    }
-    if (query.from) {
-      where.push('e.received_at >= ?');
-      params.push(query.from.getTime());
-    }
-    if (query.to) {
-      where.push('e.received_at < ?');
-      params.push(query.to.getTime());
-    }
-    params.push(Math.max(0, Math.floor(query.first)));
-    return db
-      .prepare<(string | number)[], unknown>(
-        `${SELECT_EVENT} WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`,
-      )
-      .all(...params)
-      .map(eventFromRow);
+function list(db: SqliteDatabase, query: EventListQuery): StoredEvent[] {
+  const where = ['e.seq > ?'];
+  const params: (string | number)[] = [query.afterSeq ?? 0];
+  if (query.types && query.types.length > 0) {
+    where.push(`lower(e.event) IN (${query.types.map(() => '?').join(', ')})`);
+    params.push(...query.types.map((type) => type.toLowerCase()));
   }
+  if (query.contractId !== undefined) {
+    where.push('e.contract_id = ?');
+    params.push(query.contractId);
+  }
+  if (query.from) {
+    where.push('e.received_at >= ?');
+    params.push(query.from.getTime());
+  }
+  if (query.to) {
+    where.push('e.received_at < ?');
+    params.push(query.to.getTime());
+  }
+  params.push(Math.max(0, Math.floor(query.first)));
+  return db
+    .prepare<(string | number)[], unknown>(
+      `${SELECT_EVENT} WHERE ${where.join(' AND ')} ORDER BY e.seq LIMIT ?`,
+    )
+    .all(...params)
+    .map(eventFromRow);
+}
 
+export function createSqliteEventLog(db: SqliteDatabase): EventLog {
+  openEventTables(db);
+  const reads = prepareReads(db);
+  const append = prepareAppend(db);
+  const publish = preparePublish(db, reads);
+  const prune = preparePrune(db, reads);
+  const failure = db.prepare<[string, number]>(
+    'UPDATE event_pending SET attempts = attempts + 1, last_error = ? WHERE seq = ?',
+  );
+  // Kept as events come and go, so the gauges cost the same at any size (counted once, at open).
+  let pendingCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_pending').get()!.n;
+  let retainedCount = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM event_published').get()!.n;
+  const writes = createGroupCommit(db);
   return {
     // The gauges move once the write is committed; a group that failed to commit changed nothing.
     append: async (notice, options) => {
@@ -270,7 +234,7 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
       if (result.stored) pendingCount += 1;
       return result;
     },
-    pending: (afterSeq, limit) => settle(() => pending.all(afterSeq, limit).map(eventFromRow)),
+    pending: (afterSeq, limit) => settle(() => reads.pending.all(afterSeq, limit).map(eventFromRow)),
     recordFailure: (seq, error) => writes.run(() => void failure.run(error.slice(0, 500), seq)),
     publish: async (seq, enrichment, state, at) => {
       const { event, fresh, wasPending } = await writes.run(() => publish(seq, enrichment, state, at));
@@ -281,41 +245,35 @@ export function createSqliteEventLog(db: SqliteDatabase): EventLog {
     readPublished: (after, limit, scope) =>
       settle(() =>
         (scope?.contractId === undefined
-          ? readPublished.all(after, limit)
-          : readPublishedOfContract.all(scope.contractId, after, limit)
+          ? reads.readPublished.all(after, limit)
+          : reads.readPublishedOfContract.all(scope.contractId, after, limit)
         ).map(eventFromRow),
       ),
-    oldestPublishedSeq: () => settle(() => oldestPublished.get(1)?.published_seq),
-    lastPublishedSeq: () => settle(() => newest.get()!.seq),
-    list: (query) => settle(() => list(query)),
+    oldestPublishedSeq: () => settle(() => reads.oldestPublished.get(1)?.published_seq),
+    lastPublishedSeq: () => settle(() => reads.newest.get()!.seq),
+    list: (query) => settle(() => list(db, query)),
     get: (seq) =>
       settle(() => {
-        const row = bySeq.get(seq);
+        const row = reads.bySeq.get(seq);
         return row ? eventFromRow(row) : undefined;
       }),
-    getMeta: (key) => settle(() => getMeta.get(key)?.value),
-    setMeta: (key, value) => settle(() => void setMeta.run(key, value)),
+    getMeta: (key) => settle(() => reads.getMeta.get(key)?.value),
+    setMeta: (key, value) => settle(() => void reads.setMeta.run(key, value)),
     stats: () =>
       settle(() => {
-        const first = oldestPublished.get(1);
+        const first = reads.oldestPublished.get(1);
         return {
           pending: pendingCount,
-          lastPublishedSeq: newest.get()!.seq,
+          lastPublishedSeq: reads.newest.get()!.seq,
           retained: retainedCount,
           oldest: first && { publishedSeq: first.published_seq, receivedAt: new Date(first.received_at) },
         };
       }),
-    // A step's commit is not synced: were it lost, its rows would only be pruned again, and the next
-    // synced commit (every append's) writes it to disk anyway. That keeps a disk flush out of the step.
     prune: (step) =>
       settle(() => {
-        const synchronous = db.pragma('synchronous', { simple: true }) as number;
-        db.pragma('synchronous = NORMAL');
-        try {
-          return prune.immediate(step);
-        } finally {
-          db.pragma(`synchronous = ${synchronous}`);
-        }
+        const count = prune(step);
+        retainedCount -= count;
+        return count;
       }),
     close: () =>
       settle(() => {
