@@ -103,70 +103,82 @@ end
 return n
 `;
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
-
-export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOptions): IdempotencyStore {
-  const { redis } = options;
-  const ttlMs = Math.max(options.ttlMs ?? DAY_MS, 1);
-  const leaseMs = options.leaseMs ?? 120_000;
-  const pollMs = options.pollMs ?? 250;
-  const now = options.now ?? Date.now;
-  const hashPrefix = `${options.keyPrefix ?? 'bgg:'}idempotency:`;
-  const index = `${options.keyPrefix ?? 'bgg:'}idempotency-expiry`;
+/** Where the records live: a hash per key, and the index of their expiry with a member per key. */
+function keyNames(prefix = 'bgg:') {
+  const hashPrefix = `${prefix}idempotency:`;
   const member = (scope: string, key: string) => `${encodeURIComponent(scope)}:${encodeURIComponent(key)}`;
   const hash = (scope: string, key: string) => hashPrefix + member(scope, key);
+  return { hashPrefix, index: `${prefix}idempotency-expiry`, member, hash };
+}
 
+type Script = (...args: (string | number)[]) => Promise<unknown>;
+
+function defineScripts(redis: Redis) {
   const define = (name: string, lua: string): Script => {
     redis.defineCommand(name, { numberOfKeys: 2, lua });
     const script = (redis as unknown as Record<string, Script>)[name]!;
     return script.bind(redis);
   };
-  const claimScript = define('bggIdemClaim', CLAIM);
-  const checkpointScript = define('bggIdemCheckpoint', CHECKPOINT);
-  const completeScript = define('bggIdemComplete', COMPLETE);
-  const letGoScript = define('bggIdemLetGo', LET_GO);
-  const purgeScript = define('bggIdemPurge', PURGE);
+  return {
+    claim: define('bggIdemClaim', CLAIM),
+    checkpoint: define('bggIdemCheckpoint', CHECKPOINT),
+    complete: define('bggIdemComplete', COMPLETE),
+    letGo: define('bggIdemLetGo', LET_GO),
+    purge: define('bggIdemPurge', PURGE),
+  };
+}
+
+/** The claim script's reply, as a Claim; `token` is the one the script was given. */
+function claimOf(reply: [string, string?, string[]?], token: string): Claim {
+  const [kind] = reply;
+  if (kind === 'mismatch') return { kind, operation: reply[1]! };
+  if (kind === 'done') return { kind, outcome: JSON.parse(reply[1]!) as StoredOutcome };
+  if (kind === 'running') return { kind };
+  const flat = reply[2] ?? [];
+  const checkpoints: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) checkpoints[flat[i]!] = JSON.parse(flat[i + 1]!);
+  return { kind: 'acquired', token, checkpoints, resumed: reply[1] === '1' };
+}
+
+export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOptions): IdempotencyStore {
+  const { redis } = options;
+  const ttlMs = Math.max(options.ttlMs ?? DAY_MS, 1);
+  const leaseMs = options.leaseMs ?? 120_000;
+  const now = options.now ?? Date.now;
+  const { hashPrefix, index, member, hash } = keyNames(options.keyPrefix);
+  const scripts = defineScripts(redis);
 
   /** In-process waiters by key; waiters in other processes poll. */
-  const waiters = createSettleWaiters(pollMs);
+  const waiters = createSettleWaiters(options.pollMs ?? 250);
   const wake = (scope: string, key: string) => waiters.wake(member(scope, key));
   const settled = async (scope: string, key: string): Promise<boolean> => {
     const [state, lease, exp] = await redis.hmget(hash(scope, key), 'st', 'lease', 'exp');
     const at = now();
     return state !== 'running' || Number(lease) <= at || Number(exp) <= at;
   };
+  const letGo = async (scope: string, key: string, token: string, how: 'release' | 'discard') => {
+    await scripts.letGo(hash(scope, key), index, now(), token, how, member(scope, key));
+    wake(scope, key);
+  };
 
   return {
-    async claim(request) {
-      const { scope, key } = request;
+    async claim({ scope, key, operation, fingerprint }) {
       const token = randomUUID();
-      const reply = (await claimScript(
+      const reply = await scripts.claim(
         hash(scope, key),
         index,
         now(),
         token,
         leaseMs,
         ttlMs,
-        request.operation,
-        request.fingerprint,
+        operation,
+        fingerprint,
         member(scope, key),
-      )) as [string, string?, string[]?];
-      const [kind] = reply;
-      if (kind === 'mismatch') return { kind, operation: reply[1]! };
-      if (kind === 'done') return { kind, outcome: JSON.parse(reply[1]!) as StoredOutcome };
-      if (kind === 'running') return { kind };
-      const flat = reply[2] ?? [];
-      const checkpoints: Record<string, unknown> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) checkpoints[flat[i]!] = JSON.parse(flat[i + 1]!);
-      return {
-        kind: 'acquired',
-        token,
-        checkpoints: checkpoints,
-        resumed: reply[1] === '1',
-      } satisfies Claim;
+      );
+      return claimOf(reply as [string, string?, string[]?], token);
     },
     async checkpoint(scope, key, token, step, value) {
-      const ok = await checkpointScript(
+      const ok = await scripts.checkpoint(
         hash(scope, key),
         index,
         now(),
@@ -178,7 +190,7 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
       if (ok !== 1) throw new LostKeyError(key);
     },
     async complete(scope, key, token, outcome) {
-      const ok = await completeScript(
+      const ok = await scripts.complete(
         hash(scope, key),
         index,
         now(),
@@ -190,19 +202,13 @@ export function createRedisIdempotencyStore(options: RedisIdempotencyStoreOption
       wake(scope, key);
       if (ok !== 1) throw new LostKeyError(key);
     },
-    async release(scope, key, token) {
-      await letGoScript(hash(scope, key), index, now(), token, 'release', member(scope, key));
-      wake(scope, key);
-    },
-    async discard(scope, key, token) {
-      await letGoScript(hash(scope, key), index, now(), token, 'discard', member(scope, key));
-      wake(scope, key);
-    },
+    release: (scope, key, token) => letGo(scope, key, token, 'release'),
+    discard: (scope, key, token) => letGo(scope, key, token, 'discard'),
     waitForSettle(scope, key, timeoutMs) {
       return waiters.wait(member(scope, key), () => settled(scope, key), timeoutMs);
     },
     async purgeExpired() {
-      return Number(await purgeScript(index, index, now(), hashPrefix));
+      return Number(await scripts.purge(index, index, now(), hashPrefix));
     },
     close() {
       waiters.wakeAll();

@@ -49,81 +49,83 @@ const outcomeSchema: z.ZodType<StoredOutcome> = z.union([
 ]);
 const checkpointsSchema = z.record(z.string(), z.unknown());
 
-export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOptions): IdempotencyStore {
-  const { db } = options;
-  const ttlMs = Math.max(options.ttlMs ?? DAY_MS, 1);
-  const leaseMs = options.leaseMs ?? 120_000;
-  const pollMs = options.pollMs ?? 250;
-  const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60 * 1000;
-  const now = options.now ?? Date.now;
+const TABLE = `
+  CREATE TABLE IF NOT EXISTS idempotency_keys (
+    scope       TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    operation   TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('running', 'interrupted', 'done')),
+    owner       TEXT,
+    lease_until INTEGER NOT NULL,
+    checkpoints TEXT    NOT NULL DEFAULT '{}',
+    outcome     TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at);
+`;
 
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS idempotency_keys (
-      scope       TEXT    NOT NULL,
-      key         TEXT    NOT NULL,
-      operation   TEXT    NOT NULL,
-      fingerprint TEXT    NOT NULL,
-      state       TEXT    NOT NULL CHECK (state IN ('running', 'interrupted', 'done')),
-      owner       TEXT,
-      lease_until INTEGER NOT NULL,
-      checkpoints TEXT    NOT NULL DEFAULT '{}',
-      outcome     TEXT,
-      created_at  INTEGER NOT NULL,
-      expires_at  INTEGER NOT NULL,
-      PRIMARY KEY (scope, key)
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at);
-  `);
+/** The table, created where it is missing, and its statements, prepared once. */
+function prepareStatements(db: SqliteDatabase) {
+  db.exec(TABLE);
+  return {
+    select: db.prepare<[string, string], Row>(
+      `SELECT fingerprint, operation, state, owner, lease_until, checkpoints, outcome, expires_at
+         FROM idempotency_keys WHERE scope = ? AND key = ?`,
+    ),
+    insert: db.prepare(
+      `INSERT INTO idempotency_keys
+         (scope, key, operation, fingerprint, state, owner, lease_until, checkpoints, created_at, expires_at)
+       VALUES (@scope, @key, @operation, @fingerprint, 'running', @owner, @leaseUntil, '{}', @now, @expiresAt)`,
+    ),
+    remove: db.prepare<[string, string]>('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?'),
+    takeOver: db.prepare(
+      `UPDATE idempotency_keys SET state = 'running', owner = @owner, lease_until = @leaseUntil
+        WHERE scope = @scope AND key = @key`,
+    ),
+    saveCheckpoints: db.prepare(
+      `UPDATE idempotency_keys SET checkpoints = @checkpoints, lease_until = @leaseUntil
+        WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+    ),
+    finish: db.prepare(
+      `UPDATE idempotency_keys
+          SET state = 'done', owner = NULL, outcome = @outcome, expires_at = MAX(expires_at, @expiresAt)
+        WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+    ),
+    interrupt: db.prepare(
+      `UPDATE idempotency_keys SET state = 'interrupted', owner = NULL
+        WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+    ),
+    forget: db.prepare(
+      `DELETE FROM idempotency_keys WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
+    ),
+    purge: db.prepare<[number]>('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+  };
+}
+type Statements = ReturnType<typeof prepareStatements>;
 
-  const select = db.prepare<[string, string], Row>(
-    `SELECT fingerprint, operation, state, owner, lease_until, checkpoints, outcome, expires_at
-       FROM idempotency_keys WHERE scope = ? AND key = ?`,
-  );
-  const insert = db.prepare(
-    `INSERT INTO idempotency_keys
-       (scope, key, operation, fingerprint, state, owner, lease_until, checkpoints, created_at, expires_at)
-     VALUES (@scope, @key, @operation, @fingerprint, 'running', @owner, @leaseUntil, '{}', @now, @expiresAt)`,
-  );
-  const remove = db.prepare<[string, string]>('DELETE FROM idempotency_keys WHERE scope = ? AND key = ?');
-  const takeOver = db.prepare(
-    `UPDATE idempotency_keys SET state = 'running', owner = @owner, lease_until = @leaseUntil
-      WHERE scope = @scope AND key = @key`,
-  );
-  const saveCheckpoints = db.prepare(
-    `UPDATE idempotency_keys SET checkpoints = @checkpoints, lease_until = @leaseUntil
-      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
-  );
-  const finish = db.prepare(
-    `UPDATE idempotency_keys
-        SET state = 'done', owner = NULL, outcome = @outcome, expires_at = MAX(expires_at, @expiresAt)
-      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
-  );
-  const interrupt = db.prepare(
-    `UPDATE idempotency_keys SET state = 'interrupted', owner = NULL
-      WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
-  );
-  const forget = db.prepare(
-    `DELETE FROM idempotency_keys WHERE scope = @scope AND key = @key AND owner = @owner AND state = 'running'`,
-  );
-  const purge = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+/** The options the transactions read, defaulted. */
+interface Timing {
+  ttlMs: number;
+  leaseMs: number;
+  now: () => number;
+}
 
-  /** In-process waiters by key; waiters in other processes poll. */
-  const waiters = createSettleWaiters(pollMs);
-  const waitKey = (scope: string, key: string) => `${scope}\u0000${key}`;
-  const wake = (scope: string, key: string) => waiters.wake(waitKey(scope, key));
-  let lastPurge = Number.NEGATIVE_INFINITY;
-
-  const claimTx = db.transaction((request: ClaimRequest): Claim => {
+/** The claim, as a transaction (run IMMEDIATE, so two processes cannot both take a key). */
+function prepareClaim(db: SqliteDatabase, st: Statements, { ttlMs, leaseMs, now }: Timing) {
+  return db.transaction((request: ClaimRequest): Claim => {
     const at = now();
     const { scope, key } = request;
-    let row = select.get(scope, key);
+    let row = st.select.get(scope, key);
     if (row && row.expires_at <= at) {
-      remove.run(scope, key);
+      st.remove.run(scope, key);
       row = undefined;
     }
     const token = randomUUID();
     if (!row) {
-      insert.run({
+      st.insert.run({
         ...request,
         owner: token,
         leaseUntil: at + leaseMs,
@@ -137,37 +139,56 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
       return { kind: 'done', outcome: outcomeSchema.parse(JSON.parse(row.outcome ?? 'null')) };
     }
     if (row.state === 'running' && row.lease_until > at) return { kind: 'running' };
-    takeOver.run({ scope, key, owner: token, leaseUntil: at + leaseMs });
+    st.takeOver.run({ scope, key, owner: token, leaseUntil: at + leaseMs });
     const checkpoints: Checkpoints = checkpointsSchema.parse(JSON.parse(row.checkpoints));
     return { kind: 'acquired', token, checkpoints, resumed: true };
   });
+}
 
-  const checkpointTx = db.transaction(
-    (scope: string, key: string, token: string, step: string, value: unknown) => {
-      const row = select.get(scope, key);
-      if (!row || row.owner !== token || row.state !== 'running') throw new LostKeyError(key);
-      const checkpoints = { ...checkpointsSchema.parse(JSON.parse(row.checkpoints)), [step]: value };
-      saveCheckpoints.run({
-        scope,
-        key,
-        owner: token,
-        checkpoints: JSON.stringify(checkpoints),
-        leaseUntil: now() + leaseMs,
-      });
-    },
-  );
+/** Saving a checkpoint, as a transaction: a step's result is added to those saved and the lease renewed. */
+function prepareCheckpoint(db: SqliteDatabase, st: Statements, { leaseMs, now }: Timing) {
+  return db.transaction((scope: string, key: string, token: string, step: string, value: unknown) => {
+    const row = st.select.get(scope, key);
+    if (!row || row.owner !== token || row.state !== 'running') throw new LostKeyError(key);
+    const checkpoints = { ...checkpointsSchema.parse(JSON.parse(row.checkpoints)), [step]: value };
+    st.saveCheckpoints.run({
+      scope,
+      key,
+      owner: token,
+      checkpoints: JSON.stringify(checkpoints),
+      leaseUntil: now() + leaseMs,
+    });
+  });
+}
 
-  /** better-sqlite3 is synchronous; the interface is not (Redis will not be), so errors become rejections. */
-  const settle = <T>(work: () => T): Promise<T> => {
-    try {
-      return Promise.resolve(work());
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+/** better-sqlite3 is synchronous; the interface is not (Redis will not be), so errors become rejections. */
+const settle = <T>(work: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+};
+
+export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOptions): IdempotencyStore {
+  const timing: Timing = {
+    ttlMs: Math.max(options.ttlMs ?? DAY_MS, 1),
+    leaseMs: options.leaseMs ?? 120_000,
+    now: options.now ?? Date.now,
   };
+  const { ttlMs, now } = timing;
+  const purgeIntervalMs = options.purgeIntervalMs ?? 60 * 60 * 1000;
+  const st = prepareStatements(options.db);
+  const claimTx = prepareClaim(options.db, st, timing);
+  const checkpointTx = prepareCheckpoint(options.db, st, timing);
 
+  /** In-process waiters by key; waiters in other processes poll. */
+  const waiters = createSettleWaiters(options.pollMs ?? 250);
+  const waitKey = (scope: string, key: string) => `${scope}\u0000${key}`;
+  const wake = (scope: string, key: string) => waiters.wake(waitKey(scope, key));
+  let lastPurge = Number.NEGATIVE_INFINITY;
   const settled = (scope: string, key: string): boolean => {
-    const row = select.get(scope, key);
+    const row = st.select.get(scope, key);
     return !row || row.state !== 'running' || row.lease_until <= now();
   };
 
@@ -176,7 +197,7 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
       return settle(() => {
         if (now() - lastPurge >= purgeIntervalMs) {
           lastPurge = now();
-          purge.run(lastPurge);
+          st.purge.run(lastPurge);
         }
         return claimTx.immediate(request);
       });
@@ -186,7 +207,7 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
     },
     complete(scope, key, token, outcome) {
       return settle(() => {
-        const { changes } = finish.run({
+        const { changes } = st.finish.run({
           scope,
           key,
           owner: token,
@@ -199,13 +220,13 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
     },
     release(scope, key, token) {
       return settle(() => {
-        interrupt.run({ scope, key, owner: token });
+        st.interrupt.run({ scope, key, owner: token });
         wake(scope, key);
       });
     },
     discard(scope, key, token) {
       return settle(() => {
-        forget.run({ scope, key, owner: token });
+        st.forget.run({ scope, key, owner: token });
         wake(scope, key);
       });
     },
@@ -215,7 +236,7 @@ export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOpti
     purgeExpired() {
       return settle(() => {
         lastPurge = now();
-        return purge.run(lastPurge).changes;
+        return st.purge.run(lastPurge).changes;
       });
     },
     close() {
