@@ -8,6 +8,7 @@ import { type Enrichment, type EventLog, type StoredEvent } from '../events/even
 import { type EventHub } from './hub.js';
 import { LostLeaseError } from '../events/enrichment-lease.js';
 import { type ParsedNotice } from '../events/notice.js';
+import { createPauses, type Pauses } from './pauses.js';
 
 export interface PipelineOptions {
   log: EventLog;
@@ -91,183 +92,243 @@ function laneOf(seq: number, notice: ParsedNotice): string {
   return `event:${seq}`;
 }
 
-export function createEventPipeline(options: PipelineOptions): EventPipeline {
-  const { log, hub, reader, logger } = options;
-  const maxAttempts = options.maxAttempts ?? 6;
-  const baseDelay = options.retryBaseDelayMs ?? 500;
-  const now = options.now ?? (() => new Date());
-  const batchSize = options.batchSize ?? 100;
-  const enrichmentSlot = limiter(options.maxEnrichments ?? 8);
-  const lanes = new Map<string, Promise<void>>();
-  const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-  let closed = false;
+/** What the pipeline's operations share: its settings, its lanes and the backlog's resume. */
+interface PipelineState {
+  readonly log: EventLog;
+  readonly hub: Pick<EventHub, 'publish'> | undefined;
+  readonly reader: BillwerkReader;
+  readonly logger: Logger;
+  readonly maxAttempts: number;
+  readonly baseDelay: number;
+  readonly now: () => Date;
+  readonly batchSize: number;
+  readonly enrichmentSlot: ReturnType<typeof limiter>;
+  readonly lanes: Map<string, Promise<void>>;
+  /** The retries' backoff, cut short by close() and abandon(). */
+  readonly pauses: Pauses;
+  closed: boolean;
   /** Raised by abandon(): events queued under an earlier generation are given up. */
-  let generation = 0;
+  generation: number;
   /** The newest event the backlog's resume has queued: what the webhook route hands on up to it is queued. */
-  let resumedThrough = 0;
+  resumedThrough: number;
   /** Events handed to the lanes and not yet published (or given up). */
-  let queued = 0;
-  const roomWaiters: (() => void)[] = [];
+  queued: number;
+  readonly roomWaiters: (() => void)[];
   /** While resuming: the receipt sequence read up to, and what newer submissions wait for. */
-  let resuming: { through: number; newest: number; waiting: Map<number, () => void> } | undefined;
-  let resumed: Promise<void> | undefined;
+  resuming: Resuming | undefined;
+  resumed: Promise<void> | undefined;
+}
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const entry = { timer: setTimeout(() => done(), ms), resolve: () => done() };
-      function done() {
-        clearTimeout(entry.timer);
-        timers.delete(entry);
-        resolve();
-      }
-      timers.add(entry);
-    });
+interface Resuming {
+  through: number;
+  newest: number;
+  readonly waiting: Map<number, () => void>;
+}
 
-  async function process(seq: number, notice: ParsedNotice, queuedIn: number): Promise<void> {
-    // Checked right before each attempt: between the check and the lease token publish() reads there is
-    // no await, so an abandoned event never publishes under a lease taken after it was abandoned.
-    const current = () => !closed && queuedIn === generation;
-    let enrichment: Enrichment | undefined;
-    for (let attempt = 1; current(); attempt += 1) {
-      try {
-        invalidateFor(notice, reader);
-        // Looked at again once a slot is free: an event closed or abandoned while it waited costs no call.
-        enrichment = await enrichmentSlot(() =>
-          current() ? enrich(notice, reader) : Promise.resolve(undefined),
+function pipelineState(options: PipelineOptions): PipelineState {
+  return {
+    log: options.log,
+    hub: options.hub,
+    reader: options.reader,
+    logger: options.logger,
+    maxAttempts: options.maxAttempts ?? 6,
+    baseDelay: options.retryBaseDelayMs ?? 500,
+    now: options.now ?? (() => new Date()),
+    batchSize: options.batchSize ?? 100,
+    enrichmentSlot: limiter(options.maxEnrichments ?? 8),
+    lanes: new Map(),
+    pauses: createPauses(),
+    closed: false,
+    generation: 0,
+    resumedThrough: 0,
+    queued: 0,
+    roomWaiters: [],
+    resuming: undefined,
+    resumed: undefined,
+  };
+}
+
+/**
+ * Whether an event queued in generation `queuedIn` may still be worked on. Checked right before each
+ * attempt: between the check and the lease token publish() reads there is no await, so an abandoned
+ * event never publishes under a lease taken after it was abandoned.
+ */
+const current = (state: PipelineState, queuedIn: number) => !state.closed && queuedIn === state.generation;
+
+/** Enriches over REST, retrying with backoff; undefined once the attempts are used up (or given up). */
+async function enrichWithRetries(
+  state: PipelineState,
+  seq: number,
+  notice: ParsedNotice,
+  queuedIn: number,
+): Promise<Enrichment | undefined> {
+  const { log, logger, reader } = state;
+  for (let attempt = 1; current(state, queuedIn); attempt += 1) {
+    try {
+      invalidateFor(notice, reader);
+      // Looked at again once a slot is free: an event closed or abandoned while it waited costs no call.
+      return await state.enrichmentSlot(() =>
+        current(state, queuedIn) ? enrich(notice, reader) : Promise.resolve(undefined),
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await log.recordFailure(seq, message).catch((failure: unknown) => {
+        logger.warn({ err: failure, seq }, 'could not record an enrichment failure');
+      });
+      if (attempt >= state.maxAttempts) {
+        logger.warn(
+          { seq, event: notice.event, attempts: attempt },
+          'enrichment gave up; publishing without details',
         );
-        break;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        await log.recordFailure(seq, message).catch((failure: unknown) => {
-          logger.warn({ err: failure, seq }, 'could not record an enrichment failure');
-        });
-        if (attempt >= maxAttempts) {
-          logger.warn(
-            { seq, event: notice.event, attempts: attempt },
-            'enrichment gave up; publishing without details',
-          );
-          break;
-        }
-        const delay = Math.min(baseDelay * 2 ** (attempt - 1), 30_000);
-        logger.info({ seq, event: notice.event, attempt, delayMs: delay }, 'enrichment failed; retrying');
-        await sleep(delay);
+        return undefined;
       }
+      const delay = Math.min(state.baseDelay * 2 ** (attempt - 1), 30_000);
+      logger.info({ seq, event: notice.event, attempt, delayMs: delay }, 'enrichment failed; retrying');
+      await state.pauses.pause(delay);
     }
-    // The lane waits until the event is written: a later event of the contract must not go out first.
-    for (let attempt = 1; current(); attempt += 1) {
-      let published: StoredEvent;
+  }
+  return undefined;
+}
+
+/** Writes the published event to the log, retrying until written (or given up), and hands it to the hub. */
+async function publishWithRetries(
+  state: PipelineState,
+  seq: number,
+  enrichment: Enrichment | undefined,
+  queuedIn: number,
+): Promise<void> {
+  const { log, logger } = state;
+  // The lane waits until the event is written: a later event of the contract must not go out first.
+  for (let attempt = 1; current(state, queuedIn); attempt += 1) {
+    let published: StoredEvent;
+    try {
+      published = await log.publish(seq, enrichment, enrichment ? 'published' : 'failed', state.now());
+    } catch (error) {
+      if (error instanceof LostLeaseError) {
+        logger.info({ seq }, 'enrichment lease lost; the new holder publishes this event');
+        return;
+      }
+      // At most 5 s apart: the store (or, with REDIS_WAIT_REPLICAS, a replica) is back within seconds
+      // of a failover, and the contract's later events wait behind this one.
+      const delay = Math.min(state.baseDelay * 2 ** (attempt - 1), 5_000);
+      logger.warn({ err: error, seq, delayMs: delay }, 'could not publish an event; retrying');
+      await state.pauses.pause(delay);
+      continue;
+    }
+    state.hub?.publish(published);
+    return;
+  }
+}
+
+async function process(state: PipelineState, seq: number, notice: ParsedNotice, queuedIn: number) {
+  const enrichment = await enrichWithRetries(state, seq, notice, queuedIn);
+  await publishWithRetries(state, seq, enrichment, queuedIn);
+}
+
+function enqueue(state: PipelineState, seq: number, notice: ParsedNotice): Promise<void> {
+  const { lanes } = state;
+  const lane = laneOf(seq, notice);
+  const previous = lanes.get(lane) ?? Promise.resolve();
+  state.queued += 1;
+  const queuedIn = state.generation;
+  const next = previous
+    .then(() => process(state, seq, notice, queuedIn))
+    .catch((error: unknown) => state.logger.error({ err: error, seq }, 'event processing failed'))
+    .finally(() => {
+      if (lanes.get(lane) === next) lanes.delete(lane);
+      state.queued -= 1;
+      if (state.queued < state.batchSize || state.closed) wakeRoomWaiters(state);
+    });
+  lanes.set(lane, next);
+  return next;
+}
+
+function submit(state: PipelineState, seq: number, notice: ParsedNotice): Promise<void> {
+  // Read by the resume already (stored just before the resume's read reached it, handed on just after):
+  // queued once, by the resume, which may have finished meanwhile.
+  if (seq <= state.resumedThrough) return state.lanes.get(laneOf(seq, notice)) ?? Promise.resolve();
+  const wait = state.resuming;
+  if (wait && seq > wait.through) {
+    // The log has it; the resume reads it after the older events of its contract.
+    wait.newest = Math.max(wait.newest, seq);
+    return new Promise((resolve) => wait.waiting.set(seq, resolve));
+  }
+  return enqueue(state, seq, notice);
+}
+
+const room = (state: PipelineState): Promise<void> =>
+  state.queued < state.batchSize || state.closed
+    ? Promise.resolve()
+    : new Promise((resolve) => state.roomWaiters.push(resolve));
+
+function wakeRoomWaiters(state: PipelineState): void {
+  for (const wake of state.roomWaiters.splice(0)) wake();
+}
+
+async function resumeBacklog(state: PipelineState): Promise<void> {
+  const { log, logger, batchSize } = state;
+  const resuming: Resuming = { through: 0, newest: 0, waiting: new Map() };
+  state.resuming = resuming;
+  try {
+    for (let attempt = 1; !state.closed;) {
+      await room(state);
+      if (state.closed) break;
+      let page;
       try {
-        published = await log.publish(seq, enrichment, enrichment ? 'published' : 'failed', now());
+        page = await log.pending(resuming.through, batchSize);
+        attempt = 1;
       } catch (error) {
-        if (error instanceof LostLeaseError) {
-          logger.info({ seq }, 'enrichment lease lost; the new holder publishes this event');
-          return;
-        }
-        // At most 5 s apart: the store (or, with REDIS_WAIT_REPLICAS, a replica) is back within seconds
-        // of a failover, and the contract's later events wait behind this one.
-        const delay = Math.min(baseDelay * 2 ** (attempt - 1), 5_000);
-        logger.warn({ err: error, seq, delayMs: delay }, 'could not publish an event; retrying');
-        await sleep(delay);
+        const delay = Math.min(state.baseDelay * 2 ** (attempt - 1), 30_000);
+        logger.warn({ err: error, delayMs: delay }, 'could not read the unpublished backlog; retrying');
+        attempt += 1;
+        await state.pauses.pause(delay);
         continue;
       }
-      hub?.publish(published);
-      return;
-    }
-  }
-
-  function enqueue(seq: number, notice: ParsedNotice): Promise<void> {
-    const lane = laneOf(seq, notice);
-    const previous = lanes.get(lane) ?? Promise.resolve();
-    queued += 1;
-    const queuedIn = generation;
-    const next = previous
-      .then(() => process(seq, notice, queuedIn))
-      .catch((error: unknown) => logger.error({ err: error, seq }, 'event processing failed'))
-      .finally(() => {
-        if (lanes.get(lane) === next) lanes.delete(lane);
-        queued -= 1;
-        if (queued < batchSize || closed) for (const wake of roomWaiters.splice(0)) wake();
-      });
-    lanes.set(lane, next);
-    return next;
-  }
-
-  function submit(seq: number, notice: ParsedNotice): Promise<void> {
-    // Read by the resume already (stored just before the resume's read reached it, handed on just after):
-    // queued once, by the resume, which may have finished meanwhile.
-    if (seq <= resumedThrough) return lanes.get(laneOf(seq, notice)) ?? Promise.resolve();
-    if (resuming && seq > resuming.through) {
-      // The log has it; the resume reads it after the older events of its contract.
-      const wait = resuming;
-      wait.newest = Math.max(wait.newest, seq);
-      return new Promise((resolve) => wait.waiting.set(seq, resolve));
-    }
-    return enqueue(seq, notice);
-  }
-
-  const room = (): Promise<void> =>
-    queued < batchSize || closed ? Promise.resolve() : new Promise((resolve) => roomWaiters.push(resolve));
-
-  async function resumeBacklog(): Promise<void> {
-    const state = { through: 0, newest: 0, waiting: new Map<number, () => void>() };
-    resuming = state;
-    try {
-      for (let attempt = 1; !closed;) {
-        await room();
-        if (closed) break;
-        let page;
-        try {
-          page = await log.pending(state.through, batchSize);
-          attempt = 1;
-        } catch (error) {
-          const delay = Math.min(baseDelay * 2 ** (attempt - 1), 30_000);
-          logger.warn({ err: error, delayMs: delay }, 'could not read the unpublished backlog; retrying');
-          attempt += 1;
-          await sleep(delay);
-          continue;
+      for (const event of page) {
+        resuming.through = event.seq;
+        state.resumedThrough = event.seq;
+        const done = enqueue(state, event.seq, event.notice);
+        const waiter = resuming.waiting.get(event.seq);
+        if (waiter) {
+          resuming.waiting.delete(event.seq);
+          void done.then(waiter);
         }
-        for (const event of page) {
-          state.through = event.seq;
-          resumedThrough = event.seq;
-          const done = enqueue(event.seq, event.notice);
-          const waiter = state.waiting.get(event.seq);
-          if (waiter) {
-            state.waiting.delete(event.seq);
-            void done.then(waiter);
-          }
-        }
-        // A short page is the end, unless an event arrived after it was read.
-        if (page.length < batchSize && state.newest <= state.through) break;
       }
-    } finally {
-      resuming = undefined;
-      for (const waiter of state.waiting.values()) waiter();
+      // A short page is the end, unless an event arrived after it was read.
+      if (page.length < batchSize && resuming.newest <= resuming.through) break;
     }
+  } finally {
+    state.resuming = undefined;
+    for (const waiter of resuming.waiting.values()) waiter();
   }
+}
 
+/** The pipeline's state and its operations: submit → process (enrich, then publish), resume, room, close. */
+export function createEventPipeline(options: PipelineOptions): EventPipeline {
+  const state = pipelineState(options);
   return {
-    submit,
+    submit: (seq, notice) => submit(state, seq, notice),
     resume() {
-      resumed ??= resumeBacklog().finally(() => (resumed = undefined));
-      return resumed;
+      state.resumed ??= resumeBacklog(state).finally(() => (state.resumed = undefined));
+      return state.resumed;
     },
-    room,
+    room: () => room(state),
     async idle() {
-      while (resumed || lanes.size > 0) {
-        await resumed;
-        await Promise.all([...lanes.values()]);
+      while (state.resumed || state.lanes.size > 0) {
+        await state.resumed;
+        await Promise.all([...state.lanes.values()]);
       }
     },
     abandon() {
-      generation += 1;
-      for (const entry of timers) entry.resolve();
+      state.generation += 1;
+      state.pauses.cutShort();
     },
     async close() {
-      closed = true;
-      for (const entry of timers) entry.resolve();
-      for (const wake of roomWaiters.splice(0)) wake();
-      await resumed;
-      await Promise.all([...lanes.values()]);
+      state.closed = true;
+      state.pauses.cutShort();
+      wakeRoomWaiters(state);
+      await state.resumed;
+      await Promise.all([...state.lanes.values()]);
     },
   };
 }
