@@ -26,6 +26,8 @@ export interface PrunerOptions {
   onStep?: (removed: number, seconds: number) => void;
   /** @default Date.now */
   now?: () => number;
+  /** The monotonic clock a step is timed with, in milliseconds. @default performance.now */
+  monotonicNow?: () => number;
 }
 
 export interface Pruner {
@@ -40,6 +42,7 @@ export function startPruner(options: PrunerOptions): Pruner {
   const idleMs = options.idleMs ?? 1000;
   const targetMs = options.targetStepMs ?? 3;
   const now = options.now ?? Date.now;
+  const monotonicNow = options.monotonicNow ?? (() => performance.now());
   let limit = options.initialStepEvents ?? 100;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -49,13 +52,13 @@ export function startPruner(options: PrunerOptions): Pruner {
   async function run(): Promise<void> {
     while (!closed) {
       const asked = limit;
-      const started = performance.now();
+      const started = monotonicNow();
       const removed = await log.prune({
         before: new Date(now() - options.retentionMs),
         maxEvents: options.maxEvents,
         limit: asked,
       });
-      const ms = performance.now() - started;
+      const ms = monotonicNow() - started;
       if (removed > 0) options.onStep?.(removed, ms / 1000);
       if (ms > targetMs) limit = Math.max(MIN_STEP_EVENTS, Math.floor(asked / 2));
       else if (removed === asked && ms < targetMs / 2) {

@@ -37,6 +37,12 @@ describe('the event log pruner', () => {
       logger: createLogger({ level: 'silent' }),
       idleMs: 60_000,
       now: () => now,
+      // Every step takes 1 ms: well under half the 3 ms target, so each one that found all it asked for
+      // grows the next.
+      monotonicNow: (() => {
+        let ms = 0;
+        return () => (ms += 0.5);
+      })(),
       onStep: (removed) => steps.push(removed),
     });
     await fake.finished;
@@ -46,5 +52,24 @@ describe('the event log pruner', () => {
     expect(fake.asked[0]).toEqual({ before: new Date(Date.UTC(2026, 0, 9)), maxEvents: 5000, limit: 100 });
     expect(steps).toEqual([100, 150, 225, 7]);
     expect(fake.order.slice(0, 7)).toEqual(['step', 'other', 'step', 'other', 'step', 'other', 'step']);
+  });
+
+  it('halves the next step after one that took longer than its target', async () => {
+    const fake = fakeLog([100, 50, 25, 3]);
+    const pruner = startPruner({
+      log: fake.log,
+      retentionMs: 24 * 60 * 60 * 1000,
+      maxEvents: 5000,
+      logger: createLogger({ level: 'silent' }),
+      idleMs: 60_000,
+      // Every step takes 5 ms, over the 3 ms target.
+      monotonicNow: (() => {
+        let ms = 0;
+        return () => (ms += 2.5);
+      })(),
+    });
+    await fake.finished;
+    await pruner.close();
+    expect(fake.asked.map((step) => step.limit)).toEqual([100, 50, 25, 12]);
   });
 });
