@@ -15,9 +15,11 @@ import { invalidateFor } from './enrich.js';
 import { type EventHub } from './hub.js';
 import { type ParsedNotice } from '../events/notice.js';
 import { type EventPipeline } from './pipeline.js';
+import { createPauses, type Pauses } from './pauses.js';
 import { type Relay } from './relay.js';
 import {
   createRedisMarks,
+  type RedisMarks,
   fieldsOf,
   publishedEvent,
   seqOf,
@@ -85,293 +87,364 @@ return 0
 
 type Entry = [id: string, fields: string[]];
 
-export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
-  const { redis, keys, pipeline, hub, reader, logger, instanceId } = options;
-  const leaseMs = options.leaseMs ?? 5000;
-  const blockMs = options.blockMs ?? 2000;
-  const marks = createRedisMarks(redis, keys);
+/** The scripts above, as ioredis defines them on the commands connection. */
+type LeaseScripts = Record<
+  'bggLeaseRenew' | 'bggLeaseRelease',
+  (...args: (string | number)[]) => Promise<number>
+> & { bggInboxRead: (...args: (string | number)[]) => Promise<[Entry[], string] | null> };
+
+function defineLeaseScripts(redis: Redis): LeaseScripts {
   redis.defineCommand('bggLeaseRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('bggLeaseRelease', { numberOfKeys: 1, lua: RELEASE });
   redis.defineCommand('bggInboxRead', { numberOfKeys: 2, lua: READ });
-  const scripts = redis as unknown as Record<
-    'bggLeaseRenew' | 'bggLeaseRelease',
-    (...args: (string | number)[]) => Promise<number>
-  > & { bggInboxRead: (...args: (string | number)[]) => Promise<[Entry[], string] | null> };
+  return redis as unknown as LeaseScripts;
+}
 
-  let closed = false;
-  let token: string | undefined;
+/**
+ * What the relay's three loops (lease, inbox, tail) share: the options, how close() stops them, what the
+ * lease holder keeps, and how far the tail has come.
+ */
+interface RelayState {
+  readonly options: RedisRelayOptions;
+  readonly leaseMs: number;
+  readonly blockMs: number;
+  readonly marks: RedisMarks;
+  readonly scripts: LeaseScripts;
+
+  // Stopping.
+  closed: boolean;
+  /** Resolves when close() is called. */
+  readonly closing: Promise<void>;
+  readonly signalClosed: () => void;
+  /** The pauses between tries, which close() cuts short. */
+  readonly pauses: Pauses;
+
+  // The lease holder's.
+  token: string | undefined;
   /** The token under which new inbox entries may be read: set once pending work was taken over. */
-  let readable: string | undefined;
-  let delivered = 0;
-  let followedThrough = 0;
+  readable: string | undefined;
   /** While the lease is held: whether what earlier holders published is marked readable, or when to retry. */
-  let settled = false;
-  let settleAfter = 0;
+  settled: boolean;
+  settleAfter: number;
   /** Inbox entries handed to the pipeline and not yet published or given up, with the holding they were read in. */
-  const inFlight = new Map<number, number>();
+  readonly inFlight: Map<number, number>;
   /** Counts the holdings of the lease; what was read in one is given up when it is lost. */
-  let holding = 0;
-  const loops: Promise<void>[] = [];
-  const readers: Redis[] = [];
-  const timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  holding: number;
+
+  // The tail's.
+  delivered: number;
+  followedThrough: number;
+}
+
+function relayState(options: RedisRelayOptions): RelayState {
   let signalClosed!: () => void;
   const closing = new Promise<void>((resolve) => (signalClosed = resolve));
+  return {
+    options,
+    leaseMs: options.leaseMs ?? 5000,
+    blockMs: options.blockMs ?? 2000,
+    marks: createRedisMarks(options.redis, options.keys),
+    scripts: defineLeaseScripts(options.redis),
+    closed: false,
+    closing,
+    signalClosed,
+    pauses: createPauses(),
+    token: undefined,
+    readable: undefined,
+    settled: false,
+    settleAfter: 0,
+    inFlight: new Map(),
+    holding: 0,
+    delivered: 0,
+    followedThrough: 0,
+  };
+}
 
-  /**
-   * What a loop waits for, given up (undefined) when close() is called. While Redis is unreachable a
-   * blocking reader's command waits in ioredis' queue for the reconnect, and a disconnect() between two
-   * reconnect attempts leaves it there for good: shutdown must not wait on it.
-   */
-  const untilClosed = <T>(waiting: Promise<T>): Promise<T | undefined> =>
-    Promise.race([waiting, closing.then(() => undefined)]);
+/**
+ * What a loop waits for, given up (undefined) when close() is called. While Redis is unreachable a
+ * blocking reader's command waits in ioredis' queue for the reconnect, and a disconnect() between two
+ * reconnect attempts leaves it there for good: shutdown must not wait on it.
+ */
+function untilClosed<T>(relay: RelayState, waiting: Promise<T>): Promise<T | undefined> {
+  return Promise.race([waiting, relay.closing.then(() => undefined)]);
+}
 
-  /** A pause that close() cuts short. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const entry = {
-        timer: setTimeout(() => finish(), ms),
-        resolve: () => finish(),
-      };
-      function finish() {
-        clearTimeout(entry.timer);
-        timers.delete(entry);
-        resolve();
-      }
-      timers.add(entry);
-    });
+/** How often the lease is renewed (or competed for), and how often a reader without it looks again. */
+const leaseCheckMs = (relay: RelayState) => Math.max(Math.floor(relay.leaseMs / 3), 50);
 
-  function submit([id, flat]: Entry): void {
-    const seq = seqOf(id);
-    if (inFlight.has(seq)) return;
-    let notice: ParsedNotice;
-    try {
-      notice = noticeFromText(seq, fieldsOf(flat).n ?? '');
-    } catch (error) {
-      // Left in the pending list: an operator sees it there; it does not stall the events after it.
-      logger.error({ err: error, seq }, 'an inbox entry cannot be read; it is not published');
-      return;
-    }
-    const readIn = holding;
-    inFlight.set(seq, readIn);
-    void pipeline.submit(seq, notice).finally(() => {
-      if (inFlight.get(seq) === readIn) inFlight.delete(seq);
-    });
+function submit(relay: RelayState, [id, flat]: Entry): void {
+  const seq = seqOf(id);
+  if (relay.inFlight.has(seq)) return;
+  let notice: ParsedNotice;
+  try {
+    notice = noticeFromText(seq, fieldsOf(flat).n ?? '');
+  } catch (error) {
+    // Left in the pending list: an operator sees it there; it does not stall the events after it.
+    relay.options.logger.error({ err: error, seq }, 'an inbox entry cannot be read; it is not published');
+    return;
   }
+  const readIn = relay.holding;
+  relay.inFlight.set(seq, readIn);
+  void relay.options.pipeline.submit(seq, notice).finally(() => {
+    if (relay.inFlight.get(seq) === readIn) relay.inFlight.delete(seq);
+  });
+}
 
-  async function ensureGroup(): Promise<void> {
-    try {
-      await redis.xgroup('CREATE', keys.inbox, keys.group, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && /BUSYGROUP/.test(error.message))) throw error;
-    }
+async function ensureGroup({ options: { redis, keys } }: RelayState): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', keys.inbox, keys.group, '0', 'MKSTREAM');
+  } catch (error) {
+    if (!(error instanceof Error && /BUSYGROUP/.test(error.message))) throw error;
   }
+}
 
-  /** Takes over inbox entries read but never published (their readers lost the lease), oldest first. */
-  async function claimPending(): Promise<void> {
-    let cursor = '0-0';
-    do {
-      const [next, entries] = (await redis.xautoclaim(
+/** Takes over inbox entries read but never published (their readers lost the lease), oldest first. */
+async function claimPending(relay: RelayState): Promise<void> {
+  const { redis, keys, instanceId } = relay.options;
+  let cursor = '0-0';
+  do {
+    const [next, entries] = (await redis.xautoclaim(
+      keys.inbox,
+      keys.group,
+      instanceId,
+      0,
+      cursor,
+      'COUNT',
+      100,
+    )) as [string, Entry[], string[]?];
+    for (const entry of entries) submit(relay, entry);
+    cursor = next;
+  } while (cursor !== '0-0' && !relay.closed && relay.token);
+}
+
+/**
+ * While this instance holds the lease (and has taken over what was pending), new inbox entries go to
+ * the pipeline in receipt order. Reads are fenced by the lease inside Redis; between them a blocking
+ * XREAD on the inbox waits for the next entry.
+ */
+async function consume(relay: RelayState, connection: Redis): Promise<void> {
+  const { keys, pipeline, instanceId, logger } = relay.options;
+  while (!relay.closed) {
+    // A backlog in the inbox is read as fast as the pipeline publishes, not as fast as Redis answers;
+    // so the pending list a dead holder leaves (what claimPending takes over) is a page or two.
+    await untilClosed(relay, pipeline.room());
+    const held = relay.readable;
+    if (!held) {
+      await relay.pauses.pause(leaseCheckMs(relay));
+      continue;
+    }
+    try {
+      const reply = await relay.scripts.bggInboxRead(
+        keys.lease,
         keys.inbox,
+        held,
         keys.group,
         instanceId,
-        0,
-        cursor,
-        'COUNT',
         100,
-      )) as [string, Entry[], string[]?];
-      for (const entry of entries) submit(entry);
-      cursor = next;
-    } while (cursor !== '0-0' && !closed && token);
-  }
-
-  /**
-   * While this instance holds the lease (and has taken over what was pending), new inbox entries go to
-   * the pipeline in receipt order. Reads are fenced by the lease inside Redis; between them a blocking
-   * XREAD on the inbox waits for the next entry.
-   */
-  async function consume(connection: Redis): Promise<void> {
-    while (!closed) {
-      // A backlog in the inbox is read as fast as the pipeline publishes, not as fast as Redis answers;
-      // so the pending list a dead holder leaves (what claimPending takes over) is a page or two.
-      await untilClosed(pipeline.room());
-      const held = readable;
-      if (!held) {
-        await pause(Math.max(Math.floor(leaseMs / 3), 50));
+      );
+      if (!reply) {
+        if (relay.readable === held) relay.readable = undefined;
         continue;
       }
-      try {
-        const reply = await scripts.bggInboxRead(keys.lease, keys.inbox, held, keys.group, instanceId, 100);
-        if (!reply) {
-          if (readable === held) readable = undefined;
-          continue;
-        }
-        const [entries, newest] = reply;
-        for (const entry of entries) submit(entry);
-        if (entries.length === 0) {
-          await untilClosed(connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', keys.inbox, newest));
-        }
-      } catch (error) {
-        if (closed) return;
-        // The read may have happened with its answer lost (Redis went away): the entries wait in this
-        // instance's pending list, and the lease loop takes them over before anything newer is read.
-        if (readable === held) readable = undefined;
-        logger.warn({ error: (error as Error).message }, 'reading the inbox failed; retrying');
-        await pause(200);
-      }
-    }
-  }
-
-  /**
-   * A holder that lost the lease (or stopped) between publishing an event and marking it leaves it
-   * unreadable until the next mark; the new holder marks the newest published entry once it is replicated.
-   * Every entry was written before this instance took the lease (later writes of others are fenced), and
-   * WAIT covers all writes before this connection's last one, so replicas have them.
-   */
-  async function settle(): Promise<void> {
-    if (!options.replicated) return;
-    const [newest] = (await redis.xrevrange(keys.published, '+', '-', 'COUNT', 1)) as Entry[];
-    if (newest && seqOf(newest[0]) > (await marks.readableThrough())) {
-      await options.replicated();
-      await marks.mark(seqOf(newest[0]));
-    }
-  }
-
-  /**
-   * After the lease was lost: what this instance read under it is given up (the pipeline's lanes drop it)
-   * and read again, in order, by whoever holds the lease next, this instance included.
-   */
-  function letGo(): void {
-    holding += 1;
-    inFlight.clear();
-    pipeline.abandon();
-  }
-
-  async function leaseLoop(): Promise<void> {
-    while (!closed) {
-      try {
-        if (token) {
-          const held = token;
-          if ((await scripts.bggLeaseRenew(keys.lease, held, leaseMs)) !== 1) {
-            logger.warn('enrichment lease lost to another instance');
-            token = undefined;
-            readable = undefined;
-            letGo();
-          } else if (!readable) {
-            await claimPending();
-            if (token === held) readable = held;
-          }
-          if (token === held && !settled && Date.now() >= settleAfter) {
-            // WAIT holds the commands connection while replicas are away: at most one try a second.
-            settleAfter = Date.now() + 1000;
-            await settle();
-            settled = true;
-          }
-        } else {
-          // The holder's name in the token tells an operator (and the tests) which instance holds it.
-          const candidate = `${instanceId}/${randomUUID()}`;
-          if ((await redis.set(keys.lease, candidate, 'PX', leaseMs, 'NX')) === 'OK') {
-            token = candidate;
-            settled = false;
-            logger.info({ instance: instanceId }, 'holding the enrichment lease');
-            await ensureGroup();
-            // What earlier holders left goes first; only then are new entries read.
-            await claimPending();
-            if (token === candidate) readable = candidate;
-          }
-        }
-      } catch (error) {
-        // Redis unreachable: the lease runs out by itself if this lasts; publications are fenced.
-        logger.debug({ error: (error as Error).message }, 'enrichment lease check failed');
-      }
-      await pause(Math.max(Math.floor(leaseMs / 3), 50));
-    }
-  }
-
-  function deliver(entry: Entry): void {
-    let read: ReturnType<typeof publishedEvent>;
-    try {
-      read = publishedEvent(entry);
-    } catch (error) {
-      logger.error({ err: error, entry: entry[0] }, 'a published entry cannot be read; skipped');
-      return;
-    }
-    const { publishedBy, ...event } = read;
-    // The instance that enriched the event dropped these entries already (then re-read them).
-    if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
-    delivered += 1;
-    hub.publish(event);
-  }
-
-  async function tailLoop(connection: Redis): Promise<void> {
-    // Live delivery starts at the newest mark; anything earlier is replayed by cursor.
-    let started = false;
-    while (!closed && !started) {
-      try {
-        followedThrough = await marks.readableThrough();
-        started = true;
-      } catch (error) {
-        logger.warn({ error: (error as Error).message }, 'redis unreachable; waiting to follow events');
-        await pause(500);
-      }
-    }
-    while (!closed) {
-      try {
-        // A new mark wakes the tail; after a failover the new primary's marks may be older than the one
-        // read here (its entries up to it are the same), and the tail waits for a newer one.
-        const reply = await untilClosed(
-          connection.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', keys.visible, `0-${followedThrough}`),
+      const [entries, newest] = reply;
+      for (const entry of entries) submit(relay, entry);
+      if (entries.length === 0) {
+        await untilClosed(
+          relay,
+          connection.xread('COUNT', 1, 'BLOCK', relay.blockMs, 'STREAMS', keys.inbox, newest),
         );
-        const newest = reply?.[0]?.[1].at(-1);
-        if (!newest) continue;
-        const through = seqOf(newest[0]);
-        while (!closed && followedThrough < through) {
-          const entries = await untilClosed<Entry[]>(
-            connection.xrange(keys.published, `(0-${followedThrough}`, `0-${through}`, 'COUNT', 500),
-          );
-          if (!entries) return;
-          // None left up to the mark: pruned already (a tail far behind), nothing to hand on.
-          if (entries.length === 0) followedThrough = through;
-          for (const entry of entries) {
-            followedThrough = seqOf(entry[0]);
-            deliver(entry);
-          }
-        }
-      } catch (error) {
-        if (closed) return;
-        logger.warn({ error: (error as Error).message }, 'reading published events failed; retrying');
-        await pause(500);
       }
+    } catch (error) {
+      if (relay.closed) return;
+      // The read may have happened with its answer lost (Redis went away): the entries wait in this
+      // instance's pending list, and the lease loop takes them over before anything newer is read.
+      if (relay.readable === held) relay.readable = undefined;
+      logger.warn({ error: (error as Error).message }, 'reading the inbox failed; retrying');
+      await relay.pauses.pause(200);
     }
   }
+}
 
+/**
+ * A holder that lost the lease (or stopped) between publishing an event and marking it leaves it
+ * unreadable until the next mark; the new holder marks the newest published entry once it is replicated.
+ * Every entry was written before this instance took the lease (later writes of others are fenced), and
+ * WAIT covers all writes before this connection's last one, so replicas have them.
+ */
+async function settle({ options, marks }: RelayState): Promise<void> {
+  if (!options.replicated) return;
+  const [newest] = (await options.redis.xrevrange(options.keys.published, '+', '-', 'COUNT', 1)) as Entry[];
+  if (newest && seqOf(newest[0]) > (await marks.readableThrough())) {
+    await options.replicated();
+    await marks.mark(seqOf(newest[0]));
+  }
+}
+
+/**
+ * After the lease was lost: what this instance read under it is given up (the pipeline's lanes drop it)
+ * and read again, in order, by whoever holds the lease next, this instance included.
+ */
+function letGo(relay: RelayState): void {
+  relay.holding += 1;
+  relay.inFlight.clear();
+  relay.options.pipeline.abandon();
+}
+
+/**
+ * Renews the lease `held` (letting go of what was read under it when another instance took it), takes over
+ * what is pending before new entries are read, and settles what earlier holders published.
+ */
+async function keepLease(relay: RelayState, held: string): Promise<void> {
+  if ((await relay.scripts.bggLeaseRenew(relay.options.keys.lease, held, relay.leaseMs)) !== 1) {
+    relay.options.logger.warn('enrichment lease lost to another instance');
+    relay.token = undefined;
+    relay.readable = undefined;
+    letGo(relay);
+  } else if (!relay.readable) {
+    await claimPending(relay);
+    if (relay.token === held) relay.readable = held;
+  }
+  if (relay.token === held && !relay.settled && Date.now() >= relay.settleAfter) {
+    // WAIT holds the commands connection while replicas are away: at most one try a second.
+    relay.settleAfter = Date.now() + 1000;
+    await settle(relay);
+    relay.settled = true;
+  }
+}
+
+/** Competes for the lease; once won, takes over what earlier holders left before anything new is read. */
+async function takeLease(relay: RelayState): Promise<void> {
+  const { redis, keys, instanceId, logger } = relay.options;
+  // The holder's name in the token tells an operator (and the tests) which instance holds it.
+  const candidate = `${instanceId}/${randomUUID()}`;
+  if ((await redis.set(keys.lease, candidate, 'PX', relay.leaseMs, 'NX')) !== 'OK') return;
+  relay.token = candidate;
+  relay.settled = false;
+  logger.info({ instance: instanceId }, 'holding the enrichment lease');
+  await ensureGroup(relay);
+  // What earlier holders left goes first; only then are new entries read.
+  await claimPending(relay);
+  if (relay.token === candidate) relay.readable = candidate;
+}
+
+async function leaseLoop(relay: RelayState): Promise<void> {
+  while (!relay.closed) {
+    try {
+      if (relay.token) await keepLease(relay, relay.token);
+      else await takeLease(relay);
+    } catch (error) {
+      // Redis unreachable: the lease runs out by itself if this lasts; publications are fenced.
+      relay.options.logger.debug({ error: (error as Error).message }, 'enrichment lease check failed');
+    }
+    await relay.pauses.pause(leaseCheckMs(relay));
+  }
+}
+
+function deliver(relay: RelayState, entry: Entry): void {
+  const { logger, instanceId, reader, hub } = relay.options;
+  let read: ReturnType<typeof publishedEvent>;
+  try {
+    read = publishedEvent(entry);
+  } catch (error) {
+    logger.error({ err: error, entry: entry[0] }, 'a published entry cannot be read; skipped');
+    return;
+  }
+  const { publishedBy, ...event } = read;
+  // The instance that enriched the event dropped these entries already (then re-read them).
+  if (publishedBy !== instanceId) invalidateFor(event.notice, reader);
+  relay.delivered += 1;
+  hub.publish(event);
+}
+
+async function tailLoop(relay: RelayState, connection: Redis): Promise<void> {
+  const { keys, logger } = relay.options;
+  // Live delivery starts at the newest mark; anything earlier is replayed by cursor.
+  let started = false;
+  while (!relay.closed && !started) {
+    try {
+      relay.followedThrough = await relay.marks.readableThrough();
+      started = true;
+    } catch (error) {
+      logger.warn({ error: (error as Error).message }, 'redis unreachable; waiting to follow events');
+      await relay.pauses.pause(500);
+    }
+  }
+  while (!relay.closed) {
+    try {
+      // A new mark wakes the tail; after a failover the new primary's marks may be older than the one
+      // read here (its entries up to it are the same), and the tail waits for a newer one.
+      const reply = await untilClosed(
+        relay,
+        connection.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          relay.blockMs,
+          'STREAMS',
+          keys.visible,
+          `0-${relay.followedThrough}`,
+        ),
+      );
+      const newest = reply?.[0]?.[1].at(-1);
+      if (!newest) continue;
+      const through = seqOf(newest[0]);
+      while (!relay.closed && relay.followedThrough < through) {
+        const entries = await untilClosed<Entry[]>(
+          relay,
+          connection.xrange(keys.published, `(0-${relay.followedThrough}`, `0-${through}`, 'COUNT', 500),
+        );
+        if (!entries) return;
+        // None left up to the mark: pruned already (a tail far behind), nothing to hand on.
+        if (entries.length === 0) relay.followedThrough = through;
+        for (const entry of entries) {
+          relay.followedThrough = seqOf(entry[0]);
+          deliver(relay, entry);
+        }
+      }
+    } catch (error) {
+      if (relay.closed) return;
+      logger.warn({ error: (error as Error).message }, 'reading published events failed; retrying');
+      await relay.pauses.pause(500);
+    }
+  }
+}
+
+/**
+ * The relay's state and its three loops: the lease (leaseLoop, on the commands connection), the inbox
+ * while the lease is held (consume) and the published tail (tailLoop), each on a blocking connection of its own.
+ */
+export function createRedisRelay(options: RedisRelayOptions): RedisRelay {
+  const relay = relayState(options);
+  const loops: Promise<void>[] = [];
+  const readers: Redis[] = [];
   return {
-    leaseToken: () => token,
+    leaseToken: () => relay.token,
     get delivered() {
-      return delivered;
+      return relay.delivered;
     },
     get followedThrough() {
-      return followedThrough;
+      return relay.followedThrough;
     },
     start() {
       const tail = options.blocking('published');
       readers.push(tail);
       const inbox = options.blocking('inbox');
       readers.push(inbox);
-      loops.push(tailLoop(tail).finally(() => tail.disconnect()));
-      loops.push(consume(inbox).finally(() => inbox.disconnect()));
-      loops.push(leaseLoop());
+      loops.push(tailLoop(relay, tail).finally(() => tail.disconnect()));
+      loops.push(consume(relay, inbox).finally(() => inbox.disconnect()));
+      loops.push(leaseLoop(relay));
       return Promise.resolve();
     },
     async close() {
-      closed = true;
-      signalClosed();
-      for (const entry of timers) entry.resolve();
+      relay.closed = true;
+      relay.signalClosed();
+      relay.pauses.cutShort();
       for (const connection of readers) connection.disconnect();
       // The pipeline closes beside the loops: a reader may be waiting for room in it.
-      await Promise.all([...loops, pipeline.close()]);
-      const held = token;
-      token = undefined;
-      if (held) await scripts.bggLeaseRelease(keys.lease, held).catch(() => 0);
+      await Promise.all([...loops, options.pipeline.close()]);
+      const held = relay.token;
+      relay.token = undefined;
+      if (held) await relay.scripts.bggLeaseRelease(options.keys.lease, held).catch(() => 0);
     },
   };
 }
