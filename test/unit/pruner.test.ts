@@ -37,7 +37,7 @@ describe('the event log pruner', () => {
       logger: createLogger({ level: 'silent' }),
       idleMs: 60_000,
       now: () => now,
-      // Every step takes 1 ms: well under half the 3 ms target, so each one that found all it asked for
+      // Every step takes half a millisecond: under half the 3 ms target, so each one that found all it asked for
       // grows the next.
       monotonicNow: (() => {
         let ms = 0;
@@ -65,7 +65,7 @@ describe('the event log pruner', () => {
       // Every step takes 5 ms, over the 3 ms target.
       monotonicNow: (() => {
         let ms = 0;
-        return () => (ms += 2.5);
+        return () => (ms += 5);
       })(),
     });
     await fake.finished;
