@@ -132,157 +132,170 @@ interface Subscriber {
   ended: boolean;
 }
 
+/** What the fan-out's operations share: its options, its counters, the remembered results and the open groups. */
+interface FanoutState {
+  readonly options: FanoutOptions;
+  readonly stats: FanoutStats;
+  readonly serialise: (result: ExecutionResult) => string;
+  /** Results in flight are shared too: concurrent subscribers of one group wait on one execution. */
+  readonly results: LRUCache<string, Promise<Entry>>;
+  /** The groups with open subscribers: each subscriber keeps its group, one key per group. */
+  readonly groups: Map<string, Group>;
+}
+
 /**
  * A subscriber's results: yielded, or written through its writer. At module level rather than per
  * subscription: a generator function declared inside another gives each of its calls a new prototype
  * and object shape, memory that thousands of idle subscriptions would each hold. A pushed subscriber
  * comes through here only for its replay and what arrived while it was not caught up.
  */
-async function* follow(
-  subscriber: Subscriber,
-  entryFor: (subscriber: Subscriber, payload: unknown) => Promise<Entry>,
-  textOf: (entry: Entry) => string,
-  end: (subscriber: Subscriber) => void,
-): AsyncGenerator<ExecutionResult> {
+async function* follow(fanout: FanoutState, subscriber: Subscriber): AsyncGenerator<ExecutionResult> {
   const { source, writer } = subscriber;
   try {
     for await (const payload of source) {
-      const entry = await entryFor(subscriber, payload);
+      const entry = await entryFor(fanout, subscriber, payload);
       if (!writer) yield entry.result;
       // Ended while this event was executed: its frame would follow the caller's `complete`.
-      else if (!subscriber.ended) await writer.write(textOf(entry), payload);
+      else if (!subscriber.ended) await writer.write(textOf(fanout, entry), payload);
     }
   } finally {
-    end(subscriber);
+    end(fanout, subscriber);
     await source.return?.(undefined);
   }
 }
 
-export function createFanout(options: FanoutOptions): Fanout {
-  const stats: FanoutStats = { executions: 0, shared: 0, serialisations: 0 };
-  const serialise = options.serialise ?? ((result: ExecutionResult) => JSON.stringify(result));
-  // Results in flight are shared too: concurrent subscribers of one group wait on one execution.
-  const results = new LRUCache<string, Promise<Entry>>({ max: options.maxEntries ?? 2000 });
-  // The groups with open subscribers: each subscriber keeps its group, one key per group.
-  const groups = new Map<string, Group>();
-  function join(key: string): Group {
-    let group = groups.get(key);
-    if (!group) {
-      group = { key, members: 0, batches: [], draining: false };
-      groups.set(key, group);
-    }
-    group.members += 1;
-    return group;
+function join({ groups }: FanoutState, key: string): Group {
+  let group = groups.get(key);
+  if (!group) {
+    group = { key, members: 0, batches: [], draining: false };
+    groups.set(key, group);
   }
-  function end(subscriber: Subscriber): void {
-    if (subscriber.ended) return;
-    subscriber.ended = true;
-    const { group } = subscriber;
-    group.members -= 1;
-    if (group.members === 0 && groups.get(group.key) === group) groups.delete(group.key);
+  group.members += 1;
+  return group;
+}
+
+function end({ groups }: FanoutState, subscriber: Subscriber): void {
+  if (subscriber.ended) return;
+  subscriber.ended = true;
+  const { group } = subscriber;
+  group.members -= 1;
+  if (group.members === 0 && groups.get(group.key) === group) groups.delete(group.key);
+}
+
+function textOf(fanout: FanoutState, entry: Entry): string {
+  if (entry.json === undefined) {
+    fanout.stats.serialisations += 1;
+    entry.json = fanout.serialise(entry.result);
   }
+  return entry.json;
+}
 
-  const textOf = (entry: Entry): string => {
-    if (entry.json === undefined) {
-      stats.serialisations += 1;
-      entry.json = serialise(entry.result);
-    }
-    return entry.json;
-  };
-
-  /** This event's entry for the subscriber's group: executed by the first to get here, shared after. */
-  function entryFor(subscriber: Subscriber, payload: unknown): Promise<Entry> {
-    const run = async (): Promise<Entry> => {
-      try {
-        return { result: await execute({ ...subscriber.args, rootValue: payload }) };
-      } catch (error) {
-        // execute() reports resolvers' errors in the result; a throw is the gateway's own fault, and every
-        // member of the group gets it as an error of this event (formatted, so without internals).
-        return { result: { errors: [locatedError(error, undefined)] } };
-      }
-    };
-    const event = options.eventKey(payload);
-    if (event === undefined) {
-      stats.executions += 1;
-      return run();
-    }
-    const key = `${subscriber.group.key}\u0000${event}`;
-    let entry = results.get(key);
-    if (entry) stats.shared += 1;
-    else {
-      stats.executions += 1;
-      entry = run();
-      results.set(key, entry);
-    }
-    return entry;
+/** One execution of an event for a subscriber's group. */
+async function executeEvent(subscriber: Subscriber, payload: unknown): Promise<Entry> {
+  try {
+    return { result: await execute({ ...subscriber.args, rootValue: payload }) };
+  } catch (error) {
+    // execute() reports resolvers' errors in the result; a throw is the gateway's own fault, and every
+    // member of the group gets it as an error of this event (formatted, so without internals).
+    return { result: { errors: [locatedError(error, undefined)] } };
   }
+}
 
-  /** A pushed event reached `subscriber`: it joins the group's batch for that event. */
-  function offer(subscriber: Subscriber, event: unknown): void {
-    const { group } = subscriber;
-    let batch = group.batches.at(-1);
-    if (!batch || batch.started || batch.event !== event) {
-      batch = { event, members: [], started: false };
-      group.batches.push(batch);
-      if (!group.draining) void drain(group);
-    }
-    batch.members.push(subscriber);
+/** This event's entry for the subscriber's group: executed by the first to get here, shared after. */
+function entryFor(fanout: FanoutState, subscriber: Subscriber, payload: unknown): Promise<Entry> {
+  const { stats, results } = fanout;
+  const event = fanout.options.eventKey(payload);
+  if (event === undefined) {
+    stats.executions += 1;
+    return executeEvent(subscriber, payload);
   }
+  const key = `${subscriber.group.key}\u0000${event}`;
+  let entry = results.get(key);
+  if (entry) stats.shared += 1;
+  else {
+    stats.executions += 1;
+    entry = executeEvent(subscriber, payload);
+    results.set(key, entry);
+  }
+  return entry;
+}
 
-  /**
-   * Writes the group's batches in publish order: one execution and one text per event, then a write per
-   * member. It starts once the publish that filled the batch has reached every member.
-   */
-  async function drain(group: Group): Promise<void> {
-    group.draining = true;
-    await Promise.resolve();
-    try {
-      for (let batch = group.batches[0]; batch; batch = group.batches[0]) {
-        batch.started = true;
-        const first = batch.members.find((member) => !member.ended);
-        if (first) {
-          const json = textOf(await entryFor(first, batch.event));
-          let written = 0;
-          for (const member of batch.members) {
-            if (member.ended) continue;
-            void member.writer!.write(json, batch.event);
-            written += 1;
-          }
-          // Every member after the first was served the first one's result.
-          stats.shared += Math.max(0, written - 1);
+/** A pushed event reached `subscriber`: it joins the group's batch for that event. */
+function offer(fanout: FanoutState, subscriber: Subscriber, event: unknown): void {
+  const { group } = subscriber;
+  let batch = group.batches.at(-1);
+  if (!batch || batch.started || batch.event !== event) {
+    batch = { event, members: [], started: false };
+    group.batches.push(batch);
+    if (!group.draining) void drain(fanout, group);
+  }
+  batch.members.push(subscriber);
+}
+
+/**
+ * Writes the group's batches in publish order: one execution and one text per event, then a write per
+ * member. It starts once the publish that filled the batch has reached every member.
+ */
+async function drain(fanout: FanoutState, group: Group): Promise<void> {
+  group.draining = true;
+  await Promise.resolve();
+  try {
+    for (let batch = group.batches[0]; batch; batch = group.batches[0]) {
+      batch.started = true;
+      const first = batch.members.find((member) => !member.ended);
+      if (first) {
+        const json = textOf(fanout, await entryFor(fanout, first, batch.event));
+        let written = 0;
+        for (const member of batch.members) {
+          if (member.ended) continue;
+          void member.writer!.write(json, batch.event);
+          written += 1;
         }
-        group.batches.shift();
+        // Every member after the first was served the first one's result.
+        fanout.stats.shared += Math.max(0, written - 1);
       }
-    } finally {
-      group.draining = false;
+      group.batches.shift();
     }
+  } finally {
+    group.draining = false;
   }
+}
 
-  async function subscribe(
-    args: SubscriptionArgs,
-  ): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
-    const created = await createSourceEventStream(args);
-    if (!isAsyncIterable(created)) return created;
-    const { writer } = args;
-    const subscriber: Subscriber = {
-      args,
-      source: created,
-      group: join(groupKey(args, options.scopeOf(args.contextValue))),
-      writer,
-      ended: false,
-    };
-    if (writer?.queues && pushes(created)) created.pushLive((event) => offer(subscriber, event));
-    const iterator = follow(subscriber, entryFor, textOf, end);
-    // graphql-ws ends a subscription with return(), which a generator parked on `source.next()` would
-    // only see after the next event: end the source first, so the wait ends now and no listener lingers.
-    const originalReturn = iterator.return.bind(iterator);
-    iterator.return = async (value) => {
-      end(subscriber);
-      await subscriber.source.return?.(undefined);
-      return originalReturn(value);
-    };
-    return iterator;
-  }
+async function subscribe(
+  fanout: FanoutState,
+  args: SubscriptionArgs,
+): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  const created = await createSourceEventStream(args);
+  if (!isAsyncIterable(created)) return created;
+  const { writer } = args;
+  const subscriber: Subscriber = {
+    args,
+    source: created,
+    group: join(fanout, groupKey(args, fanout.options.scopeOf(args.contextValue))),
+    writer,
+    ended: false,
+  };
+  if (writer?.queues && pushes(created)) created.pushLive((event) => offer(fanout, subscriber, event));
+  const iterator = follow(fanout, subscriber);
+  // graphql-ws ends a subscription with return(), which a generator parked on `source.next()` would
+  // only see after the next event: end the source first, so the wait ends now and no listener lingers.
+  const originalReturn = iterator.return.bind(iterator);
+  iterator.return = async (value) => {
+    end(fanout, subscriber);
+    await subscriber.source.return?.(undefined);
+    return originalReturn(value);
+  };
+  return iterator;
+}
 
-  return { subscribe, stats };
+/** The fan-out's state; `subscribe` opens a subscriber's stream, `offer` takes the hub's pushed events. */
+export function createFanout(options: FanoutOptions): Fanout {
+  const fanout: FanoutState = {
+    options,
+    stats: { executions: 0, shared: 0, serialisations: 0 },
+    serialise: options.serialise ?? ((result: ExecutionResult) => JSON.stringify(result)),
+    results: new LRUCache<string, Promise<Entry>>({ max: options.maxEntries ?? 2000 }),
+    groups: new Map(),
+  };
+  return { subscribe: (args) => subscribe(fanout, args), stats: fanout.stats };
 }
