@@ -122,17 +122,25 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
   const { topology, auth, logger } = options;
   const base = baseOptions(auth);
   const readers: Redis[] = [];
+  // Connections that lost Redis and have not got it back. The last one back logs "redis connections
+  // restored": the one line that says this instance is whole again, which operators (and the tests)
+  // wait on instead of asking /readyz again and again.
+  const lost = new Set<Redis>();
   // Credentials are never logged, and ioredis' errors do not contain them.
   const open = (name: string, extra: RedisOptions) => {
     const redis = openClient(topology, auth, { ...base, connectionName: `bgg-${name}`, ...extra });
-    let down = false;
-    redis.on('error', (error: Error) => {
-      if (!down) logger.warn({ connection: name, error: error.message }, 'redis connection failing');
-      down = true;
-    });
+    const failing = (error: string) => {
+      if (!lost.has(redis)) logger.warn({ connection: name, error }, 'redis connection failing');
+      lost.add(redis);
+    };
+    redis.on('error', (error: Error) => failing(error.message));
+    // A connection Redis closed (a restart, a failover) may be back before any attempt failed, so no
+    // 'error' comes; ioredis says 'reconnecting' only for a close it did not make itself (close() below).
+    redis.on('reconnecting', () => failing('connection closed'));
     redis.on('ready', () => {
-      if (down) logger.info({ connection: name }, 'redis connection restored');
-      down = false;
+      if (!lost.delete(redis)) return;
+      logger.info({ connection: name }, 'redis connection restored');
+      if (lost.size === 0) logger.info({ connections: readers.length + 1 }, 'redis connections restored');
     });
     return redis;
   };

@@ -2,19 +2,18 @@
 // and the caller gets a retryable UPSTREAM_UNAVAILABLE; the same key works once Redis is back. The outage
 // is logged once, not once per mutation.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createLogger } from '../../src/logger.js';
+import { captureLog } from '../helpers/log.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { errorOf, newKey, signupNew } from '../helpers/mutations.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let redis: RedisServer;
 let stack: Stack;
-const lines: string[] = [];
+const log = captureLog('info');
 
 beforeAll(async () => {
   redis = await startRedis();
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => lines.push(line) } });
-  stack = await startStack({ env: { REDIS_URL: redis.url }, registerWebhook: false, logger });
+  stack = await startStack({ env: { REDIS_URL: redis.url }, registerWebhook: false, logger: log.logger });
 });
 afterAll(async () => {
   await stack?.close();
@@ -23,19 +22,7 @@ afterAll(async () => {
 
 const writes = () => stack.emulator.requests.count({ method: 'POST', path: /^\/api\/v1\// });
 
-/**
- * Resolves once the gateway reports Redis usable again (its connections reconnect with a backoff of up to
- * a second); each check is one /readyz request, bounded by a deadline.
- */
-async function readyAgain(deadlineMs = 10_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while ((await fetch(`${stack.gateway.url}/readyz`)).status !== 200) {
-    if (Date.now() > until) throw new Error(`Redis not usable again within ${deadlineMs} ms`);
-  }
-}
-
-const logged = (text: string) =>
-  lines.filter((line) => (JSON.parse(line) as { msg?: string }).msg?.includes(text));
+const logged = (text: string) => log.messages().filter((msg) => msg.includes(text));
 
 describe('an idempotent mutation while Redis is down', () => {
   it('answers UPSTREAM_UNAVAILABLE with retryable: true, writes nothing to billwerk, and succeeds with the same key once Redis is back', async () => {
@@ -55,9 +42,13 @@ describe('an idempotent mutation while Redis is down', () => {
       expect(writes()).toBe(0);
       expect(logged('idempotency store is not reachable')).toHaveLength(1);
     } finally {
+      // Nothing can reconnect before Redis is started: the next such line is this outage's end. The
+      // gateway logs it once every connection is back (they retry with a backoff of up to a second).
+      const restored = log.next('redis connections restored');
       await redis.start();
-      await readyAgain();
+      await restored;
     }
+    expect((await fetch(`${stack.gateway.url}/readyz`)).status).toBe(200);
     const done = await signupNew(stack.sdk, { idempotencyKey: key });
     expect(done.replayed).toBe(false);
     expect(writes()).toBeGreaterThan(0);

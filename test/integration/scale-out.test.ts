@@ -14,6 +14,7 @@ import { createEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { encodeEventCursor } from '../../src/events/cursor.js';
 import { TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { postQuery } from '../helpers/http.js';
+import { watchLog, type LogWatch } from '../helpers/log.js';
 import { gatewayProcess, gatewayUrl, killAll, type Child } from '../helpers/process.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { collect, wsClient, type Collector } from '../helpers/ws.js';
@@ -33,6 +34,8 @@ let dataDir: string;
 interface Instance {
   child: Child;
   url: string;
+  /** Its JSON log (at info: "redis connections restored" says it is whole again after an outage). */
+  log: LogWatch;
 }
 const gateways: Instance[] = [];
 const clients: Client[] = [];
@@ -50,9 +53,12 @@ beforeAll(async () => {
   });
   dataDir = mkdtempSync(path.join(tmpdir(), 'scale-out-'));
   // A short lease: an instance killed while holding it delays enrichment this long.
-  const env = { REDIS_URL: redis.url, REDIS_LEASE_MS: '600' };
-  const children = ['a', 'b'].map((name) => gatewayProcess(emulator, path.join(dataDir, name), env));
-  for (const child of children) gateways.push({ child, url: await gatewayUrl(child) });
+  const env = { REDIS_URL: redis.url, REDIS_LEASE_MS: '600', LOG_LEVEL: 'info' };
+  const started = ['a', 'b'].map((name) => {
+    const child = gatewayProcess(emulator, path.join(dataDir, name), env);
+    return { child, log: watchLog(child.process.stdout) };
+  });
+  for (const { child, log } of started) gateways.push({ child, log, url: await gatewayUrl(child) });
 }, 60_000);
 
 afterAll(async () => {
@@ -62,6 +68,17 @@ afterAll(async () => {
   await redis?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/**
+ * Starts the stopped or killed redis-server again and resolves once both instances logged that every
+ * one of their connections is back. Nothing reconnects before the server is up, so the next such line
+ * of each instance is this outage's end; ioredis retries with a backoff of up to a second.
+ */
+async function restartRedis(): Promise<void> {
+  const restored = gateways.map((g) => g.log.next('redis connections restored'));
+  await redis.start();
+  await Promise.all(restored);
+}
 
 describe('two gateway instances on one Redis', () => {
   it('delivers each webhook, posted alternately to both, once and in contract order to subscribers on either', async () => {
@@ -151,15 +168,11 @@ describe('two gateway instances on one Redis', () => {
     // SIGKILL: only what reached the append-only file survives. Some of these events may not even be
     // published yet; they must come out after the restart.
     await redis.kill();
-    await redis.start();
-    // Both instances reconnect by themselves. Until then a webhook is refused (never acknowledged:
-    // billwerk would retry); once one is acknowledged again, it goes through too.
-    for (;;) {
-      const { status } = await post(a.url, probe(111));
-      if (status === 202) break;
-      expect(status).toBe(503);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    // Meanwhile a webhook is refused (never acknowledged: billwerk retries it).
+    expect((await post(a.url, probe(111))).status).toBe(503);
+    await restartRedis();
+    // Both instances reconnected by themselves: billwerk's retry is acknowledged.
+    expect((await post(a.url, probe(111))).status).toBe(202);
     acknowledged.push(111);
     const has = (items: Probe[], n: number) => items.some((i) => i.billwerkEvents.payload.N === n);
     for (const g of [a, b]) {
@@ -171,7 +184,7 @@ describe('two gateway instances on one Redis', () => {
     }
   }, 60_000);
 
-  it('answers webhooks 503 while Redis is down and keeps answering queries from billwerk', async () => {
+  it('answers webhooks 503 while Redis is down, keeps answering queries from billwerk, and is ready again once Redis is back', async () => {
     const [a] = gateways as [Instance];
     await redis.stop();
     try {
@@ -187,18 +200,14 @@ describe('two gateway instances on one Redis', () => {
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { redis: 'failing' } });
     } finally {
-      await redis.start();
+      await restartRedis();
     }
+    for (const g of gateways) expect((await fetch(`${g.url}/readyz`)).status).toBe(200);
   }, 30_000);
 
   it('lets the clients of the instance holding the lease, killed with SIGKILL, resume on the other with their cursor', async () => {
-    // Wait for both instances to be back on Redis after the previous test, and for one to hold the lease.
-    for (const g of gateways) {
-      while ((await fetch(`${g.url}/readyz`)).status !== 200) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-    // The lease key is written when an instance takes it: wait on Redis's keyspace event, not on a loop.
+    // Both instances are back on Redis (the previous test ends so). The lease key is written when an
+    // instance takes it: wait on Redis's keyspace event, not on a loop.
     const inspect = new Redis(redis.url);
     const listener = new Redis(redis.url);
     await inspect.config('SET', 'notify-keyspace-events', 'K$');
