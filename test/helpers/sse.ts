@@ -3,6 +3,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { createClient, type Client } from 'graphql-sse';
 import { Agent } from 'undici';
+import { type EventHub } from '../../src/delivery/hub.js';
 import { bearer, TEST_ADMIN_KEY } from './auth.js';
 import { collect, type Collector } from './ws.js';
 
@@ -26,7 +27,7 @@ export function sseClient(graphqlUrl: string, options: SseClientOptions = {}): C
 /** Subscribes over SSE and resolves once the gateway's hub has the new listener. */
 export async function subscribeLiveSse<T>(
   graphqlUrl: string,
-  hub: { readonly opened: number },
+  hub: Pick<EventHub, 'opened' | 'untilCount'>,
   query: string,
   variables: Record<string, unknown> = {},
   options: SseClientOptions = {},
@@ -37,10 +38,7 @@ export async function subscribeLiveSse<T>(
   const failed = sub.failed.then((error) => {
     throw new Error(`subscription failed: ${JSON.stringify(error)}`);
   });
-  const live = (async () => {
-    while (hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
-  })();
-  await Promise.race([live, failed]);
+  await Promise.race([hub.untilCount('opened', before + 1), failed]);
   return Object.assign(sub, {
     close() {
       sub.dispose();

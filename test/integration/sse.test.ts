@@ -110,9 +110,8 @@ describe.each([
   });
 });
 
-const opened = async (before: number) => {
-  while (stack.gateway.events.hub.opened <= before) await new Promise((resolve) => setImmediate(resolve));
-};
+/** Resolves once the hub has a listener more than it had `before` (the EventSource's). */
+const opened = (before: number) => stack.gateway.events.hub.untilCount('opened', before + 1);
 
 describe('an EventSource', () => {
   it('reconnects with Last-Event-ID and gets every event it missed once, in order, then live ones', async () => {

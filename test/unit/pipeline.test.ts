@@ -168,15 +168,18 @@ describe('abandoning what was read under a lost lease', () => {
     }
     // The first publication fails (a replica is away), and its retry is far off.
     const attempts: number[] = [];
+    let firstAttempt = (): void => undefined;
+    const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
     let failing = true;
     const publish = log.publish.bind(log);
     log.publish = (seq, ...rest) => {
       attempts.push(seq);
+      firstAttempt();
       return failing ? Promise.reject(new Error('no replica answered')) : publish(seq, ...rest);
     };
     const { pipeline, published } = publishing(log, { retryBaseDelayMs: 60_000 });
     const first = seqs.map((seq, i) => pipeline.submit(seq, bodies[i]!));
-    while (attempts.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await attempted;
     pipeline.abandon();
     failing = false;
     // The retry's wait is cut short and the lane ends without another attempt.
@@ -230,10 +233,13 @@ describe('enrichment under a backlog', () => {
     // The one slot is taken by a read that answers only when the test lets it.
     const reads: string[] = [];
     let answer = (): void => undefined;
+    let firstRead = (): void => undefined;
+    const reading = new Promise<void>((resolve) => (firstRead = resolve));
     const gatedReader = {
       ...reader,
       contract: (id: string) => {
         reads.push(id);
+        firstRead();
         return new Promise<void>((resolve) => (answer = resolve)).then(() => reader.contract(id));
       },
     };
@@ -253,7 +259,7 @@ describe('enrichment under a backlog', () => {
       if (!result.stored) throw new Error('expected a new event');
       return pipeline.submit(result.seq, body);
     });
-    while (reads.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await reading;
     const closed = pipeline.close();
     answer();
     await closed;
