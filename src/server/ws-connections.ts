@@ -1,11 +1,13 @@
 // graphql-ws's protocol (its `makeServer`) on `ws` sockets, as graphql-ws's own `use/ws` adapter serves it,
 // with less kept per connection: an idle subscription's memory is mostly its connection's. One timer
-// pings every socket when its turn comes instead of an interval per socket, and the socket listeners are
+// pings every socket when its turn comes instead of an interval per socket, one timer closes sockets that
+// sent no `connection_init` in time instead of a timeout per socket, and the socket listeners are
 // functions shared by all sockets instead of closures made for each. Socket errors are logged as one
 // structured line (`ws-errors.ts`) instead of graphql-ws's `console.error`.
 import {
   CloseCode,
   type ConnectionInitMessage,
+  GRAPHQL_TRANSPORT_WS_PROTOCOL,
   handleProtocols,
   makeServer,
   type ServerOptions,
@@ -14,23 +16,36 @@ import { type Extra } from 'graphql-ws/use/ws';
 import { type RawData, type WebSocket, type WebSocketServer } from 'ws';
 import { type Logger } from '../logger.js';
 import { describedError, logWebSocketServerErrors } from './ws-errors.js';
+import { InitWaits } from './ws-init-waits.js';
 
 /** How often the keep-alive timer looks for sockets due a ping, at most. */
 const KEEP_ALIVE_TICK_MS = 1_000;
 const CONNECTION = Symbol('graphql-ws connection');
 
+/** What every connection of one server shares. */
+interface Shared {
+  readonly logger: Logger;
+  /** Messages are parsed here (false when graphql-ws must parse them with the server's reviver). */
+  readonly parses: boolean;
+}
+
 /** One socket as graphql-ws's server sees it; a class, so its methods are shared by every socket. */
 class Connection {
-  /** graphql-ws's handlers of this socket's messages and of its close, set when it opens. */
-  received: ((data: string) => Promise<void>) | undefined = undefined;
+  /**
+   * graphql-ws's handlers of this socket's messages and of its close, set when it opens. graphql-ws takes
+   * a message already parsed as well as its text (its `parseMessage` parses strings only).
+   */
+  received: ((data: unknown) => Promise<void>) | undefined = undefined;
   closed: ((code: number, reason: string) => Promise<void>) | undefined = undefined;
   /** When the next ping is due, epoch ms; a ping unanswered by then ends the socket. */
   due: number;
   awaitingPong = false;
+  /** A `connection_init` came (graphql-ws's `connectionInitReceived`, for the shared init wait). */
+  initReceived = false;
 
   constructor(
     readonly socket: WebSocket,
-    readonly logger: Logger,
+    readonly shared: Shared,
     keepAliveMs: number,
   ) {
     this.due = Date.now() + keepAliveMs;
@@ -53,7 +68,7 @@ class Connection {
   }
 
   onMessage(received: (data: string) => Promise<void>): void {
-    this.received = received;
+    this.received = received as (data: unknown) => Promise<void>;
   }
 }
 
@@ -72,10 +87,27 @@ const textOf = (data: RawData): string =>
       ? data.toString()
       : Buffer.from(data).toString();
 
+/**
+ * A message as graphql-ws's `parseMessage` would read it. graphql-ws keeps its message handler's
+ * argument for as long as a subscription lasts (it awaits the subscription's results in that call):
+ * handed the parsed object rather than the text, it keeps no copy of the subscribe message's text.
+ * Text that is not JSON of an object goes as it came, for graphql-ws to refuse as it always does.
+ */
+function messageOf(text: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? parsed : text;
+  } catch {
+    return text;
+  }
+}
+
 function onMessage(this: WebSocket, data: RawData): void {
   const connection = connectionOf(this);
-  connection?.received?.(textOf(data)).catch((error: unknown) => {
-    connection.logger.error(
+  if (!connection?.received) return;
+  const text = textOf(data);
+  connection.received(connection.shared.parses ? messageOf(text) : text).catch((error: unknown) => {
+    connection.shared.logger.error(
       { err: describedError(error) },
       'graphql-ws failed on a message; closing the socket',
     );
@@ -94,7 +126,10 @@ function onPong(this: WebSocket): void {
 
 function onError(this: WebSocket, error: Error): void {
   // `ws` has already started closing with the protocol's code (1009, 1002, …) when it emits a frame error.
-  connectionOf(this)?.logger.warn({ err: describedError(error) }, 'WebSocket error; closing the socket');
+  connectionOf(this)?.shared.logger.warn(
+    { err: describedError(error) },
+    'WebSocket error; closing the socket',
+  );
   closeWithError(this);
 }
 
@@ -103,51 +138,87 @@ export interface GraphQLWsServer {
   dispose(): Promise<void>;
 }
 
+type Options = ServerOptions<ConnectionInitMessage['payload'], Extra>;
+
+/**
+ * graphql-ws's options with its per-socket init timeout handed to `initWaits`, and `connectionParams`
+ * dropped once `onConnect` has read them: nothing reads them later, and they hold the caller's credentials
+ * for as long as the socket is open.
+ */
+function optionsWithSharedInitWait(options: Options): Options {
+  const { onConnect } = options;
+  return {
+    ...options,
+    connectionInitWaitTimeout: 0,
+    onConnect: async (ctx) => {
+      const connection = connectionOf(ctx.extra.socket);
+      if (connection) connection.initReceived = true;
+      try {
+        return await onConnect?.(ctx);
+      } finally {
+        delete (ctx as { connectionParams?: unknown }).connectionParams;
+      }
+    },
+  };
+}
+
+/** One interval for every socket: pings those due one, ends those that did not answer the last. */
+function startKeepAlive(wss: WebSocketServer, keepAliveMs: number): NodeJS.Timeout | undefined {
+  if (!(keepAliveMs > 0 && Number.isFinite(keepAliveMs))) return undefined;
+  const keepAlive = setInterval(
+    () => {
+      const now = Date.now();
+      for (const socket of wss.clients) {
+        const connection = connectionOf(socket);
+        if (!connection || now < connection.due || socket.readyState !== socket.OPEN) continue;
+        if (connection.awaitingPong) {
+          socket.terminate();
+          continue;
+        }
+        connection.awaitingPong = true;
+        connection.due = now + keepAliveMs;
+        socket.ping();
+      }
+    },
+    Math.min(KEEP_ALIVE_TICK_MS, keepAliveMs),
+  );
+  keepAlive.unref();
+  return keepAlive;
+}
+
 /**
  * Serves graphql-ws on `wss` (created with `handleProtocols` from `wsServerOptions`). Pings each socket
  * every `keepAliveMs` and drops one that has not answered the previous ping, as `use/ws` does.
  */
 export function serveGraphQLWs(
   wss: WebSocketServer,
-  options: ServerOptions<ConnectionInitMessage['payload'], Extra>,
+  options: Options,
   keepAliveMs: number,
   logger: Logger,
 ): GraphQLWsServer {
-  const server = makeServer(options);
+  const server = makeServer(optionsWithSharedInitWait(options));
+  const shared: Shared = { logger, parses: options.jsonMessageReviver === undefined };
+  const initWaits = new InitWaits(options.connectionInitWaitTimeout ?? 3_000, (connection: Connection) => {
+    if (!connection.initReceived)
+      connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+  });
   logWebSocketServerErrors(wss, logger);
   wss.on('connection', (socket, request) => {
-    const connection = new Connection(socket, logger, keepAliveMs);
+    const connection = new Connection(socket, shared, keepAliveMs);
     (socket as Tagged)[CONNECTION] = connection;
     socket.on('error', onError);
     socket.on('message', onMessage);
     socket.on('pong', onPong);
     socket.on('close', onClose);
     connection.closed = server.opened(connection, { socket, request });
+    // graphql-ws waits for `connection_init` only on sockets that speak its protocol.
+    if (socket.protocol === GRAPHQL_TRANSPORT_WS_PROTOCOL) initWaits.add(connection);
   });
-  const keepAlive =
-    keepAliveMs > 0 && Number.isFinite(keepAliveMs)
-      ? setInterval(
-          () => {
-            const now = Date.now();
-            for (const socket of wss.clients) {
-              const connection = connectionOf(socket);
-              if (!connection || now < connection.due || socket.readyState !== socket.OPEN) continue;
-              if (connection.awaitingPong) {
-                socket.terminate();
-                continue;
-              }
-              connection.awaitingPong = true;
-              connection.due = now + keepAliveMs;
-              socket.ping();
-            }
-          },
-          Math.min(KEEP_ALIVE_TICK_MS, keepAliveMs),
-        )
-      : undefined;
-  keepAlive?.unref();
+  const keepAlive = startKeepAlive(wss, keepAliveMs);
   return {
     async dispose() {
       clearInterval(keepAlive);
+      initWaits.dispose();
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

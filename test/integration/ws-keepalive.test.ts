@@ -1,28 +1,16 @@
 // The gateway's graphql-ws connection handling keeps graphql-ws's keep-alive: every socket is pinged when
 // its turn comes, one that answers stays, one that stopped answering is dropped by the next turn.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
-import { WebSocket, WebSocketServer } from 'ws';
-import { createLogger } from '../../src/logger.js';
-import { serveGraphQLWs, wsServerOptions, type GraphQLWsServer } from '../../src/server/ws-connections.js';
+import { WebSocket } from 'ws';
+import { serveBareGraphQLWs } from '../helpers/graphql-ws-server.js';
 
 const KEEP_ALIVE_MS = 150;
-const schema = new GraphQLSchema({
-  query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
-});
-
-let wss: WebSocketServer;
-let served: GraphQLWsServer;
 let url: string;
+let close: () => Promise<void>;
 beforeAll(async () => {
-  wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...wsServerOptions });
-  await new Promise((resolve) => wss.once('listening', resolve));
-  served = serveGraphQLWs(wss, { schema }, KEEP_ALIVE_MS, createLogger({ level: 'silent' }));
-  const address = wss.address();
-  if (!address || typeof address === 'string') throw new Error('expected a TCP address');
-  url = `ws://127.0.0.1:${address.port}`;
+  ({ url, close } = await serveBareGraphQLWs({ keepAliveMs: KEEP_ALIVE_MS }));
 });
-afterAll(() => served.dispose());
+afterAll(() => close());
 
 async function connect(autoPong: boolean): Promise<WebSocket> {
   const socket = new WebSocket(url, 'graphql-transport-ws', { autoPong });
