@@ -1,11 +1,11 @@
-// The billwerk REST API v1 client: options, the keep-alive dispatcher, and the request pipeline
+// The billwerk REST API v1 client: options, the keep-alive dispatcher, the token, and the request pipeline
 // (token → send → one replay on 401 → status mapping → retry table). Resource methods live in resources.ts.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { BillwerkError, errorFromResponse, redactPath, UpstreamError } from './errors.js';
-import { createTokenProvider } from './oauth.js';
+import { createTokenProvider, type TokenProvider } from './oauth.js';
 import { walkPages, fetchPageAfter, type RawPageSource } from './paging.js';
 import {
   createResources,
@@ -122,21 +122,38 @@ function asPage<T extends { Id: string }>(value: unknown, method: string, path: 
   return value as T[];
 }
 
-export function createBillwerkClient(options: BillwerkClientOptions): BillwerkClient {
-  const o = resolveOptions(options);
-  // undici keeps sockets alive by default (4 s idle, or the server's Keep-Alive hint). A longer idle time
-  // would raise the odds of a POST meeting a socket billwerk already closed, which we may not replay.
-  const ownedAgent = options.dispatcher ? undefined : new Agent({ connections: 32 });
-  const dispatcher: Dispatcher = options.dispatcher ?? ownedAgent!;
-  const log = options.logger;
-  let closed = false;
+type ResolvedOptions = ReturnType<typeof resolveOptions>;
 
-  const report = (info: UpstreamCallInfo) => {
-    log?.debug(info, 'billwerk call');
-    options.onResponse?.(info);
-  };
+/** What every request of one client shares. */
+interface Pipeline {
+  readonly o: ResolvedOptions;
+  readonly dispatcher: Dispatcher;
+  readonly tokens: TokenProvider;
+  readonly log: Logger | undefined;
+  /** One debug line and `onResponse` per upstream call. */
+  readonly report: (info: UpstreamCallInfo) => void;
+  /** Set by close(): later requests fail before they reach the dispatcher. */
+  closed: boolean;
+}
 
-  const tokens = createTokenProvider({
+/** One request on its way through the pipeline: its sends (the replay after a 401, retries) share it. */
+interface Call {
+  readonly method: HttpMethod;
+  readonly route: ApiRoute;
+  readonly opts: RequestOptions;
+  /** What logs, metrics and errors name: the path and query, query secrets redacted. */
+  readonly reportPath: string;
+  readonly body: string | undefined;
+  /** Sends so far; numbers each send's `attempt`. */
+  sends: number;
+}
+
+/** The options of a call that gives none (shared, never written). */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
+
+/** The client-credentials token (oauth.ts); each exchange is reported as a call to the token endpoint. */
+function createTokens(o: ResolvedOptions, dispatcher: Dispatcher, report: Pipeline['report']): TokenProvider {
+  return createTokenProvider({
     baseUrl: o.baseUrl,
     clientId: o.clientId,
     clientSecret: o.clientSecret,
@@ -148,124 +165,164 @@ export function createBillwerkClient(options: BillwerkClientOptions): BillwerkCl
     onExchange: ({ status, durationMs }) =>
       report({ method: 'POST', path: TOKEN_PATH, endpoint: TOKEN_PATH, status, durationMs, attempt: 1 }),
   });
+}
 
-  async function request<T>(method: HttpMethod, route: ApiRoute, opts: RequestOptions = {}): Promise<T> {
-    if (closed) throw new Error('billwerk client is closed');
-    const endpoint = route.template;
-    const reportPath = redactPath(`${route.path}${queryString(opts.query)}`);
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    let sends = 0;
+/** A send's headers: the caller's (names lower-cased), then the ones the client owns, which win. */
+function buildHeaders(
+  o: ResolvedOptions,
+  token: string,
+  extra: Record<string, string> | undefined,
+  hasBody: boolean,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
+  headers.accept = 'application/json';
+  // The client owns authentication; a caller's Authorization header would bypass the token cache.
+  headers.authorization = `Bearer ${token}`;
+  if (hasBody) headers['content-type'] = 'application/json';
+  if (o.legalEntityId !== undefined) headers['x-selected-legal-entity-id'] = o.legalEntityId;
+  return headers;
+}
 
-    const send = async (token: string): Promise<RawResponse> => {
-      const attempt = ++sends;
-      const startedAt = o.now();
-      try {
-        const res = await sendOnce(dispatcher, {
-          baseUrl: o.baseUrl,
-          serverPath: `${API_ROOT}${route.path}`,
-          query: opts.query,
-          reportPath,
-          method,
-          headers: buildHeaders(token, opts.headers, body !== undefined),
-          body,
-          timeoutMs: o.timeoutMs,
-          signal: opts.signal,
-        });
-        report({
-          method,
-          path: reportPath,
-          endpoint,
-          status: res.status,
-          durationMs: o.now() - startedAt,
-          attempt,
-        });
-        return res;
-      } catch (error) {
-        if (error instanceof BillwerkError) {
-          report({ method, path: reportPath, endpoint, status: 0, durationMs: o.now() - startedAt, attempt });
-        }
-        throw error;
-      }
-    };
+/** The whole request: tries (see tryOnce) under the retry table of retry.ts. */
+async function requestWithRetries<T>(
+  p: Pipeline,
+  method: HttpMethod,
+  route: ApiRoute,
+  opts: RequestOptions,
+): Promise<T> {
+  if (p.closed) throw new Error('billwerk client is closed');
+  const reportPath = redactPath(`${route.path}${queryString(opts.query)}`);
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  const call: Call = { method, route, opts, reportPath, body, sends: 0 };
+  return withRetries(() => tryOnce<T>(p, call), {
+    method,
+    idempotent: opts.idempotent,
+    maxRetries: p.o.maxRetries,
+    baseDelayMs: p.o.retryBaseDelayMs,
+    maxRetryAfterMs: p.o.maxRetryAfterMs,
+    random: p.o.random,
+    sleep: p.o.sleep,
+    signal: opts.signal,
+    onRetry: ({ error, rule, retry, delayMs }) =>
+      p.log?.warn(
+        { method, path: reportPath, code: error.code, status: error.status, rule, retry, delayMs },
+        'retrying billwerk call',
+      ),
+  });
+}
 
-    const attempt = async (): Promise<T> => {
-      const token = await tokens.get();
-      let res = await send(token);
-      if (res.status === 401) {
-        // The token was revoked or expired early. A 401 means nothing was processed, so one replay with a
-        // fresh token is safe for every method; concurrent 401s share that single refresh.
-        tokens.invalidate(token);
-        res = await send(await tokens.get());
-      }
-      if (res.status >= 300) {
-        throw errorFromResponse({
-          method,
-          path: reportPath,
-          status: res.status,
-          headers: res.headers,
-          bodyText: res.bodyText,
-          endpoint: 'api',
-          nowMs: o.now(),
-        });
-      }
-      const parsed = parseSuccessBody(res);
-      if (!parsed.ok) {
-        throw new UpstreamError('billwerk answered with a body that is not JSON', {
-          method,
-          path: reportPath,
-          status: res.status,
-        });
-      }
-      return parsed.value as T;
-    };
-
-    return withRetries(attempt, {
-      method,
-      idempotent: opts.idempotent,
-      maxRetries: o.maxRetries,
-      baseDelayMs: o.retryBaseDelayMs,
-      maxRetryAfterMs: o.maxRetryAfterMs,
-      random: o.random,
-      sleep: o.sleep,
-      signal: opts.signal,
-      onRetry: ({ error, rule, retry, delayMs }) =>
-        log?.warn(
-          { method, path: reportPath, code: error.code, status: error.status, rule, retry, delayMs },
-          'retrying billwerk call',
-        ),
+/** One try: a token, a send (replayed once after a 401), then the status mapped and the body parsed. */
+async function tryOnce<T>(p: Pipeline, call: Call): Promise<T> {
+  const token = await p.tokens.get();
+  let res = await send(p, call, token);
+  if (res.status === 401) {
+    // The token was revoked or expired early. A 401 means nothing was processed, so one replay with a
+    // fresh token is safe for every method; concurrent 401s share that single refresh.
+    p.tokens.invalidate(token);
+    res = await send(p, call, await p.tokens.get());
+  }
+  if (res.status >= 300) {
+    throw errorFromResponse({
+      method: call.method,
+      path: call.reportPath,
+      status: res.status,
+      headers: res.headers,
+      bodyText: res.bodyText,
+      endpoint: 'api',
+      nowMs: p.o.now(),
     });
   }
-
-  function buildHeaders(token: string, extra: Record<string, string> | undefined, hasBody: boolean) {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
-    headers.accept = 'application/json';
-    // The client owns authentication; a caller's Authorization header would bypass the token cache.
-    headers.authorization = `Bearer ${token}`;
-    if (hasBody) headers['content-type'] = 'application/json';
-    if (o.legalEntityId !== undefined) headers['x-selected-legal-entity-id'] = o.legalEntityId;
-    return headers;
+  const parsed = parseSuccessBody(res);
+  if (!parsed.ok) {
+    throw new UpstreamError('billwerk answered with a body that is not JSON', {
+      method: call.method,
+      path: call.reportPath,
+      status: res.status,
+    });
   }
+  return parsed.value as T;
+}
 
+/** One exchange with billwerk, reported whether it was answered or not (status 0: no answer). */
+async function send(p: Pipeline, call: Call, token: string): Promise<RawResponse> {
+  const { method, opts, reportPath } = call;
+  const endpoint = call.route.template;
+  const attempt = ++call.sends;
+  const startedAt = p.o.now();
+  try {
+    const res = await sendOnce(p.dispatcher, {
+      baseUrl: p.o.baseUrl,
+      serverPath: `${API_ROOT}${call.route.path}`,
+      query: opts.query,
+      reportPath,
+      method,
+      headers: buildHeaders(p.o, token, opts.headers, call.body !== undefined),
+      body: call.body,
+      timeoutMs: p.o.timeoutMs,
+      signal: opts.signal,
+    });
+    p.report({
+      method,
+      path: reportPath,
+      endpoint,
+      status: res.status,
+      durationMs: p.o.now() - startedAt,
+      attempt,
+    });
+    return res;
+  } catch (error) {
+    if (error instanceof BillwerkError) {
+      p.report({ method, path: reportPath, endpoint, status: 0, durationMs: p.o.now() - startedAt, attempt });
+    }
+    throw error;
+  }
+}
+
+/** The generic calls resources.ts builds on: a request, and list paging over it (items checked). */
+function createCore(p: Pipeline): BillwerkCore {
+  const request = <T>(method: HttpMethod, route: ApiRoute, opts: RequestOptions = NO_OPTIONS) =>
+    requestWithRetries<T>(p, method, route, opts);
   const pageSource =
     <T extends { Id: string }>(route: ApiRoute, query: Query | undefined): RawPageSource<T> =>
     async ({ take, from }) =>
       asPage<T>(await request<unknown>('GET', route, { query: { ...query, take, from } }), 'GET', route.path);
-
-  const core: BillwerkCore = {
+  return {
     request,
     paginate: <T extends { Id: string }>(route: ApiRoute, query?: Query, opts?: { pageSize?: number }) =>
       walkPages(pageSource<T>(route, query), opts?.pageSize),
     listPage: <T extends { Id: string }>(route: ApiRoute, query: Query | undefined, page: PageRequest) =>
       fetchPageAfter(pageSource<T>(route, query), page),
   };
+}
+
+export function createBillwerkClient(options: BillwerkClientOptions): BillwerkClient {
+  const o = resolveOptions(options);
+  // undici keeps sockets alive by default (4 s idle, or the server's Keep-Alive hint). A longer idle time
+  // would raise the odds of a POST meeting a socket billwerk already closed, which we may not replay.
+  const ownedAgent = options.dispatcher ? undefined : new Agent({ connections: 32 });
+  const dispatcher: Dispatcher = options.dispatcher ?? ownedAgent!;
+  const log = options.logger;
+  const report = (info: UpstreamCallInfo) => {
+    log?.debug(info, 'billwerk call');
+    options.onResponse?.(info);
+  };
+  const pipeline: Pipeline = {
+    o,
+    dispatcher,
+    tokens: createTokens(o, dispatcher, report),
+    log,
+    report,
+    closed: false,
+  };
+  const core = createCore(pipeline);
 
   return {
     ...core,
     ...createResources(core),
     async close() {
-      if (closed) return;
-      closed = true;
+      if (pipeline.closed) return;
+      pipeline.closed = true;
       await ownedAgent?.close();
     },
   };

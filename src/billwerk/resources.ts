@@ -161,19 +161,25 @@ const CATALOGUE_PAGE_SIZE = MAX_PAGE_SIZE;
 const ifMatchHeader = (ifMatch: string | undefined): Record<string, string> =>
   ifMatch === undefined ? {} : { 'If-Match': ifMatch };
 
-export function createResources(core: BillwerkCore): BillwerkResources {
-  const get = <T>(route: ApiRoute, query?: Query) => core.request<T>('GET', route, { query });
-  const post = <T>(route: ApiRoute, body?: unknown) => core.request<T>('POST', route, { body });
-  const page = <T extends { Id: string }>(route: ApiRoute, q: ListQuery | undefined, filters: Query) =>
-    core.listPage<T>(route, filters, { take: q?.take ?? DEFAULT_PAGE_SIZE, from: q?.from });
-  const all = async <T extends { Id: string }>(route: ApiRoute, query?: Query): Promise<T[]> => {
-    const items: T[] = [];
-    for await (const chunk of core.paginate<T>(route, query, { pageSize: CATALOGUE_PAGE_SIZE })) {
-      items.push(...chunk);
-    }
-    return items;
+/** The four shapes resource methods come in: a GET, a POST, one page of a list, a whole list. */
+function callShapes(core: BillwerkCore) {
+  return {
+    get: <T>(route: ApiRoute, query?: Query) => core.request<T>('GET', route, { query }),
+    post: <T>(route: ApiRoute, body?: unknown) => core.request<T>('POST', route, { body }),
+    page: <T extends { Id: string }>(route: ApiRoute, q: ListQuery | undefined, filters: Query) =>
+      core.listPage<T>(route, filters, { take: q?.take ?? DEFAULT_PAGE_SIZE, from: q?.from }),
+    all: async <T extends { Id: string }>(route: ApiRoute, query?: Query): Promise<T[]> => {
+      const items: T[] = [];
+      for await (const chunk of core.paginate<T>(route, query, { pageSize: CATALOGUE_PAGE_SIZE })) {
+        items.push(...chunk);
+      }
+      return items;
+    },
   };
+}
 
+export function createResources(core: BillwerkCore): BillwerkResources {
+  const { get, post, page, all } = callShapes(core);
   return {
     customers: {
       get: (id) => get(api`/customers/${id}`),
