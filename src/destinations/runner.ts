@@ -62,187 +62,216 @@ export function orderKeyOf(event: StoredEvent): string {
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
-export function createDestinationRunner(options: RunnerOptions): DestinationRunner {
-  const { store, log, lease, logger } = options;
-  const now = options.now ?? Date.now;
-  const running = new Map<string, Running>();
-  let poller: NodeJS.Timeout | undefined;
-  let pruner: NodeJS.Timeout | undefined;
-  let syncing: Promise<void> | undefined;
-  let closed = false;
+/** What the runner's operations share: its options, the destinations it runs, and the poll's progress. */
+interface RunnerState {
+  readonly options: RunnerOptions;
+  readonly now: () => number;
+  /** The destinations this instance holds the lease of, by id. */
+  readonly running: Map<string, Running>;
+  syncing: Promise<void> | undefined;
+  closed: boolean;
   /** Whether the last read of the destinations failed: the failure is logged once, not every poll. */
-  let failing = false;
+  failing: boolean;
+}
 
-  /** Where following starts: the cursor, moved up to the oldest kept event when older ones were pruned. */
-  async function startingPoint(cursorSeq: number): Promise<number> {
-    const [oldest, last] = await Promise.all([log.oldestPublishedSeq(), log.lastPublishedSeq()]);
-    if (cursorSeq > last) return last;
-    if (oldest !== undefined && cursorSeq < oldest - 1) {
-      logger.warn(
-        { cursorSeq, oldest },
-        'event destination cursor expired; following from the oldest event kept',
-      );
-      return oldest - 1;
-    }
-    return cursorSeq;
-  }
-
-  async function take(destination: DestinationRecord, event: StoredEvent, body: string, run: Running) {
-    // An operator's replay sends old events to live subscribers again; a destination has them already.
-    if (event.replayed || event.publishedSeq === undefined) return;
-    const at = now();
-    await store.enqueue(
-      {
-        destinationId: destination.id,
-        seq: event.publishedSeq,
-        orderKey: orderKeyOf(event),
-        state: 'pending',
-        attempts: 0,
-        nextAttemptAt: at,
-        firstAttemptAt: null,
-        lastStatus: null,
-        lastError: null,
-        createdAt: at,
-        deliveredAt: null,
-      },
-      body,
+/** Where following starts: the cursor, moved up to the oldest kept event when older ones were pruned. */
+async function startingPoint({ options }: RunnerState, cursorSeq: number): Promise<number> {
+  const { log, logger } = options;
+  const [oldest, last] = await Promise.all([log.oldestPublishedSeq(), log.lastPublishedSeq()]);
+  if (cursorSeq > last) return last;
+  if (oldest !== undefined && cursorSeq < oldest - 1) {
+    logger.warn(
+      { cursorSeq, oldest },
+      'event destination cursor expired; following from the oldest event kept',
     );
-    run.lane.kick();
+    return oldest - 1;
   }
+  return cursorSeq;
+}
 
-  async function follow(destination: DestinationRecord, run: Running): Promise<void> {
-    run.following = true;
-    run.version = destination.version;
-    const from = await startingPoint(destination.cursorSeq);
-    const contextValue = options.contextFor(destination, from);
-    if (contextValue === undefined) {
-      logger.warn(
-        { destination: destination.id },
-        "event destination's owner is not configured; nothing is taken in",
-      );
-      return;
-    }
-    const compiled = compileDocument(options.schema, options.rules, destination.query, destination.variables);
-    const follower = followDocument({
-      schema: options.schema,
-      compiled,
-      contextValue,
-      serialise: options.serialise,
-      onEvent: (event, body) => take(destination, event, body, run),
-    });
-    run.follower = follower;
-    follower.done.then(
-      () => (run.following = false),
-      (error: unknown) => {
-        run.following = false;
-        if (!closed)
-          logger.warn(
-            { destination: destination.id, err: error },
-            'event destination follower ended; restarting',
-          );
-      },
+/** Takes an event the document selected in as a stored delivery, and wakes the lane. */
+async function take(
+  runner: RunnerState,
+  destination: DestinationRecord,
+  event: StoredEvent,
+  body: string,
+  run: Running,
+) {
+  // An operator's replay sends old events to live subscribers again; a destination has them already.
+  if (event.replayed || event.publishedSeq === undefined) return;
+  const at = runner.now();
+  await runner.options.store.enqueue(
+    {
+      destinationId: destination.id,
+      seq: event.publishedSeq,
+      orderKey: orderKeyOf(event),
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: at,
+      firstAttemptAt: null,
+      lastStatus: null,
+      lastError: null,
+      createdAt: at,
+      deliveredAt: null,
+    },
+    body,
+  );
+  run.lane.kick();
+}
+
+/** Starts the destination's follower: its document over the events from its cursor on. */
+async function follow(runner: RunnerState, destination: DestinationRecord, run: Running): Promise<void> {
+  const { options } = runner;
+  const { logger } = options;
+  run.following = true;
+  run.version = destination.version;
+  const from = await startingPoint(runner, destination.cursorSeq);
+  const contextValue = options.contextFor(destination, from);
+  if (contextValue === undefined) {
+    logger.warn(
+      { destination: destination.id },
+      "event destination's owner is not configured; nothing is taken in",
     );
+    return;
   }
-
-  async function stopRun(id: string, run: Running): Promise<void> {
-    running.delete(id);
-    await run.follower?.stop();
-    await run.lane.stop();
-    await lease.release(id);
-  }
-
-  async function visit(destination: DestinationRecord): Promise<void> {
-    let run = running.get(destination.id);
-    if (!(await lease.claim(destination.id))) {
-      if (run) await stopRun(destination.id, run);
-      return;
-    }
-    if (!run) {
-      const id = destination.id;
-      run = {
-        version: destination.version,
-        following: false,
-        lane: createLane({
-          destinationId: id,
-          store,
-          sender: options.sender,
-          policy: options.policy,
-          logger,
-          held: () => lease.held(id),
-          onAttempt: options.onAttempt,
-          now,
-          timers: options.timers,
-        }),
-      };
-      running.set(id, run);
-    }
-    if (run.follower && run.following && run.version !== destination.version) {
-      await run.follower.stop();
+  const compiled = compileDocument(options.schema, options.rules, destination.query, destination.variables);
+  const follower = followDocument({
+    schema: options.schema,
+    compiled,
+    contextValue,
+    serialise: options.serialise,
+    onEvent: (event, body) => take(runner, destination, event, body, run),
+  });
+  run.follower = follower;
+  follower.done.then(
+    () => (run.following = false),
+    (error: unknown) => {
       run.following = false;
-    }
-    if (!run.following) {
-      try {
-        await follow(destination, run);
-      } catch (error) {
-        run.following = false;
+      if (!runner.closed)
         logger.warn(
           { destination: destination.id, err: error },
-          'event destination could not follow its document',
+          'event destination follower ended; restarting',
         );
-      }
-    }
-    run.lane.kick();
-  }
+    },
+  );
+}
 
-  async function sync(): Promise<void> {
-    const destinations = await store.list();
-    const ids = new Set(destinations.map((d) => d.id));
-    for (const [id, run] of running) if (!ids.has(id)) await stopRun(id, run);
-    for (const destination of destinations) {
-      if (closed) return;
-      await visit(destination);
+/** The delivery lane of a destination this instance has just taken the lease of. */
+function laneFor({ options, now }: RunnerState, id: string): Lane {
+  return createLane({
+    destinationId: id,
+    store: options.store,
+    sender: options.sender,
+    policy: options.policy,
+    logger: options.logger,
+    held: () => options.lease.held(id),
+    onAttempt: options.onAttempt,
+    now,
+    timers: options.timers,
+  });
+}
+
+async function stopRun(runner: RunnerState, id: string, run: Running): Promise<void> {
+  runner.running.delete(id);
+  await run.follower?.stop();
+  await run.lane.stop();
+  await runner.options.lease.release(id);
+}
+
+/** Claims or renews the destination's lease and brings its follower and lane up to its current version. */
+async function visit(runner: RunnerState, destination: DestinationRecord): Promise<void> {
+  let run = runner.running.get(destination.id);
+  if (!(await runner.options.lease.claim(destination.id))) {
+    if (run) await stopRun(runner, destination.id, run);
+    return;
+  }
+  if (!run) {
+    run = { version: destination.version, following: false, lane: laneFor(runner, destination.id) };
+    runner.running.set(destination.id, run);
+  }
+  if (run.follower && run.following && run.version !== destination.version) {
+    await run.follower.stop();
+    run.following = false;
+  }
+  if (!run.following) {
+    try {
+      await follow(runner, destination, run);
+    } catch (error) {
+      run.following = false;
+      runner.options.logger.warn(
+        { destination: destination.id, err: error },
+        'event destination could not follow its document',
+      );
     }
   }
+  run.lane.kick();
+}
 
-  const poll = () => {
-    if (syncing || closed) return;
-    syncing = sync()
-      .then(() => {
-        if (failing) logger.info('event destinations read again');
-        failing = false;
-      })
-      .catch((error: unknown) => {
-        if (!failing)
-          logger.warn({ err: error }, 'event destinations could not be read; retrying every poll');
-        failing = true;
-      })
-      .finally(() => (syncing = undefined));
+async function sync(runner: RunnerState): Promise<void> {
+  const destinations = await runner.options.store.list();
+  const ids = new Set(destinations.map((d) => d.id));
+  for (const [id, run] of runner.running) if (!ids.has(id)) await stopRun(runner, id, run);
+  for (const destination of destinations) {
+    if (runner.closed) return;
+    await visit(runner, destination);
+  }
+}
+
+/** Re-reads the destinations unless a read is under way. */
+function poll(runner: RunnerState): void {
+  const { logger } = runner.options;
+  if (runner.syncing || runner.closed) return;
+  runner.syncing = sync(runner)
+    .then(() => {
+      if (runner.failing) logger.info('event destinations read again');
+      runner.failing = false;
+    })
+    .catch((error: unknown) => {
+      if (!runner.failing)
+        logger.warn({ err: error }, 'event destinations could not be read; retrying every poll');
+      runner.failing = true;
+    })
+    .finally(() => (runner.syncing = undefined));
+}
+
+function prune({ options, now }: RunnerState): void {
+  void options.store
+    .prune(now() - options.retentionMs)
+    .catch((error: unknown) =>
+      options.logger.warn({ err: error }, 'event delivery pruning failed; retrying at the next interval'),
+    );
+}
+
+/** The runner's state and its timers: the poll (sync → visit → follow and the lane) and the hourly prune. */
+export function createDestinationRunner(options: RunnerOptions): DestinationRunner {
+  const runner: RunnerState = {
+    options,
+    now: options.now ?? Date.now,
+    running: new Map(),
+    syncing: undefined,
+    closed: false,
+    failing: false,
   };
-
+  let poller: NodeJS.Timeout | undefined;
+  let pruner: NodeJS.Timeout | undefined;
   return {
     start() {
-      poll();
-      poller = setInterval(poll, options.pollMs ?? 1000);
+      poll(runner);
+      poller = setInterval(() => poll(runner), options.pollMs ?? 1000);
       poller.unref();
-      const prune = () =>
-        void store
-          .prune(now() - options.retentionMs)
-          .catch((error: unknown) =>
-            logger.warn({ err: error }, 'event delivery pruning failed; retrying at the next interval'),
-          );
-      pruner = setInterval(prune, PRUNE_INTERVAL_MS);
+      pruner = setInterval(() => prune(runner), PRUNE_INTERVAL_MS);
       pruner.unref();
     },
     kick(id) {
-      running.get(id)?.lane.kick();
-      poll();
+      runner.running.get(id)?.lane.kick();
+      poll(runner);
     },
     async close() {
-      closed = true;
+      runner.closed = true;
       clearInterval(poller);
       clearInterval(pruner);
-      await syncing;
-      for (const [id, run] of [...running]) await stopRun(id, run);
+      await runner.syncing;
+      for (const [id, run] of [...runner.running]) await stopRun(runner, id, run);
     },
   };
 }
