@@ -6,6 +6,8 @@ import {
   deliverySchema,
   destinationSchema,
   isOpen,
+  type AttemptRecord,
+  type DeliveryPageQuery,
   type DeliveryRecord,
   type DestinationPatch,
   type DestinationRecord,
@@ -58,54 +60,174 @@ function parseDestination(hash: Record<string, string>): DestinationRecord | und
 
 const parseDelivery = (json: string): DeliveryRecord => deliverySchema.parse(JSON.parse(json));
 
-export function createRedisDestinationStore(options: RedisDestinationStoreOptions): DestinationStore {
-  const { redis } = options;
+/** The store's connection and key names: every operation below takes it. */
+interface RedisStore {
+  readonly redis: Redis;
+  /** The sorted set of every destination's id, by creation time. */
+  readonly all: string;
+  /** A destination's keys, in one hash slot (the braces) so its scripts run on a cluster. */
+  readonly keys: (id: string) => DestinationKeys;
+}
+
+interface DestinationKeys {
+  destination: string;
+  records: string;
+  bodies: string;
+  sequences: string;
+  open: string;
+}
+
+function redisStore(options: RedisDestinationStoreOptions): RedisStore {
   const prefix = `${options.keyPrefix}destinations:`;
-  const all = `${prefix}all`;
-  const keys = (id: string) => ({
-    destination: `${prefix}{${id}}:record`,
-    records: `${prefix}{${id}}:deliveries`,
-    bodies: `${prefix}{${id}}:bodies`,
-    sequences: `${prefix}{${id}}:sequences`,
-    open: `${prefix}{${id}}:open`,
-  });
+  return {
+    redis: options.redis,
+    all: `${prefix}all`,
+    keys: (id) => ({
+      destination: `${prefix}{${id}}:record`,
+      records: `${prefix}{${id}}:deliveries`,
+      bodies: `${prefix}{${id}}:bodies`,
+      sequences: `${prefix}{${id}}:sequences`,
+      open: `${prefix}{${id}}:open`,
+    }),
+  };
+}
 
-  const get = async (id: string) => parseDestination(await redis.hgetall(keys(id).destination));
+// Reading.
 
-  async function records(id: string, seqs: string[]): Promise<DeliveryRecord[]> {
-    if (seqs.length === 0) return [];
-    const found = await redis.hmget(keys(id).records, ...seqs);
-    return found.flatMap((json) => (json === null ? [] : [parseDelivery(json)]));
+const get = async ({ redis, keys }: RedisStore, id: string) =>
+  parseDestination(await redis.hgetall(keys(id).destination));
+
+async function records({ redis, keys }: RedisStore, id: string, seqs: string[]): Promise<DeliveryRecord[]> {
+  if (seqs.length === 0) return [];
+  const found = await redis.hmget(keys(id).records, ...seqs);
+  return found.flatMap((json) => (json === null ? [] : [parseDelivery(json)]));
+}
+
+function ids({ redis, all }: RedisStore): Promise<string[]> {
+  return redis.zrange(all, '0', '-1');
+}
+
+/** A page of deliveries in sequence order, read 200 sequences at a time and filtered by state. */
+async function deliveryPage(
+  store: RedisStore,
+  destinationId: string,
+  query: DeliveryPageQuery,
+): Promise<DeliveryRecord[]> {
+  const found: DeliveryRecord[] = [];
+  let after = `(${query.afterSeq ?? 0}`;
+  while (found.length < query.first) {
+    const seqs = await store.redis.zrangebyscore(
+      store.keys(destinationId).sequences,
+      after,
+      '+inf',
+      'LIMIT',
+      '0',
+      '200',
+    );
+    const page = await records(store, destinationId, seqs);
+    found.push(...page.filter((d) => query.state === undefined || d.state === query.state));
+    if (seqs.length < 200) break;
+    after = `(${seqs.at(-1)!}`;
   }
+  return found.slice(0, query.first);
+}
 
-  async function ids(): Promise<string[]> {
-    return redis.zrange(all, '0', '-1');
+// Writing deliveries.
+
+async function enqueue(store: RedisStore, delivery: DeliveryRecord, body: string): Promise<void> {
+  const k = store.keys(delivery.destinationId);
+  await store.redis.eval(
+    ENQUEUE,
+    5,
+    k.destination,
+    k.records,
+    k.bodies,
+    k.sequences,
+    k.open,
+    String(delivery.seq),
+    JSON.stringify(delivery),
+    body,
+  );
+}
+
+async function record(store: RedisStore, destinationId: string, seq: number, attempt: AttemptRecord) {
+  const k = store.keys(destinationId);
+  const current = (await records(store, destinationId, [String(seq)]))[0];
+  if (!current) return;
+  const next: DeliveryRecord = { ...current, ...attempt.delivery };
+  await store.redis.eval(
+    RECORD,
+    3,
+    k.destination,
+    k.records,
+    k.open,
+    String(seq),
+    JSON.stringify(next),
+    isOpen(next.state) ? '1' : '0',
+    ...pairs(attempt.destination),
+  );
+}
+
+async function redeliver(
+  store: RedisStore,
+  destinationId: string,
+  fromSeq: number,
+  toSeq: number,
+  now: number,
+): Promise<number> {
+  const k = store.keys(destinationId);
+  const seqs = await store.redis.zrangebyscore(k.sequences, fromSeq, toSeq);
+  let count = 0;
+  for (let i = 0; i < seqs.length; i += 200) {
+    const page = await records(store, destinationId, seqs.slice(i, i + 200));
+    if (page.length === 0) continue;
+    const reopened = page.map((d) => ({
+      ...d,
+      state: 'pending' as const,
+      nextAttemptAt: now,
+      firstAttemptAt: null,
+    }));
+    await store.redis
+      .multi()
+      .hset(k.records, ...reopened.flatMap((d) => [String(d.seq), JSON.stringify(d)]))
+      .zadd(k.open, ...reopened.flatMap((d) => [d.seq, String(d.seq)]))
+      .exec();
+    count += reopened.length;
   }
+  return count;
+}
 
-  async function pruneOne(id: string, before: number): Promise<number> {
-    const k = keys(id);
-    let removed = 0;
-    let after = '-inf';
-    for (;;) {
-      const seqs = await redis.zrangebyscore(k.sequences, after, '+inf', 'LIMIT', '0', '200');
-      const page = await records(id, seqs);
-      const old = page.filter((d) => d.createdAt < before);
-      const drop = old.filter((d) => !isOpen(d.state)).map((d) => String(d.seq));
-      if (drop.length > 0) {
-        await redis
-          .multi()
-          .hdel(k.records, ...drop)
-          .hdel(k.bodies, ...drop)
-          .zrem(k.sequences, ...drop)
-          .exec();
-        removed += drop.length;
-      }
-      // Sequences grow with time: once one is young enough, the rest are too.
-      if (seqs.length < 200 || old.length < page.length) return removed;
-      after = `(${seqs.at(-1)!}`;
+// Maintenance.
+
+async function pruneOne(store: RedisStore, id: string, before: number): Promise<number> {
+  const { redis } = store;
+  const k = store.keys(id);
+  let removed = 0;
+  let after = '-inf';
+  for (;;) {
+    const seqs = await redis.zrangebyscore(k.sequences, after, '+inf', 'LIMIT', '0', '200');
+    const page = await records(store, id, seqs);
+    const old = page.filter((d) => d.createdAt < before);
+    const drop = old.filter((d) => !isOpen(d.state)).map((d) => String(d.seq));
+    if (drop.length > 0) {
+      await redis
+        .multi()
+        .hdel(k.records, ...drop)
+        .hdel(k.bodies, ...drop)
+        .zrem(k.sequences, ...drop)
+        .exec();
+      removed += drop.length;
     }
+    // Sequences grow with time: once one is young enough, the rest are too.
+    if (seqs.length < 200 || old.length < page.length) return removed;
+    after = `(${seqs.at(-1)!}`;
   }
+}
 
+/** The store's key names, and the operations above: reading, writing deliveries, maintenance. */
+export function createRedisDestinationStore(options: RedisDestinationStoreOptions): DestinationStore {
+  const store = redisStore(options);
+  const { redis, keys, all } = store;
   return {
     async create(record) {
       await redis
@@ -114,14 +236,14 @@ export function createRedisDestinationStore(options: RedisDestinationStoreOption
         .zadd(all, record.createdAt, record.id)
         .exec();
     },
-    get,
+    get: (id) => get(store, id),
     async list() {
-      const found = await Promise.all((await ids()).map(get));
+      const found = await Promise.all((await ids(store)).map((id) => get(store, id)));
       return found.filter((d): d is DestinationRecord => d !== undefined);
     },
     async update(id, patch: DestinationPatch) {
       const done = await redis.eval(PATCH, 1, keys(id).destination, ...pairs(patch));
-      return done === 1 ? get(id) : undefined;
+      return done === 1 ? get(store, id) : undefined;
     },
     async delete(id) {
       const removed = await redis.zrem(all, id);
@@ -129,93 +251,28 @@ export function createRedisDestinationStore(options: RedisDestinationStoreOption
       await redis.unlink(k.destination, k.records, k.bodies, k.sequences, k.open);
       return removed > 0;
     },
-    async enqueue(delivery, body) {
-      const k = keys(delivery.destinationId);
-      await redis.eval(
-        ENQUEUE,
-        5,
-        k.destination,
-        k.records,
-        k.bodies,
-        k.sequences,
-        k.open,
-        String(delivery.seq),
-        JSON.stringify(delivery),
-        body,
-      );
-    },
+    enqueue: (delivery, body) => enqueue(store, delivery, body),
     async pending(destinationId, limit) {
-      return records(destinationId, await redis.zrange(keys(destinationId).open, '0', String(limit - 1)));
+      return records(
+        store,
+        destinationId,
+        await redis.zrange(keys(destinationId).open, '0', String(limit - 1)),
+      );
     },
     async body(destinationId, seq) {
       return (await redis.hget(keys(destinationId).bodies, String(seq))) ?? undefined;
     },
-    async record(destinationId, seq, attempt) {
-      const k = keys(destinationId);
-      const current = (await records(destinationId, [String(seq)]))[0];
-      if (!current) return;
-      const next: DeliveryRecord = { ...current, ...attempt.delivery };
-      await redis.eval(
-        RECORD,
-        3,
-        k.destination,
-        k.records,
-        k.open,
-        String(seq),
-        JSON.stringify(next),
-        isOpen(next.state) ? '1' : '0',
-        ...pairs(attempt.destination),
-      );
-    },
-    async deliveries(destinationId, query) {
-      const found: DeliveryRecord[] = [];
-      let after = `(${query.afterSeq ?? 0}`;
-      while (found.length < query.first) {
-        const seqs = await redis.zrangebyscore(
-          keys(destinationId).sequences,
-          after,
-          '+inf',
-          'LIMIT',
-          '0',
-          '200',
-        );
-        const page = await records(destinationId, seqs);
-        found.push(...page.filter((d) => query.state === undefined || d.state === query.state));
-        if (seqs.length < 200) break;
-        after = `(${seqs.at(-1)!}`;
-      }
-      return found.slice(0, query.first);
-    },
+    record: (destinationId, seq, attempt) => record(store, destinationId, seq, attempt),
+    deliveries: (destinationId, query) => deliveryPage(store, destinationId, query),
     async deliveriesOfEvent(seq) {
-      const found = await Promise.all((await ids()).map((id) => records(id, [String(seq)])));
+      const found = await Promise.all((await ids(store)).map((id) => records(store, id, [String(seq)])));
       return found.flat();
     },
-    async redeliver(destinationId, fromSeq, toSeq, now) {
-      const k = keys(destinationId);
-      const seqs = await redis.zrangebyscore(k.sequences, fromSeq, toSeq);
-      let count = 0;
-      for (let i = 0; i < seqs.length; i += 200) {
-        const page = await records(destinationId, seqs.slice(i, i + 200));
-        if (page.length === 0) continue;
-        const reopened = page.map((d) => ({
-          ...d,
-          state: 'pending' as const,
-          nextAttemptAt: now,
-          firstAttemptAt: null,
-        }));
-        await redis
-          .multi()
-          .hset(k.records, ...reopened.flatMap((d) => [String(d.seq), JSON.stringify(d)]))
-          .zadd(k.open, ...reopened.flatMap((d) => [d.seq, String(d.seq)]))
-          .exec();
-        count += reopened.length;
-      }
-      return count;
-    },
+    redeliver: (destinationId, fromSeq, toSeq, now) => redeliver(store, destinationId, fromSeq, toSeq, now),
     backlog: (destinationId) => redis.zcard(keys(destinationId).open),
     async prune(before) {
       let removed = 0;
-      for (const id of await ids()) removed += await pruneOne(id, before);
+      for (const id of await ids(store)) removed += await pruneOne(store, id, before);
       return removed;
     },
     close: () => Promise.resolve(),
