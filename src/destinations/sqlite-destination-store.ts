@@ -52,117 +52,144 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-export function createSqliteDestinationStore(db: SqliteDatabase): DestinationStore {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS event_destinations (
-      id         TEXT    PRIMARY KEY,
-      created_at INTEGER NOT NULL,
-      record     TEXT    NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS event_deliveries (
-      destination_id   TEXT    NOT NULL REFERENCES event_destinations (id) ON DELETE CASCADE,
-      seq              INTEGER NOT NULL,
-      order_key        TEXT    NOT NULL,
-      state            TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failing', 'dead')),
-      attempts         INTEGER NOT NULL,
-      next_attempt_at  INTEGER,
-      first_attempt_at INTEGER,
-      last_status      INTEGER,
-      last_error       TEXT,
-      created_at       INTEGER NOT NULL,
-      delivered_at     INTEGER,
-      body             TEXT    NOT NULL,
-      PRIMARY KEY (destination_id, seq)
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS event_deliveries_open
-      ON event_deliveries (destination_id, seq) WHERE state IN ('pending', 'failing');
-    CREATE INDEX IF NOT EXISTS event_deliveries_event ON event_deliveries (seq);
-    CREATE INDEX IF NOT EXISTS event_deliveries_created ON event_deliveries (created_at);
-  `);
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS event_destinations (
+    id         TEXT    PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    record     TEXT    NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS event_deliveries (
+    destination_id   TEXT    NOT NULL REFERENCES event_destinations (id) ON DELETE CASCADE,
+    seq              INTEGER NOT NULL,
+    order_key        TEXT    NOT NULL,
+    state            TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failing', 'dead')),
+    attempts         INTEGER NOT NULL,
+    next_attempt_at  INTEGER,
+    first_attempt_at INTEGER,
+    last_status      INTEGER,
+    last_error       TEXT,
+    created_at       INTEGER NOT NULL,
+    delivered_at     INTEGER,
+    body             TEXT    NOT NULL,
+    PRIMARY KEY (destination_id, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS event_deliveries_open
+    ON event_deliveries (destination_id, seq) WHERE state IN ('pending', 'failing');
+  CREATE INDEX IF NOT EXISTS event_deliveries_event ON event_deliveries (seq);
+  CREATE INDEX IF NOT EXISTS event_deliveries_created ON event_deliveries (created_at);
+`;
 
-  const selectOne = db.prepare<[string], { record: string }>(
-    'SELECT record FROM event_destinations WHERE id = ?',
-  );
-  const selectAll = db.prepare<[], { record: string }>(
-    'SELECT record FROM event_destinations ORDER BY created_at, id',
-  );
-  const insert = db.prepare('INSERT INTO event_destinations (id, created_at, record) VALUES (?, ?, ?)');
-  const save = db.prepare<[string, string]>('UPDATE event_destinations SET record = ? WHERE id = ?');
-  const remove = db.prepare<[string]>('DELETE FROM event_destinations WHERE id = ?');
-  const insertDelivery = db.prepare(
-    `INSERT OR IGNORE INTO event_deliveries (${COLUMNS}, body)
-     VALUES (@destinationId, @seq, @orderKey, @state, @attempts, @nextAttemptAt, @firstAttemptAt,
-             @lastStatus, @lastError, @createdAt, @deliveredAt, @body)`,
-  );
-  const selectPending = db.prepare<[string, number], DeliveryRow>(
-    `SELECT ${COLUMNS} FROM event_deliveries
-      WHERE destination_id = ? AND state IN ('pending', 'failing') ORDER BY seq LIMIT ?`,
-  );
-  const selectBody = db.prepare<[string, number], { body: string }>(
-    'SELECT body FROM event_deliveries WHERE destination_id = ? AND seq = ?',
-  );
-  const updateDelivery = db.prepare(
-    `UPDATE event_deliveries
-        SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
-            first_attempt_at = @firstAttemptAt, last_status = @lastStatus, last_error = @lastError,
-            delivered_at = @deliveredAt
-      WHERE destination_id = @destinationId AND seq = @seq`,
-  );
-  const selectPage = db.prepare<[string, number, string | null, string | null, number], DeliveryRow>(
-    `SELECT ${COLUMNS} FROM event_deliveries
-      WHERE destination_id = ? AND seq > ? AND (? IS NULL OR state = ?) ORDER BY seq LIMIT ?`,
-  );
-  const selectOfEvent = db.prepare<[number], DeliveryRow>(
-    `SELECT ${COLUMNS} FROM event_deliveries WHERE seq = ? ORDER BY destination_id`,
-  );
-  const reopen = db.prepare<[number, string, number, number]>(
-    `UPDATE event_deliveries SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL
-      WHERE destination_id = ? AND seq BETWEEN ? AND ?`,
-  );
-  const countOpen = db.prepare<[string], { n: number }>(
-    `SELECT COUNT(*) AS n FROM event_deliveries WHERE destination_id = ? AND state IN ('pending', 'failing')`,
-  );
-  const pruneStep = db.prepare<[number]>(
-    `DELETE FROM event_deliveries WHERE (destination_id, seq) IN (
-       SELECT destination_id, seq FROM event_deliveries
-        WHERE created_at < ? AND state IN ('delivered', 'dead') LIMIT 500)`,
-  );
-
-  const read = (id: string) => {
-    const row = selectOne.get(id);
-    return row ? destinationSchema.parse(JSON.parse(row.record)) : undefined;
+/** The statements the store runs, prepared once. */
+function prepareStatements(db: SqliteDatabase) {
+  return {
+    selectOne: db.prepare<[string], { record: string }>('SELECT record FROM event_destinations WHERE id = ?'),
+    selectAll: db.prepare<[], { record: string }>(
+      'SELECT record FROM event_destinations ORDER BY created_at, id',
+    ),
+    insert: db.prepare('INSERT INTO event_destinations (id, created_at, record) VALUES (?, ?, ?)'),
+    save: db.prepare<[string, string]>('UPDATE event_destinations SET record = ? WHERE id = ?'),
+    remove: db.prepare<[string]>('DELETE FROM event_destinations WHERE id = ?'),
+    insertDelivery: db.prepare(
+      `INSERT OR IGNORE INTO event_deliveries (${COLUMNS}, body)
+       VALUES (@destinationId, @seq, @orderKey, @state, @attempts, @nextAttemptAt, @firstAttemptAt,
+               @lastStatus, @lastError, @createdAt, @deliveredAt, @body)`,
+    ),
+    selectPending: db.prepare<[string, number], DeliveryRow>(
+      `SELECT ${COLUMNS} FROM event_deliveries
+        WHERE destination_id = ? AND state IN ('pending', 'failing') ORDER BY seq LIMIT ?`,
+    ),
+    selectBody: db.prepare<[string, number], { body: string }>(
+      'SELECT body FROM event_deliveries WHERE destination_id = ? AND seq = ?',
+    ),
+    updateDelivery: db.prepare(
+      `UPDATE event_deliveries
+          SET state = @state, attempts = @attempts, next_attempt_at = @nextAttemptAt,
+              first_attempt_at = @firstAttemptAt, last_status = @lastStatus, last_error = @lastError,
+              delivered_at = @deliveredAt
+        WHERE destination_id = @destinationId AND seq = @seq`,
+    ),
+    selectPage: db.prepare<[string, number, string | null, string | null, number], DeliveryRow>(
+      `SELECT ${COLUMNS} FROM event_deliveries
+        WHERE destination_id = ? AND seq > ? AND (? IS NULL OR state = ?) ORDER BY seq LIMIT ?`,
+    ),
+    selectOfEvent: db.prepare<[number], DeliveryRow>(
+      `SELECT ${COLUMNS} FROM event_deliveries WHERE seq = ? ORDER BY destination_id`,
+    ),
+    reopen: db.prepare<[number, string, number, number]>(
+      `UPDATE event_deliveries SET state = 'pending', next_attempt_at = ?, first_attempt_at = NULL
+        WHERE destination_id = ? AND seq BETWEEN ? AND ?`,
+    ),
+    countOpen: db.prepare<[string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM event_deliveries WHERE destination_id = ? AND state IN ('pending', 'failing')`,
+    ),
+    pruneStep: db.prepare<[number]>(
+      `DELETE FROM event_deliveries WHERE (destination_id, seq) IN (
+         SELECT destination_id, seq FROM event_deliveries
+          WHERE created_at < ? AND state IN ('delivered', 'dead') LIMIT 500)`,
+    ),
   };
-  const updateTx = db.transaction((id: string, patch: DestinationPatch) => {
-    const current = read(id);
-    if (!current) return undefined;
-    const next = { ...current, ...patch };
-    save.run(JSON.stringify(next), id);
-    return next;
-  });
-  const enqueueTx = db.transaction((delivery: DeliveryRecord, body: string) => {
-    const current = read(delivery.destinationId);
-    if (!current) return;
-    insertDelivery.run({ ...delivery, body });
-    if (delivery.seq > current.cursorSeq) {
-      save.run(JSON.stringify({ ...current, cursorSeq: delivery.seq }), current.id);
-    }
-  });
-  const recordTx = db.transaction((destinationId: string, seq: number, attempt: AttemptRecord) => {
-    updateDelivery.run({ destinationId, seq, ...attempt.delivery });
-    const current = read(destinationId);
-    if (current) save.run(JSON.stringify({ ...current, ...attempt.destination }), destinationId);
-  });
+}
 
+type Statements = ReturnType<typeof prepareStatements>;
+
+function readDestination({ selectOne }: Statements, id: string) {
+  const row = selectOne.get(id);
+  return row ? destinationSchema.parse(JSON.parse(row.record)) : undefined;
+}
+
+/** The writes that read the destination first, each one transaction. */
+function prepareTransactions(db: SqliteDatabase, statements: Statements) {
+  const { save, insertDelivery, updateDelivery } = statements;
+  return {
+    update: db.transaction((id: string, patch: DestinationPatch) => {
+      const current = readDestination(statements, id);
+      if (!current) return undefined;
+      const next = { ...current, ...patch };
+      save.run(JSON.stringify(next), id);
+      return next;
+    }),
+    enqueue: db.transaction((delivery: DeliveryRecord, body: string) => {
+      const current = readDestination(statements, delivery.destinationId);
+      if (!current) return;
+      insertDelivery.run({ ...delivery, body });
+      if (delivery.seq > current.cursorSeq) {
+        save.run(JSON.stringify({ ...current, cursorSeq: delivery.seq }), current.id);
+      }
+    }),
+    record: db.transaction((destinationId: string, seq: number, attempt: AttemptRecord) => {
+      updateDelivery.run({ destinationId, seq, ...attempt.delivery });
+      const current = readDestination(statements, destinationId);
+      if (current) save.run(JSON.stringify({ ...current, ...attempt.destination }), destinationId);
+    }),
+  };
+}
+
+/** Creates the tables, prepares the statements and transactions, and runs the operations on them. */
+export function createSqliteDestinationStore(db: SqliteDatabase): DestinationStore {
+  db.exec(SCHEMA);
+  const statements = prepareStatements(db);
+  const tx = prepareTransactions(db, statements);
+  const {
+    selectAll,
+    insert,
+    remove,
+    selectPending,
+    selectBody,
+    selectPage,
+    selectOfEvent,
+    reopen,
+    countOpen,
+  } = statements;
   return {
     create: (record) => settle(() => void insert.run(record.id, record.createdAt, JSON.stringify(record))),
-    get: (id) => settle(() => read(id)),
+    get: (id) => settle(() => readDestination(statements, id)),
     list: () => settle(() => selectAll.all().map((row) => destinationSchema.parse(JSON.parse(row.record)))),
-    update: (id, patch) => settle(() => updateTx(id, patch)),
+    update: (id, patch) => settle(() => tx.update(id, patch)),
     delete: (id) => settle(() => remove.run(id).changes > 0),
-    enqueue: (delivery, body) => settle(() => enqueueTx(delivery, body)),
+    enqueue: (delivery, body) => settle(() => tx.enqueue(delivery, body)),
     pending: (destinationId, limit) => settle(() => selectPending.all(destinationId, limit).map(fromRow)),
     body: (destinationId, seq) => settle(() => selectBody.get(destinationId, seq)?.body),
-    record: (destinationId, seq, attempt) => settle(() => recordTx(destinationId, seq, attempt)),
+    record: (destinationId, seq, attempt) => settle(() => tx.record(destinationId, seq, attempt)),
     deliveries: (destinationId, query: DeliveryPageQuery) =>
       settle(() =>
         selectPage
@@ -177,7 +204,7 @@ export function createSqliteDestinationStore(db: SqliteDatabase): DestinationSto
     async prune(before) {
       let total = 0;
       for (;;) {
-        const removed = await settle(() => pruneStep.run(before).changes);
+        const removed = await settle(() => statements.pruneStep.run(before).changes);
         total += removed;
         if (removed < 500) return total;
         await new Promise((resolve) => setImmediate(resolve));
