@@ -99,114 +99,147 @@ function descriptionOf(value: string | null | undefined): string | null {
   return value;
 }
 
+/** What the service's operations share: its options and the clock. */
+interface ServiceState {
+  readonly options: DestinationServiceOptions;
+  readonly now: () => number;
+}
+
+async function checkUrl({ options }: ServiceState, raw: string): Promise<string> {
+  const url = parseDestinationUrl(raw, options.policy);
+  await checkAddresses(url, options.policy);
+  return url.href;
+}
+
+function checkDocument(
+  { options }: ServiceState,
+  principal: Principal,
+  query: string,
+  variables: Record<string, unknown> | null,
+): void {
+  compileDocument(options.schema, options.rules, query, variables);
+  if (options.allowDocument && !options.allowDocument(principal, query)) {
+    throw new DestinationError(
+      'forbidden',
+      'This key may use only trusted documents as a destination query.',
+    );
+  }
+}
+
+/** The destination, if the caller manages it; not-found alike for a missing one and another partner's. */
+async function owned(
+  { options }: ServiceState,
+  principal: Principal,
+  id: string,
+): Promise<DestinationRecord> {
+  assertMayManage(principal);
+  const destination = await options.store.get(id);
+  if (!destination || !manages(principal, destination)) throw notFound(id);
+  return destination;
+}
+
+async function change(
+  { options }: ServiceState,
+  id: string,
+  patch: DestinationPatch,
+): Promise<DestinationRecord> {
+  const updated = await options.store.update(id, patch);
+  if (!updated) throw notFound(id);
+  options.onChanged(id);
+  return updated;
+}
+
+async function create(
+  service: ServiceState,
+  principal: Principal,
+  input: DestinationInput,
+): Promise<WithSecret> {
+  const { options } = service;
+  assertMayManage(principal);
+  const variables = input.variables ?? null;
+  checkDocument(service, principal, input.query, variables);
+  const url = await checkUrl(service, input.url);
+  const signingSecret = newSigningSecret();
+  const destination: DestinationRecord = {
+    id: randomUUID(),
+    ownerId: principal.id,
+    url,
+    description: descriptionOf(input.description),
+    query: input.query,
+    variables,
+    secrets: [{ secret: signingSecret }],
+    createdAt: service.now(),
+    version: 1,
+    paused: false,
+    disabledAt: null,
+    disabledReason: null,
+    // Events published from now on; nothing from before the destination existed.
+    cursorSeq: await options.log.lastPublishedSeq(),
+    failingSince: null,
+    lastError: null,
+    lastErrorAt: null,
+    lastDeliveredAt: null,
+  };
+  await options.store.create(destination);
+  options.onChanged(destination.id);
+  return { destination, signingSecret };
+}
+
+async function update(
+  service: ServiceState,
+  principal: Principal,
+  id: string,
+  input: Partial<DestinationInput>,
+): Promise<DestinationRecord> {
+  const current = await owned(service, principal, id);
+  const patch: DestinationPatch = {};
+  if (input.url !== undefined) patch.url = await checkUrl(service, input.url);
+  if (input.description !== undefined) patch.description = descriptionOf(input.description);
+  if (input.query !== undefined || input.variables !== undefined) {
+    patch.query = input.query ?? current.query;
+    patch.variables = input.variables === undefined ? current.variables : input.variables;
+    checkDocument(service, principal, patch.query, patch.variables);
+  }
+  if (patch.url !== undefined || patch.query !== undefined) patch.version = current.version + 1;
+  return change(service, id, patch);
+}
+
+async function rotateSecret(service: ServiceState, principal: Principal, id: string): Promise<WithSecret> {
+  const current = await owned(service, principal, id);
+  const at = service.now();
+  const signingSecret = newSigningSecret();
+  // The secret that signed until now keeps signing for the overlap; older ones are dropped.
+  const previous = current.secrets.find((s) => s.expiresAt === undefined);
+  const secrets = [
+    { secret: signingSecret },
+    ...(previous ? [{ ...previous, expiresAt: at + ROTATION_OVERLAP_MS }] : []),
+  ];
+  return { destination: await change(service, id, { secrets }), signingSecret };
+}
+
+/** The service's state, and each operation checking who may manage what before it changes anything. */
 export function createDestinationService(options: DestinationServiceOptions): DestinationService {
-  const { store, policy } = options;
-  const now = options.now ?? Date.now;
-
-  async function checkUrl(raw: string): Promise<string> {
-    const url = parseDestinationUrl(raw, policy);
-    await checkAddresses(url, policy);
-    return url.href;
-  }
-
-  function checkDocument(
-    principal: Principal,
-    query: string,
-    variables: Record<string, unknown> | null,
-  ): void {
-    compileDocument(options.schema, options.rules, query, variables);
-    if (options.allowDocument && !options.allowDocument(principal, query)) {
-      throw new DestinationError(
-        'forbidden',
-        'This key may use only trusted documents as a destination query.',
-      );
-    }
-  }
-
-  async function owned(principal: Principal, id: string): Promise<DestinationRecord> {
-    assertMayManage(principal);
-    const destination = await store.get(id);
-    if (!destination || !manages(principal, destination)) throw notFound(id);
-    return destination;
-  }
-
-  async function change(id: string, patch: DestinationPatch): Promise<DestinationRecord> {
-    const updated = await store.update(id, patch);
-    if (!updated) throw notFound(id);
-    options.onChanged(id);
-    return updated;
-  }
-
+  const service: ServiceState = { options, now: options.now ?? Date.now };
+  const { store } = options;
   return {
-    async create(principal, input) {
-      assertMayManage(principal);
-      const variables = input.variables ?? null;
-      checkDocument(principal, input.query, variables);
-      const url = await checkUrl(input.url);
-      const signingSecret = newSigningSecret();
-      const destination: DestinationRecord = {
-        id: randomUUID(),
-        ownerId: principal.id,
-        url,
-        description: descriptionOf(input.description),
-        query: input.query,
-        variables,
-        secrets: [{ secret: signingSecret }],
-        createdAt: now(),
-        version: 1,
-        paused: false,
-        disabledAt: null,
-        disabledReason: null,
-        // Events published from now on; nothing from before the destination existed.
-        cursorSeq: await options.log.lastPublishedSeq(),
-        failingSince: null,
-        lastError: null,
-        lastErrorAt: null,
-        lastDeliveredAt: null,
-      };
-      await store.create(destination);
-      options.onChanged(destination.id);
-      return { destination, signingSecret };
-    },
+    create: (principal, input) => create(service, principal, input),
     async list(principal) {
       assertMayManage(principal);
       return (await store.list()).filter((d) => manages(principal, d));
     },
-    get: owned,
-    async update(principal, id, input) {
-      const current = await owned(principal, id);
-      const patch: DestinationPatch = {};
-      if (input.url !== undefined) patch.url = await checkUrl(input.url);
-      if (input.description !== undefined) patch.description = descriptionOf(input.description);
-      if (input.query !== undefined || input.variables !== undefined) {
-        patch.query = input.query ?? current.query;
-        patch.variables = input.variables === undefined ? current.variables : input.variables;
-        checkDocument(principal, patch.query, patch.variables);
-      }
-      if (patch.url !== undefined || patch.query !== undefined) patch.version = current.version + 1;
-      return change(id, patch);
-    },
+    get: (principal, id) => owned(service, principal, id),
+    update: (principal, id, input) => update(service, principal, id, input),
     async delete(principal, id) {
-      const current = await owned(principal, id);
+      const current = await owned(service, principal, id);
       if (!(await store.delete(id))) throw notFound(id);
       options.onChanged(id);
       return current;
     },
-    async rotateSecret(principal, id) {
-      const current = await owned(principal, id);
-      const at = now();
-      const signingSecret = newSigningSecret();
-      // The secret that signed until now keeps signing for the overlap; older ones are dropped.
-      const previous = current.secrets.find((s) => s.expiresAt === undefined);
-      const secrets = [
-        { secret: signingSecret },
-        ...(previous ? [{ ...previous, expiresAt: at + ROTATION_OVERLAP_MS }] : []),
-      ];
-      return { destination: await change(id, { secrets }), signingSecret };
-    },
+    rotateSecret: (principal, id) => rotateSecret(service, principal, id),
     async setPaused(principal, id, paused) {
-      await owned(principal, id);
+      await owned(service, principal, id);
       return change(
+        service,
         id,
         paused
           ? { paused: true }
@@ -214,9 +247,9 @@ export function createDestinationService(options: DestinationServiceOptions): De
       );
     },
     async redeliver(principal, id, fromSeq, toSeq) {
-      await owned(principal, id);
+      await owned(service, principal, id);
       if (fromSeq > toSeq) throw new DestinationError('invalid', '`from` must not come after `to`.', 'from');
-      const count = await store.redeliver(id, fromSeq, toSeq, now());
+      const count = await store.redeliver(id, fromSeq, toSeq, service.now());
       options.onChanged(id);
       return count;
     },
