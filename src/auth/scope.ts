@@ -8,7 +8,7 @@ import { type Loaders } from '../loaders/loaders.js';
 import { type PageSource, type Pages } from '../loaders/pages.js';
 import { AuthenticationError, ForbiddenError, OutOfScopeError } from './errors.js';
 import { type PartnerStore } from './partner-store.js';
-import { hasRole, type Principal } from './principal.js';
+import { hasRole, type Principal, type Scope } from './principal.js';
 
 /** A filtered walk over a billwerk list: the source and which of its items the caller may see. */
 export interface ScopedList<D> {
@@ -73,54 +73,137 @@ function customerIdOf(event: StoredEvent): string | undefined {
   return event.notice.customerId ?? contract?.CustomerId ?? customer?.Id;
 }
 
-export function createAccess(options: AccessOptions): Access {
-  const { principal, partners, loaders, pages } = options;
-  const scope = principal.scope;
+/**
+ * One principal's scope with what checking it needs, made once per request: every check below reads it.
+ * The two `keep` predicates live here so that each list hands out the same function.
+ */
+interface ScopeView {
+  readonly scope: Scope;
+  readonly partners: PartnerStore;
+  readonly loaders: AccessOptions['loaders'];
+  readonly pages: Pages;
+  /** A partner's external-id rule: customers whose ExternalCustomerId starts with it are in scope too. */
+  readonly prefix: string | undefined;
+  /** Whether a customer as billwerk answered it is in scope (no loading). */
+  readonly dtoVisible: (dto: Pick<Customer, 'Id' | 'ExternalCustomerId'>) => boolean;
+  /** Whether the customer owning an entity is in scope. */
+  readonly ownerVisible: (dto: { CustomerId: string }) => Promise<boolean>;
+}
 
-  /** Membership without loading anything: configured ids, signed-up ids, own id. */
-  const listed = (customerId: string): boolean => {
-    switch (scope.kind) {
-      case 'all':
-        return true;
-      case 'none':
-        return false;
-      case 'customer':
-        return scope.customerId === customerId;
-      case 'partner':
-        return (
-          (scope.customers as ReadonlySet<string>).has(customerId) ||
-          partners.has(scope.partnerId, customerId)
-        );
-    }
-  };
+function scopeView(options: AccessOptions): ScopeView {
+  const { partners, loaders, pages } = options;
+  const scope = options.principal.scope;
   const prefix = scope.kind === 'partner' ? scope.externalIdPrefix : undefined;
-  const dtoVisible = (dto: Pick<Customer, 'Id' | 'ExternalCustomerId'>): boolean =>
-    listed(dto.Id) || (prefix !== undefined && (dto.ExternalCustomerId ?? '').startsWith(prefix));
-
-  async function customerVisible(customerId: string): Promise<boolean> {
-    if (listed(customerId)) return true;
-    if (prefix === undefined) return false;
-    const dto = await loaders.customer.load(customerId);
-    return dto !== null && dtoVisible(dto);
-  }
-
-  /** The ids a scope names outright, when that is the whole scope (no external-id rule). */
-  const listedIds = (): readonly BillwerkId[] | undefined => {
-    if (scope.kind === 'customer') return [scope.customerId];
-    if (scope.kind === 'partner' && prefix === undefined) {
-      return [...new Set([...scope.customers, ...partners.customersOf(scope.partnerId)])];
-    }
-    return undefined;
+  const view: ScopeView = {
+    scope,
+    partners,
+    loaders,
+    pages,
+    prefix,
+    dtoVisible: (dto) =>
+      listed(view, dto.Id) || (prefix !== undefined && (dto.ExternalCustomerId ?? '').startsWith(prefix)),
+    ownerVisible: (dto) => customerVisible(view, dto.CustomerId),
   };
+  return view;
+}
 
-  const ownerVisible = <D extends { CustomerId: string }>(dto: D) => customerVisible(dto.CustomerId);
+/** Membership without loading anything: configured ids, signed-up ids, own id. */
+function listed({ scope, partners }: ScopeView, customerId: string): boolean {
+  switch (scope.kind) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'customer':
+      return scope.customerId === customerId;
+    case 'partner':
+      return (
+        (scope.customers as ReadonlySet<string>).has(customerId) || partners.has(scope.partnerId, customerId)
+      );
+  }
+}
 
+async function customerVisible(view: ScopeView, customerId: string): Promise<boolean> {
+  if (listed(view, customerId)) return true;
+  if (view.prefix === undefined) return false;
+  const dto = await view.loaders.customer.load(customerId);
+  return dto !== null && view.dtoVisible(dto);
+}
+
+/** The ids a scope names outright, when that is the whole scope (no external-id rule). */
+function listedIds({ scope, partners, prefix }: ScopeView): readonly BillwerkId[] | undefined {
+  if (scope.kind === 'customer') return [scope.customerId];
+  if (scope.kind === 'partner' && prefix === undefined) {
+    return [...new Set([...scope.customers, ...partners.customersOf(scope.partnerId)])];
+  }
+  return undefined;
+}
+
+function customerList(view: ScopeView, search: string | undefined): ScopedList<Customer> {
+  const { scope, pages, loaders } = view;
+  if (scope.kind === 'all') return { source: pages.customers({ search }) };
+  if (scope.kind === 'none') return { source: EMPTY };
+  const ids = listedIds(view);
+  // A search goes to billwerk and is narrowed here; a plain list of ids is read id by id.
+  if (ids && search === undefined) {
+    return { source: byIds(ids, (id) => loaders.customer.load(id)) };
+  }
+  return { source: pages.customers({ search }), keep: view.dtoVisible };
+}
+
+function contractList(view: ScopeView, customerId: BillwerkId | undefined): ScopedList<Contract> {
+  const { scope, pages, ownerVisible } = view;
+  if (customerId !== undefined) {
+    if (scope.kind === 'all') return { source: pages.contractsOfCustomer(customerId) };
+    // A foreign customer's list is empty, exactly as that of a customer that does not exist.
+    return { source: pages.contractsOfCustomer(customerId), keep: ownerVisible };
+  }
+  if (scope.kind === 'all') return { source: pages.contracts() };
+  if (scope.kind === 'none') return { source: EMPTY };
+  // A customer's own list is still checked item by item: what billwerk answers for a path is not
+  // taken as proof of ownership.
+  if (scope.kind === 'customer') {
+    return { source: pages.contractsOfCustomer(scope.customerId), keep: ownerVisible };
+  }
+  return { source: pages.contracts(), keep: ownerVisible };
+}
+
+async function invoiceList(
+  view: ScopeView,
+  filter: { customerId?: BillwerkId; contractId?: BillwerkId },
+): Promise<ScopedList<Invoice>> {
+  const { scope, pages, ownerVisible } = view;
+  if (scope.kind === 'all') return { source: pages.invoices(filter) };
+  if (scope.kind === 'none') return { source: EMPTY };
+  if (filter.contractId !== undefined) {
+    const contract = await view.loaders.contract.load(filter.contractId);
+    if (!contract || !(await customerVisible(view, contract.CustomerId))) return { source: EMPTY };
+  }
+  if (filter.customerId === undefined && scope.kind === 'customer') {
+    return { source: pages.invoices({ ...filter, customerId: scope.customerId }), keep: ownerVisible };
+  }
+  return { source: pages.invoices(filter), keep: ownerVisible };
+}
+
+function eventVisible(view: ScopeView, event: StoredEvent): boolean {
+  if (view.scope.kind === 'all') return true;
+  const customerId = customerIdOf(event);
+  if (customerId === undefined) return false;
+  if (listed(view, customerId)) return true;
+  const externalId = externalIdOf(event);
+  return view.prefix !== undefined && externalId !== undefined && externalId.startsWith(view.prefix);
+}
+
+export function createAccess(options: AccessOptions): Access {
+  const { principal } = options;
+  const scope = principal.scope;
+  const view = scopeView(options);
   return {
     principal,
     scoped: scope.kind !== 'all',
-    customerVisible,
+    customerVisible: (customerId) => customerVisible(view, customerId),
     async assertOwner(customerId, type, id) {
-      if (!(await customerVisible(customerId))) throw new OutOfScopeError(type, id);
+      if (!(await customerVisible(view, customerId))) throw new OutOfScopeError(type, id);
     },
     assertMayMutate(mutation) {
       if (scope.kind === 'none') throw new AuthenticationError(`${mutation} needs an authenticated caller.`);
@@ -128,53 +211,12 @@ export function createAccess(options: AccessOptions): Access {
       if (hasRole(principal, 'customer') && options.customerMutations.has(mutation)) return;
       throw new ForbiddenError(`${mutation} is not allowed to this caller's role.`);
     },
-    customers(search) {
-      if (scope.kind === 'all') return { source: pages.customers({ search }) };
-      if (scope.kind === 'none') return { source: EMPTY };
-      const ids = listedIds();
-      // A search goes to billwerk and is narrowed here; a plain list of ids is read id by id.
-      if (ids && search === undefined) {
-        return { source: byIds(ids, (id) => loaders.customer.load(id)) };
-      }
-      return { source: pages.customers({ search }), keep: dtoVisible };
-    },
-    contracts(customerId) {
-      if (customerId !== undefined) {
-        if (scope.kind === 'all') return { source: pages.contractsOfCustomer(customerId) };
-        // A foreign customer's list is empty, exactly as that of a customer that does not exist.
-        return { source: pages.contractsOfCustomer(customerId), keep: ownerVisible };
-      }
-      if (scope.kind === 'all') return { source: pages.contracts() };
-      if (scope.kind === 'none') return { source: EMPTY };
-      // A customer's own list is still checked item by item: what billwerk answers for a path is not
-      // taken as proof of ownership.
-      if (scope.kind === 'customer') {
-        return { source: pages.contractsOfCustomer(scope.customerId), keep: ownerVisible };
-      }
-      return { source: pages.contracts(), keep: ownerVisible };
-    },
-    async invoices(filter) {
-      if (scope.kind === 'all') return { source: pages.invoices(filter) };
-      if (scope.kind === 'none') return { source: EMPTY };
-      if (filter.contractId !== undefined) {
-        const contract = await loaders.contract.load(filter.contractId);
-        if (!contract || !(await customerVisible(contract.CustomerId))) return { source: EMPTY };
-      }
-      if (filter.customerId === undefined && scope.kind === 'customer') {
-        return { source: pages.invoices({ ...filter, customerId: scope.customerId }), keep: ownerVisible };
-      }
-      return { source: pages.invoices(filter), keep: ownerVisible };
-    },
-    eventVisible(event) {
-      if (scope.kind === 'all') return true;
-      const customerId = customerIdOf(event);
-      if (customerId === undefined) return false;
-      if (listed(customerId)) return true;
-      const externalId = externalIdOf(event);
-      return prefix !== undefined && externalId !== undefined && externalId.startsWith(prefix);
-    },
+    customers: (search) => customerList(view, search),
+    contracts: (customerId) => contractList(view, customerId),
+    invoices: (filter) => invoiceList(view, filter),
+    eventVisible: (event) => eventVisible(view, event),
     async recordSignup(customerId) {
-      if (scope.kind === 'partner') await partners.add(scope.partnerId, customerId);
+      if (scope.kind === 'partner') await view.partners.add(scope.partnerId, customerId);
     },
   };
 }
