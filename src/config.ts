@@ -350,10 +350,11 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   );
 }
 
-/** Reads and validates the environment once. Throws ConfigError naming each bad variable. */
-export function loadConfig(env: Env): Config {
-  const e = parseEnv(envSchema, env);
-  const problems: string[] = [];
+/** The environment as envSchema parsed it. */
+type EnvValues = z.infer<typeof envSchema>;
+
+/** Variables that are valid one by one but not together; each problem says how to fix it. */
+function checkCombinations(e: EnvValues, problems: string[]): void {
   if (Boolean(e.BILLWERK_CLIENT_ID) !== Boolean(e.BILLWERK_CLIENT_SECRET)) {
     problems.push(
       'BILLWERK_CLIENT_ID and BILLWERK_CLIENT_SECRET: set both to use billwerk, or neither to use the embedded emulator',
@@ -374,15 +375,11 @@ export function loadConfig(env: Env): Config {
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     problems.push('JWT_SECRET and JWT_JWKS_URL: set one of them, not both');
   }
-  const apiKeys = readApiKeys(e, problems);
-  const redis = readRedisConfig(e, problems);
-  const customerMutations = e.CUSTOMER_MUTATIONS.split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  if (problems.length > 0) throw new ConfigError(problems);
+}
 
-  const production = e.GATEWAY_MODE === 'production';
-  const billwerk: BillwerkTarget =
+/** Real billwerk when credentials are set, else the embedded emulator. */
+function billwerkTarget(e: EnvValues): Readonly<BillwerkTarget> {
+  const target: BillwerkTarget =
     e.BILLWERK_CLIENT_ID && e.BILLWERK_CLIENT_SECRET
       ? {
           kind: 'remote',
@@ -391,6 +388,70 @@ export function loadConfig(env: Env): Config {
           clientSecret: e.BILLWERK_CLIENT_SECRET,
         }
       : { kind: 'emulator', port: e.EMULATOR_PORT };
+  return Object.freeze(target);
+}
+
+function tracingConfig(e: EnvValues): Readonly<TracingConfig> | undefined {
+  if (!e.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return Object.freeze({
+    endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
+    serviceName: e.OTEL_SERVICE_NAME,
+  });
+}
+
+function webhookConfig(e: EnvValues): Readonly<WebhookConfig> {
+  return Object.freeze({
+    basicAuth: e.WEBHOOK_BASIC_AUTH ? splitCredentials(e.WEBHOOK_BASIC_AUTH) : undefined,
+    pathToken: e.WEBHOOK_PATH_TOKEN,
+    publicUrl: e.WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ''),
+    events: e.WEBHOOK_EVENTS?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+    maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+  });
+}
+
+function authConfig(e: EnvValues, apiKeys: ApiKeyEntry[]): Readonly<AuthConfig> {
+  const customerMutations = e.CUSTOMER_MUTATIONS.split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return Object.freeze({
+    apiKeys: Object.freeze(apiKeys),
+    allowAnonymous: e.ALLOW_ANONYMOUS ?? false,
+    jwt:
+      e.JWT_SECRET || e.JWT_JWKS_URL
+        ? Object.freeze({
+            secret: e.JWT_SECRET,
+            jwksUrl: e.JWT_JWKS_URL,
+            issuer: e.JWT_ISSUER,
+            audience: e.JWT_AUDIENCE,
+            customerClaim: e.JWT_CUSTOMER_CLAIM,
+            customerIdKind: e.JWT_CUSTOMER_ID_KIND,
+          })
+        : undefined,
+    customerMutations: Object.freeze(customerMutations),
+  });
+}
+
+function eventDestinationsConfig(e: EnvValues): Readonly<EventDestinationsConfig> {
+  return Object.freeze({
+    retryBaseMs: e.EVENT_DESTINATION_RETRY_BASE_MS,
+    retryWindowMs: e.EVENT_DESTINATION_RETRY_HOURS * HOUR_MS,
+    disableAfterMs: e.EVENT_DESTINATION_DISABLE_AFTER_HOURS * HOUR_MS,
+    allowPrivate: e.EVENT_DESTINATIONS_ALLOW_PRIVATE ?? false,
+  });
+}
+
+/** Reads and validates the environment once. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Env): Config {
+  const e = parseEnv(envSchema, env);
+  const problems: string[] = [];
+  checkCombinations(e, problems);
+  const apiKeys = readApiKeys(e, problems);
+  const redis = readRedisConfig(e, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const production = e.GATEWAY_MODE === 'production';
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -399,13 +460,8 @@ export function loadConfig(env: Env): Config {
       !production && (e.ERROR_STACK_TRACES ?? (e.LOG_LEVEL === 'debug' || e.LOG_LEVEL === 'trace')),
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
-      ? Object.freeze({
-          endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''),
-          serviceName: e.OTEL_SERVICE_NAME,
-        })
-      : undefined,
-    billwerk: Object.freeze(billwerk),
+    tracing: tracingConfig(e),
+    billwerk: billwerkTarget(e),
     billwerkTimeoutMs: e.BILLWERK_TIMEOUT_MS,
     billwerkMaxRetries: e.BILLWERK_MAX_RETRIES,
     emulatorWebhookBaseDelayMs: e.EMULATOR_WEBHOOK_BASE_DELAY_MS,
@@ -413,49 +469,21 @@ export function loadConfig(env: Env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     introspection: e.INTROSPECTION ?? !production,
     fieldSuggestions: e.FIELD_SUGGESTIONS ?? e.INTROSPECTION ?? !production,
-    webhooks: Object.freeze({
-      basicAuth: e.WEBHOOK_BASIC_AUTH ? splitCredentials(e.WEBHOOK_BASIC_AUTH) : undefined,
-      pathToken: e.WEBHOOK_PATH_TOKEN,
-      publicUrl: e.WEBHOOK_PUBLIC_URL?.replace(/\/+$/, ''),
-      events: e.WEBHOOK_EVENTS?.split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-      maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
-    }),
+    webhooks: webhookConfig(e),
     eventRetentionMs: e.EVENT_RETENTION_DAYS * 24 * 60 * 60 * 1000,
     eventRetentionMaxEvents: e.EVENT_RETENTION_MAX_EVENTS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     trustedDocumentsDir: e.TRUSTED_DOCUMENTS_DIR,
     reconcileGraceMs: e.RECONCILE_GRACE_MS,
     adminKey: e.GATEWAY_ADMIN_KEY,
-    auth: Object.freeze({
-      apiKeys: Object.freeze(apiKeys),
-      allowAnonymous: e.ALLOW_ANONYMOUS ?? false,
-      jwt:
-        e.JWT_SECRET || e.JWT_JWKS_URL
-          ? Object.freeze({
-              secret: e.JWT_SECRET,
-              jwksUrl: e.JWT_JWKS_URL,
-              issuer: e.JWT_ISSUER,
-              audience: e.JWT_AUDIENCE,
-              customerClaim: e.JWT_CUSTOMER_CLAIM,
-              customerIdKind: e.JWT_CUSTOMER_ID_KIND,
-            })
-          : undefined,
-      customerMutations: Object.freeze(customerMutations),
-    }),
+    auth: authConfig(e, apiKeys),
     maxSubscriptionsPerConnection: e.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
     sseReservationTimeoutMs: e.SSE_RESERVATION_TIMEOUT_MS,
     rateLimit: Object.freeze({ perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST }),
     metricsEnabled: e.METRICS_ENABLED ?? true,
     redis,
-    eventDestinations: Object.freeze({
-      retryBaseMs: e.EVENT_DESTINATION_RETRY_BASE_MS,
-      retryWindowMs: e.EVENT_DESTINATION_RETRY_HOURS * HOUR_MS,
-      disableAfterMs: e.EVENT_DESTINATION_DISABLE_AFTER_HOURS * HOUR_MS,
-      allowPrivate: e.EVENT_DESTINATIONS_ALLOW_PRIVATE ?? false,
-    }),
+    eventDestinations: eventDestinationsConfig(e),
   });
 }
 
