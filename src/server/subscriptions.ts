@@ -4,7 +4,7 @@
 // sockets closed when their credentials expire, and slow consumers disconnected to resume by cursor.
 import { type Server } from 'node:http';
 import { type GraphQLError, type GraphQLSchema, OperationTypeNode } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { CloseCode, type ConnectionInitMessage, type Context, type SubscribePayload } from 'graphql-ws';
 import { type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type Authenticate } from '../auth/authenticate.js';
@@ -104,43 +104,35 @@ export interface SubscriptionServer {
   close(): Promise<void>;
 }
 
-export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
-  const limit = options.maxSubscriptionsPerConnection ?? 100;
-  const clock = options.now ?? Date.now;
-  const { schema, admission } = options;
-  const { fanout } = admission;
-  const formatAll = (errors: Parameters<SubscriptionAdmission['formatAll']>[0]) =>
-    admission.formatAll(errors);
-  const tails = createTails();
+/** What the server keeps across its connections. */
+interface Connections {
+  readonly options: SubscriptionServerOptions;
+  /** Subscriptions one connection may hold. */
+  readonly limit: number;
+  readonly clock: () => number;
+  /** The shared tails of graphql-ws `next` frames (src/delivery/frames.ts). */
+  readonly tails: ReturnType<typeof createTails>;
   // A context's loaders, page readers and access checks are a kilobyte or two that every idle
   // subscription would hold its own copy of. Subscriptions of one principal (an API key's is one object
   // for every connection) share them: the resolvers empty the loaders before each event anyway, and the
   // group executes each event once whoever's context it runs in.
-  const shared = new WeakMap<Principal, GraphQLContext>();
-  const sharedContext = (principal: Principal): GraphQLContext => {
-    let context = shared.get(principal);
-    if (!context) {
-      context = options.context(principal);
-      shared.set(principal, context);
-    }
-    return context;
+  readonly sharedContexts: WeakMap<Principal, GraphQLContext>;
+}
+
+type WsContext = Context<ConnectionInitMessage['payload'], Extra>;
+
+export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
+  const { admission } = options;
+  const { fanout } = admission;
+  const formatAll = (errors: Parameters<SubscriptionAdmission['formatAll']>[0]) =>
+    admission.formatAll(errors);
+  const connections: Connections = {
+    options,
+    limit: options.maxSubscriptionsPerConnection ?? 100,
+    clock: options.now ?? Date.now,
+    tails: createTails(),
+    sharedContexts: new WeakMap(),
   };
-
-  function closeSlow(extra: Extra): void {
-    options.logger.warn('closing a slow subscriber');
-    extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: resubscribe with your last cursor');
-  }
-
-  function closeAtExpiry(extra: Extra, state: ConnectionState, expiresAt: number): void {
-    const delay = expiresAt - clock();
-    if (delay <= 0) {
-      extra.socket.close(CREDENTIALS_EXPIRED_CLOSE_CODE, 'Forbidden: credentials expired');
-      return;
-    }
-    state.expiry = setTimeout(() => closeAtExpiry(extra, state, expiresAt), Math.min(delay, MAX_TIMER_MS));
-    state.expiry.unref();
-  }
-
   // Fan-out subscriptions' `next` frames are written by the fan-out itself (one serialisation per group
   // and event); graphql-ws still sends everything else: acks, pongs, errors, completes, closes.
   const wss = new WebSocketServer({
@@ -152,58 +144,19 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const disposable = serveGraphQLWs(
     wss,
     {
-      schema,
+      schema: options.schema,
       connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 3_000,
-      onConnect: async (ctx) => {
-        try {
-          const principal = await options.authenticate(authorizationOf(ctx.connectionParams));
-          const state = stateOf(ctx.extra);
-          state.principal = principal;
-          releaseRequest(ctx.extra, state);
-          if (principal.expiresAt !== undefined) closeAtExpiry(ctx.extra, state, principal.expiresAt);
-          return true;
-        } catch {
-          // graphql-ws closes with 4403 Forbidden; nothing of the credentials is logged.
-          return false;
-        }
-      },
+      onConnect: (ctx) => onConnect(connections, ctx),
       onClose: (ctx) => clearTimeout(stateOf(ctx.extra).expiry),
       // graphql-ws hands the arguments onSubscribe returned to `subscribe`: the writer travels with them.
       subscribe: (args: SubscriptionArgs) => fanout.subscribe(args),
-      onSubscribe: async (ctx, id, payload) => {
-        // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
-        if (Object.keys(ctx.subscriptions).length > limit) {
-          return [
-            toGraphQLError(
-              new GatewayError(ErrorCode.RATE_LIMITED, `At most ${limit} subscriptions per connection.`),
-            ),
-          ];
-        }
-        // After the count: it must see this subscription before another message's onSubscribe runs.
-        const { principal, address } = stateOf(ctx.extra);
-        // onConnect ran and succeeded before any subscribe message is accepted.
-        if (!principal)
-          return [toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'Not connected.'))];
-        const admitted = await admission.admit(principal, address, payload);
-        if (isErrors(admitted)) return admitted;
-        const onSlowConsumer = () => closeSlow(ctx.extra);
-        // Queries and mutations over the socket get a context of their own, as on HTTP.
-        const base =
-          admitted.operationType === OperationTypeNode.SUBSCRIPTION
-            ? sharedContext(principal)
-            : options.context(principal);
-        const contextValue: GraphQLContext = merged(base, { onSlowConsumer });
-        const { maxBuffered } = contextValue.events;
-        const writer = new NextWriter(ctx.extra.socket, id, tails, maxBuffered, onSlowConsumer);
-        const args: SubscriptionArgs = merged(admitted, { contextValue, writer });
-        return args;
-      },
+      onSubscribe: (ctx, id, payload) => onSubscribe(connections, ctx, id, payload),
       // Only for results the fan-out does not write itself (queries and mutations over the socket).
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: formatAll(result.errors) } : undefined,
       onError: (ctx, _id, _payload, errors) => {
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);
-        if (slow) closeSlow(ctx.extra);
+        if (slow) closeSlow(options.logger, ctx.extra);
         return formatAll(errors);
       },
     },
@@ -220,4 +173,86 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       await disposable.dispose();
     },
   };
+}
+
+/** `connection_init`: the caller authenticated, its credentials' expiry armed. */
+async function onConnect(connections: Connections, ctx: WsContext): Promise<boolean> {
+  try {
+    const principal = await connections.options.authenticate(authorizationOf(ctx.connectionParams));
+    const state = stateOf(ctx.extra);
+    state.principal = principal;
+    releaseRequest(ctx.extra, state);
+    if (principal.expiresAt !== undefined) closeAtExpiry(connections, ctx.extra, state, principal.expiresAt);
+    return true;
+  } catch {
+    // graphql-ws closes with 4403 Forbidden; nothing of the credentials is logged.
+    return false;
+  }
+}
+
+/** `subscribe`: the cap, the one admission, then the fan-out's arguments with the socket's writer. */
+async function onSubscribe(
+  connections: Connections,
+  ctx: WsContext,
+  id: string,
+  payload: SubscribePayload,
+): Promise<SubscriptionArgs | readonly GraphQLError[]> {
+  const { options, limit } = connections;
+  // graphql-ws has already registered this subscription when onSubscribe runs: it counts itself.
+  if (Object.keys(ctx.subscriptions).length > limit) {
+    return [
+      toGraphQLError(
+        new GatewayError(ErrorCode.RATE_LIMITED, `At most ${limit} subscriptions per connection.`),
+      ),
+    ];
+  }
+  // After the count: it must see this subscription before another message's onSubscribe runs.
+  const { principal, address } = stateOf(ctx.extra);
+  // onConnect ran and succeeded before any subscribe message is accepted.
+  if (!principal) return [toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'Not connected.'))];
+  const admitted = await options.admission.admit(principal, address, payload);
+  if (isErrors(admitted)) return admitted;
+  const onSlowConsumer = () => closeSlow(options.logger, ctx.extra);
+  // Queries and mutations over the socket get a context of their own, as on HTTP.
+  const base =
+    admitted.operationType === OperationTypeNode.SUBSCRIPTION
+      ? sharedContext(connections, principal)
+      : options.context(principal);
+  const contextValue: GraphQLContext = merged(base, { onSlowConsumer });
+  const { maxBuffered } = contextValue.events;
+  const writer = new NextWriter(ctx.extra.socket, id, connections.tails, maxBuffered, onSlowConsumer);
+  const args: SubscriptionArgs = merged(admitted, { contextValue, writer });
+  return args;
+}
+
+function sharedContext(connections: Connections, principal: Principal): GraphQLContext {
+  let context = connections.sharedContexts.get(principal);
+  if (!context) {
+    context = connections.options.context(principal);
+    connections.sharedContexts.set(principal, context);
+  }
+  return context;
+}
+
+function closeSlow(logger: Logger, extra: Extra): void {
+  logger.warn('closing a slow subscriber');
+  extra.socket.close(SLOW_CONSUMER_CLOSE_CODE, 'Slow consumer: resubscribe with your last cursor');
+}
+
+function closeAtExpiry(
+  connections: Connections,
+  extra: Extra,
+  state: ConnectionState,
+  expiresAt: number,
+): void {
+  const delay = expiresAt - connections.clock();
+  if (delay <= 0) {
+    extra.socket.close(CREDENTIALS_EXPIRED_CLOSE_CODE, 'Forbidden: credentials expired');
+    return;
+  }
+  state.expiry = setTimeout(
+    () => closeAtExpiry(connections, extra, state, expiresAt),
+    Math.min(delay, MAX_TIMER_MS),
+  );
+  state.expiry.unref();
 }
