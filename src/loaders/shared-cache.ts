@@ -59,88 +59,117 @@ export const CATALOGUE_KINDS: ReadonlySet<EntityKind> = new Set<EntityKind>([
 
 const keyOf = (kind: EntityKind, id: string) => `${kind}:${id}`;
 
-export function createSharedCache(options: SharedCacheOptions = {}): SharedCache {
-  const entityTtl = options.entityTtlMs ?? 15_000;
-  const catalogueTtl = options.catalogueTtlMs ?? 300_000;
-  const ttlOf = (kind: EntityKind) => (CATALOGUE_KINDS.has(kind) ? catalogueTtl : entityTtl);
-  const lru = new LRUCache<string, object>({
-    max: options.maxEntries ?? 10_000,
-    ttl: Math.max(entityTtl, catalogueTtl),
-    ttlAutopurge: false,
-    // With an injected clock, read it on every check instead of lru-cache's 1 ms memo of "now".
-    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
-  });
-  const inFlight = new Map<string, Promise<unknown>>();
+/** An entity read in flight; `current` turns false when an invalidation detaches it. */
+interface EntityRead {
+  promise: Promise<object>;
+  current: boolean;
+}
+
+/** What the cache's operations share. */
+interface CacheState {
+  readonly lru: LRUCache<string, object>;
+  /** How long an entry of this kind stays fresh. */
+  readonly ttlOf: (kind: EntityKind) => number;
+  /** Calls shared by shareInFlight, one per key. */
+  readonly inFlight: Map<string, Promise<unknown>>;
   /**
    * Entity reads in flight, one per key. An invalidation detaches the key's read: a read that starts after
    * it never joins one from before it (that answer may predate the change the invalidation announces;
    * billwerk's advice for ContractChanged is to fetch the contract, so enrichment must see the change), and
    * the detached read's answer is not stored (it must not overwrite a fresher entry).
    */
-  const reads = new Map<string, { promise: Promise<object>; current: boolean }>();
-  const stats: CacheStats = { hits: 0, misses: 0, shared: 0 };
+  readonly reads: Map<string, EntityRead>;
+  readonly stats: CacheStats;
+}
 
-  function shareInFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const pending = inFlight.get(key);
-    if (pending) {
-      stats.shared += 1;
-      return pending as Promise<T>;
-    }
-    const started = load().finally(() => inFlight.delete(key));
-    inFlight.set(key, started);
-    return started;
+function read<T extends object>(
+  cache: CacheState,
+  kind: EntityKind,
+  id: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  const { lru, reads, stats } = cache;
+  const key = keyOf(kind, id);
+  const cached = lru.get(key);
+  if (cached !== undefined) {
+    stats.hits += 1;
+    return Promise.resolve(cached as T);
   }
+  stats.misses += 1;
+  const joined = reads.get(key);
+  if (joined) {
+    stats.shared += 1;
+    return joined.promise as Promise<T>;
+  }
+  const started = { promise: load(), current: true };
+  reads.set(key, started);
+  void started.promise
+    .then(
+      (value) => {
+        if (started.current) lru.set(key, value, { ttl: cache.ttlOf(kind) });
+      },
+      // A failed load is not cached; its callers get the error.
+      () => undefined,
+    )
+    .finally(() => {
+      if (reads.get(key) === started) reads.delete(key);
+    });
+  return started.promise;
+}
 
-  function detach(key: string): void {
-    const read = reads.get(key);
-    if (!read) return;
-    read.current = false;
-    reads.delete(key);
+function shareInFlight<T>(cache: CacheState, key: string, load: () => Promise<T>): Promise<T> {
+  const pending = cache.inFlight.get(key);
+  if (pending) {
+    cache.stats.shared += 1;
+    return pending as Promise<T>;
   }
+  const started = load().finally(() => cache.inFlight.delete(key));
+  cache.inFlight.set(key, started);
+  return started;
+}
+
+function detach(cache: CacheState, key: string): void {
+  const pending = cache.reads.get(key);
+  if (!pending) return;
+  pending.current = false;
+  cache.reads.delete(key);
+}
+
+function invalidateKind(cache: CacheState, kind: EntityKind): void {
+  const prefix = `${kind}:`;
+  for (const key of [...cache.lru.keys()]) if (key.startsWith(prefix)) cache.lru.delete(key);
+  for (const key of [...cache.reads.keys()]) if (key.startsWith(prefix)) detach(cache, key);
+}
+
+export function createSharedCache(options: SharedCacheOptions = {}): SharedCache {
+  const entityTtl = options.entityTtlMs ?? 15_000;
+  const catalogueTtl = options.catalogueTtlMs ?? 300_000;
+  const cache: CacheState = {
+    lru: new LRUCache<string, object>({
+      max: options.maxEntries ?? 10_000,
+      ttl: Math.max(entityTtl, catalogueTtl),
+      ttlAutopurge: false,
+      // With an injected clock, read it on every check instead of lru-cache's 1 ms memo of "now".
+      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+    }),
+    ttlOf: (kind) => (CATALOGUE_KINDS.has(kind) ? catalogueTtl : entityTtl),
+    inFlight: new Map(),
+    reads: new Map(),
+    stats: { hits: 0, misses: 0, shared: 0 },
+  };
 
   return {
-    read<T extends object>(kind: EntityKind, id: string, load: () => Promise<T>): Promise<T> {
-      const key = keyOf(kind, id);
-      const cached = lru.get(key);
-      if (cached !== undefined) {
-        stats.hits += 1;
-        return Promise.resolve(cached as T);
-      }
-      stats.misses += 1;
-      const joined = reads.get(key);
-      if (joined) {
-        stats.shared += 1;
-        return joined.promise as Promise<T>;
-      }
-      const read = { promise: load(), current: true };
-      reads.set(key, read);
-      void read.promise
-        .then(
-          (value) => {
-            if (read.current) lru.set(key, value, { ttl: ttlOf(kind) });
-          },
-          // A failed load is not cached; its callers get the error.
-          () => undefined,
-        )
-        .finally(() => {
-          if (reads.get(key) === read) reads.delete(key);
-        });
-      return read.promise;
-    },
-    shareInFlight,
+    read: (kind, id, load) => read(cache, kind, id, load),
+    shareInFlight: (key, load) => shareInFlight(cache, key, load),
     prime(kind, id, value) {
-      lru.set(keyOf(kind, id), value, { ttl: ttlOf(kind) });
+      cache.lru.set(keyOf(kind, id), value, { ttl: cache.ttlOf(kind) });
     },
     invalidate(kind, id) {
       const key = keyOf(kind, id);
-      lru.delete(key);
-      detach(key);
+      cache.lru.delete(key);
+      detach(cache, key);
     },
-    invalidateKind(kind) {
-      const prefix = `${kind}:`;
-      for (const key of [...lru.keys()]) if (key.startsWith(prefix)) lru.delete(key);
-      for (const key of [...reads.keys()]) if (key.startsWith(prefix)) detach(key);
-    },
-    stats,
+    invalidateKind: (kind) => invalidateKind(cache, kind),
+    stats: cache.stats,
   };
 }
