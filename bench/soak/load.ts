@@ -92,16 +92,21 @@ const objectId = (prefix: string, n: number) => prefix + n.toString(16).padStart
  * ContractChanged webhooks with a change id of their own (numbered from `firstChange`, so several runs
  * against one log never repeat one), the contracts in turn; each carries its contract's running number
  * (`SoakSeq`) and when it was sent (`SentAt`), which billwerk's payloads do not.
+ *
+ * A contract's next change is sent once its previous one was answered. A webhook carries no sequence, so
+ * the order the gateway receives a contract's changes in is their order for it and every subscriber: sent
+ * side by side, one that overtakes its predecessor on the way (a stalled gateway, a starved sender) would
+ * reach every subscriber before it, and the numbers would count a correct delivery as a repeat.
  */
 export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: number, firstChange = 0) {
   const pool = new Pool(url, { connections: 32 });
   const { contracts } = setup;
   /** The number of the last change sent per contract (-1: none yet). */
   const lastSent = contracts.map(() => -1);
+  /** Each contract's latest webhook, settled once answered (or failed): its next one waits for it. */
+  const previous = contracts.map((): Promise<unknown> => Promise.resolve());
   const authorization = `Basic ${Buffer.from(`${SOAK_WEBHOOK_AUTH.user}:${SOAK_WEBHOOK_AUTH.password}`).toString('base64')}`;
-  const webhooks = schedule(ratePerSecond, async (i) => {
-    const c = i % contracts.length;
-    const k = (lastSent[c] = lastSent[c]! + 1);
+  const post = async (i: number, c: number, k: number) => {
     const body = {
       Event: 'ContractChanged',
       EntityId: objectId('5e', 1),
@@ -120,6 +125,13 @@ export function startWebhooks(url: string, setup: EmulatorSetup, ratePerSecond: 
     });
     await response.body.dump();
     return response.statusCode >= 200 && response.statusCode < 300;
+  };
+  const webhooks = schedule(ratePerSecond, (i) => {
+    const c = i % contracts.length;
+    const k = (lastSent[c] = lastSent[c]! + 1);
+    const sent = previous[c]!.then(() => post(i, c, k));
+    previous[c] = sent.catch(() => undefined);
+    return sent;
   });
   return {
     ...webhooks,
