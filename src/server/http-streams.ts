@@ -114,195 +114,217 @@ const MESSAGE_ID = /^(?:0|[1-9]\d{0,14})$/;
 const callerKey = (principal: Principal, address: string | undefined) =>
   principal.id === 'anonymous' ? `anonymous@${address ?? ''}` : principal.id;
 
+/** What the streams of one `createHttpStreams` share: the sets shutdown walks, and their options. */
+interface Shared {
+  readonly attached: Set<Stream>;
+  /** Resumable streams whose connection dropped: shutdown ends them too. */
+  readonly detached: Set<Stream>;
+  closing: boolean;
+  readonly keptChars: number;
+  readonly clock: () => number;
+  readonly farewell: HttpStreamsOptions['farewell'];
+}
+
 export function createHttpStreams(options: HttpStreamsOptions): HttpStreams {
   const maxPerCaller = options.maxPerCaller ?? 100;
-  const keptChars = options.keptChars ?? 262_144;
-  const clock = options.now ?? Date.now;
-  const attached = new Set<Stream>();
-  /** Resumable streams whose connection dropped: shutdown ends them too. */
-  const detached = new Set<Stream>();
+  const shared: Shared = {
+    attached: new Set(),
+    detached: new Set(),
+    closing: false,
+    keptChars: options.keptChars ?? 262_144,
+    clock: options.now ?? Date.now,
+    farewell: options.farewell,
+  };
   const slots = new Map<string, number>();
-  let closing = false;
-
-  class Stream implements ResumableStream {
-    private response: ServerResponse | undefined;
-    private held: { text: string; done: () => void }[] = [];
-    private listeners: (() => void)[] = [];
-    private detachListeners: (() => void)[] = [];
-    private over = false;
-    /** The gateway ended or cut it: its connection closing is the stream's end, not a drop. */
-    private ending = false;
-    private expiry: NodeJS.Timeout | undefined;
-
-    constructor(
-      readonly transport: StreamTransport,
-      expiresAt: number | undefined,
-      private readonly kept?: Kept,
-    ) {
-      if (expiresAt !== undefined) this.expireAt(expiresAt);
-    }
-
-    write(text: string): Promise<void> {
-      if (this.over) return Promise.resolve();
-      const response = this.response;
-      // A resumable stream's connection may be destroyed before its close is reported: hold on for the next.
-      if (!response || (this.kept && response.destroyed)) {
-        return new Promise((done) => this.held.push({ text, done }));
-      }
-      // Node reports a write after the end as an 'error' event, which nothing here would catch.
-      if (response.writableEnded || response.destroyed) return Promise.resolve();
-      // An error means the connection is gone; its close ends the subscription, so the writer need not fail.
-      return new Promise((done) => this.send(response, text, done));
-    }
-
-    attach(response: ServerResponse, preamble?: string): void {
-      this.connect(response, preamble ? [preamble] : []);
-    }
-
-    resumePoint(lastEventId: string | undefined): number | undefined {
-      const kept = this.kept;
-      if (this.over || !kept) return undefined;
-      if (lastEventId !== undefined && !MESSAGE_ID.test(lastEventId)) return undefined;
-      const point = lastEventId === undefined ? 0 : Number(lastEventId);
-      if (point > kept.sent) return undefined;
-      const oldest = kept.messages[0]?.id ?? kept.sent + 1;
-      return point + 1 >= oldest ? point : undefined;
-    }
-
-    resume(response: ServerResponse, point: number, preamble?: string): void {
-      const previous = this.response;
-      // A connection the client gave up on, whose close has not reached the server yet.
-      if (previous) {
-        this.response = undefined;
-        attached.delete(this);
-        previous.destroy();
-      }
-      const again = (this.kept?.messages ?? []).filter((m) => m.id > point).map((m) => m.text);
-      this.connect(response, preamble ? [preamble, ...again] : again);
-    }
-
-    end(last?: string): void {
-      this.ending = true;
-      const response = this.response;
-      if (!response) return this.finish();
-      if (response.writableEnded) return;
-      if (last) response.end(last);
-      else response.end();
-    }
-
-    cut(): void {
-      this.ending = true;
-      if (this.response) this.response.destroy();
-      else this.finish();
-    }
-
-    onClose(listener: () => void): void {
-      if (this.over) listener();
-      else this.listeners.push(listener);
-    }
-
-    onDetach(listener: () => void): void {
-      this.detachListeners.push(listener);
-    }
-
-    private connect(response: ServerResponse, first: readonly string[]): void {
-      if (this.over) {
-        response.destroy();
-        return;
-      }
-      this.response = response;
-      detached.delete(this);
-      attached.add(this);
-      response.once('close', () => {
-        if (this.response === response) this.dropped();
-      });
-      for (const text of first) response.write(text);
-      for (const { text, done } of this.held.splice(0)) this.send(response, text, done);
-      if (closing) this.end(options.farewell(this.transport, 'shutdown'));
-    }
-
-    /** Writes `text`; a resumable stream numbers it (comments aside) and keeps it for a resume. */
-    private send(response: ServerResponse, text: string, done: () => void): void {
-      const kept = this.kept;
-      if (kept && !text.startsWith(':')) {
-        kept.sent += 1;
-        text = `id: ${kept.sent}\n${text}`;
-        kept.messages.push({ id: kept.sent, text });
-        kept.chars += text.length;
-        while (kept.chars > keptChars && kept.messages.length > 1)
-          kept.chars -= kept.messages.shift()!.text.length;
-      }
-      response.write(text, () => done());
-    }
-
-    private dropped(): void {
-      this.response = undefined;
-      attached.delete(this);
-      if (!this.kept || this.ending || closing) return this.finish();
-      detached.add(this);
-      for (const listener of this.detachListeners) listener();
-    }
-
-    private expireAt(expiresAt: number): void {
-      const delay = expiresAt - clock();
-      if (delay <= 0) {
-        this.end(options.farewell(this.transport, 'expired'));
-        return;
-      }
-      this.expiry = setTimeout(() => this.expireAt(expiresAt), Math.min(delay, MAX_TIMER_MS));
-      this.expiry.unref();
-    }
-
-    private finish(): void {
-      if (this.over) return;
-      this.over = true;
-      clearTimeout(this.expiry);
-      attached.delete(this);
-      detached.delete(this);
-      for (const { done } of this.held.splice(0)) done();
-      for (const listener of this.listeners.splice(0)) listener();
-    }
-  }
-
   return {
-    create: (transport, principal) => new Stream(transport, principal?.expiresAt),
+    create: (transport, principal) => new Stream(shared, transport, principal?.expiresAt),
     createResumable: (principal) =>
-      new Stream('sse', principal.expiresAt, { sent: 0, messages: [], chars: 0 }),
-    take(principal, address) {
-      const key = callerKey(principal, address);
-      const held = slots.get(key) ?? 0;
-      if (held >= maxPerCaller) return undefined;
-      slots.set(key, held + 1);
-      let given = false;
-      return () => {
-        if (given) return;
-        given = true;
-        const left = (slots.get(key) ?? 1) - 1;
-        if (left > 0) slots.set(key, left);
-        else slots.delete(key);
-      };
-    },
+      new Stream(shared, 'sse', principal.expiresAt, { sent: 0, messages: [], chars: 0 }),
+    take: (principal, address) => takeSlot(slots, callerKey(principal, address), maxPerCaller),
     counts() {
       const counts: Record<StreamTransport, number> = { sse: 0, multipart: 0 };
-      for (const stream of attached) counts[stream.transport] += 1;
+      for (const stream of shared.attached) counts[stream.transport] += 1;
       return counts;
     },
-    async close() {
-      closing = true;
-      // Nobody is connected to these to be told: they just end.
-      for (const stream of [...detached]) stream.end();
-      const open = [...attached];
-      await Promise.all(
-        open.map(
-          (stream) =>
-            new Promise<void>((resolve) => {
-              stream.onClose(resolve);
-              stream.end(options.farewell(stream.transport, 'shutdown'));
-              // A reader that stopped reading never takes the farewell: cut it after a grace period.
-              setTimeout(() => stream.cut(), END_GRACE_MS).unref();
-            }),
-        ),
-      );
-    },
+    close: () => closeAll(shared),
   };
+}
+
+/** One of `key`'s slots, or undefined when it holds `max`; the function returned gives it back once. */
+function takeSlot(slots: Map<string, number>, key: string, max: number): (() => void) | undefined {
+  const held = slots.get(key) ?? 0;
+  if (held >= max) return undefined;
+  slots.set(key, held + 1);
+  let given = false;
+  return () => {
+    if (given) return;
+    given = true;
+    const left = (slots.get(key) ?? 1) - 1;
+    if (left > 0) slots.set(key, left);
+    else slots.delete(key);
+  };
+}
+
+/** Shutdown: every stream ends with its farewell; resolves once all are closed. */
+async function closeAll(shared: Shared): Promise<void> {
+  shared.closing = true;
+  // Nobody is connected to these to be told: they just end.
+  for (const stream of [...shared.detached]) stream.end();
+  const open = [...shared.attached];
+  await Promise.all(
+    open.map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          stream.onClose(resolve);
+          stream.end(shared.farewell(stream.transport, 'shutdown'));
+          // A reader that stopped reading never takes the farewell: cut it after a grace period.
+          setTimeout(() => stream.cut(), END_GRACE_MS).unref();
+        }),
+    ),
+  );
+}
+
+/**
+ * One stream (see HttpStream and ResumableStream): its connection, the writes held until one is attached,
+ * what a resumable stream keeps, and its credentials' expiry.
+ */
+class Stream implements ResumableStream {
+  private response: ServerResponse | undefined;
+  private held: { text: string; done: () => void }[] = [];
+  private listeners: (() => void)[] = [];
+  private detachListeners: (() => void)[] = [];
+  private over = false;
+  /** The gateway ended or cut it: its connection closing is the stream's end, not a drop. */
+  private ending = false;
+  private expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly shared: Shared,
+    readonly transport: StreamTransport,
+    expiresAt: number | undefined,
+    private readonly kept?: Kept,
+  ) {
+    if (expiresAt !== undefined) this.expireAt(expiresAt);
+  }
+
+  write(text: string): Promise<void> {
+    if (this.over) return Promise.resolve();
+    const response = this.response;
+    // A resumable stream's connection may be destroyed before its close is reported: hold on for the next.
+    if (!response || (this.kept && response.destroyed)) {
+      return new Promise((done) => this.held.push({ text, done }));
+    }
+    // Node reports a write after the end as an 'error' event, which nothing here would catch.
+    if (response.writableEnded || response.destroyed) return Promise.resolve();
+    // An error means the connection is gone; its close ends the subscription, so the writer need not fail.
+    return new Promise((done) => this.send(response, text, done));
+  }
+
+  attach(response: ServerResponse, preamble?: string): void {
+    this.connect(response, preamble ? [preamble] : []);
+  }
+
+  resumePoint(lastEventId: string | undefined): number | undefined {
+    const kept = this.kept;
+    if (this.over || !kept) return undefined;
+    if (lastEventId !== undefined && !MESSAGE_ID.test(lastEventId)) return undefined;
+    const point = lastEventId === undefined ? 0 : Number(lastEventId);
+    if (point > kept.sent) return undefined;
+    const oldest = kept.messages[0]?.id ?? kept.sent + 1;
+    return point + 1 >= oldest ? point : undefined;
+  }
+
+  resume(response: ServerResponse, point: number, preamble?: string): void {
+    const previous = this.response;
+    // A connection the client gave up on, whose close has not reached the server yet.
+    if (previous) {
+      this.response = undefined;
+      this.shared.attached.delete(this);
+      previous.destroy();
+    }
+    const again = (this.kept?.messages ?? []).filter((m) => m.id > point).map((m) => m.text);
+    this.connect(response, preamble ? [preamble, ...again] : again);
+  }
+
+  end(last?: string): void {
+    this.ending = true;
+    const response = this.response;
+    if (!response) return this.finish();
+    if (response.writableEnded) return;
+    if (last) response.end(last);
+    else response.end();
+  }
+
+  cut(): void {
+    this.ending = true;
+    if (this.response) this.response.destroy();
+    else this.finish();
+  }
+
+  onClose(listener: () => void): void {
+    if (this.over) listener();
+    else this.listeners.push(listener);
+  }
+
+  onDetach(listener: () => void): void {
+    this.detachListeners.push(listener);
+  }
+
+  private connect(response: ServerResponse, first: readonly string[]): void {
+    if (this.over) {
+      response.destroy();
+      return;
+    }
+    this.response = response;
+    this.shared.detached.delete(this);
+    this.shared.attached.add(this);
+    response.once('close', () => {
+      if (this.response === response) this.dropped();
+    });
+    for (const text of first) response.write(text);
+    for (const { text, done } of this.held.splice(0)) this.send(response, text, done);
+    if (this.shared.closing) this.end(this.shared.farewell(this.transport, 'shutdown'));
+  }
+
+  /** Writes `text`; a resumable stream numbers it (comments aside) and keeps it for a resume. */
+  private send(response: ServerResponse, text: string, done: () => void): void {
+    const kept = this.kept;
+    if (kept && !text.startsWith(':')) {
+      kept.sent += 1;
+      text = `id: ${kept.sent}\n${text}`;
+      kept.messages.push({ id: kept.sent, text });
+      kept.chars += text.length;
+      while (kept.chars > this.shared.keptChars && kept.messages.length > 1)
+        kept.chars -= kept.messages.shift()!.text.length;
+    }
+    response.write(text, () => done());
+  }
+
+  private dropped(): void {
+    this.response = undefined;
+    this.shared.attached.delete(this);
+    if (!this.kept || this.ending || this.shared.closing) return this.finish();
+    this.shared.detached.add(this);
+    for (const listener of this.detachListeners) listener();
+  }
+
+  private expireAt(expiresAt: number): void {
+    const delay = expiresAt - this.shared.clock();
+    if (delay <= 0) {
+      this.end(this.shared.farewell(this.transport, 'expired'));
+      return;
+    }
+    this.expiry = setTimeout(() => this.expireAt(expiresAt), Math.min(delay, MAX_TIMER_MS));
+    this.expiry.unref();
+  }
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    clearTimeout(this.expiry);
+    this.shared.attached.delete(this);
+    this.shared.detached.delete(this);
+    for (const { done } of this.held.splice(0)) done();
+    for (const listener of this.listeners.splice(0)) listener();
+  }
 }
