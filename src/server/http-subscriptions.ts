@@ -17,7 +17,7 @@ import { type ExecutionResult, type GraphQLFormattedError, OperationTypeNode } f
 import { type GraphQLContext } from '../graphql/context.js';
 import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
-import { type EndReason, type HttpStreams, streamHead } from './http-streams.js';
+import { type EndReason, type HttpStream, type HttpStreams, streamHead } from './http-streams.js';
 import { type SubscriptionAdmission } from './subscription-admission.js';
 
 export const subscriptionOverHttp = () =>
@@ -88,87 +88,21 @@ function errorResponse(status: number, errors: GraphQLFormattedError[]): GraphQL
   return { http: { status, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { errors } } };
 }
 
-export function createHttpSubscriptions(options: HttpSubscriptionsOptions): HttpSubscriptions {
-  const { admission, streams, logger } = options;
-  const heartbeatMs = options.heartbeatMs ?? 5_000;
+/** What the plugin keeps between requests. */
+interface Multipart {
+  readonly options: HttpSubscriptionsOptions;
+  readonly heartbeatMs: number;
   // Apollo hands plugins a shallow copy of the context the context function returned: the request's own
   // loaders (made per request) are what the copy and the original share.
-  const replies = new WeakMap<object, FastifyReply>();
+  readonly replies: WeakMap<object, FastifyReply>;
+}
 
-  /** Drives a subscription whose events its writer sends; ends the response when it ends. */
-  async function follow(events: AsyncGenerator<ExecutionResult>, end: (last: string) => void) {
-    try {
-      while (!(await events.next()).done);
-      end(CLOSE);
-    } catch (error) {
-      const internal = new GatewayError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
-      logger.warn({ err: error }, 'a multipart subscription failed');
-      end(multipartFinal(admission.formatAll([toGraphQLError(internal)])));
-    }
-  }
-
-  async function serve(request: GraphQLRequestContext<GraphQLContext>): Promise<GraphQLResponse | null> {
-    const { contextValue, document, operationName, schema } = request;
-    const reply = replies.get(contextValue.loaders);
-    if (!document || !reply) return null;
-    const { principal } = contextValue;
-    const release = streams.take(principal, reply.request.ip);
-    if (!release) {
-      const capped = new GatewayError(
-        ErrorCode.RATE_LIMITED,
-        'Too many open subscriptions over HTTP for this caller.',
-      );
-      return errorResponse(400, admission.formatAll([toGraphQLError(capped)]));
-    }
-    const stream = streams.create('multipart', principal);
-    stream.onClose(release);
-    const context = {
-      ...contextValue,
-      onSlowConsumer: () => {
-        logger.warn('closing a slow multipart subscriber');
-        stream.cut();
-      },
-    } satisfies GraphQLContext;
-    const result = await admission.fanout.subscribe({
-      writer: { write: (payload) => stream.write(part(`{"payload":${payload}}`)) },
-      schema,
-      document,
-      operationName,
-      variableValues: request.request.variables,
-      contextValue: context,
-    });
-    if (!(Symbol.asyncIterator in result)) {
-      // Refused as it started (an expired cursor): an ordinary GraphQL answer.
-      stream.end();
-      return errorResponse(200, admission.formatAll(result.errors ?? []));
-    }
-    // From here the response is written by hand, part by part; Apollo's own answer is dropped.
-    reply.hijack();
-    reply.raw.writeHead(
-      200,
-      streamHead(reply, {
-        'content-type': MULTIPART_CONTENT_TYPE,
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-      }),
-    );
-    stream.attach(reply.raw, OPEN);
-    void stream.write(HEARTBEAT);
-    // A heartbeat waits for the one before it: a stalled reader is not sent one every 5 s into a buffer.
-    let beating = false;
-    const heartbeat = setInterval(() => {
-      if (beating) return;
-      beating = true;
-      void stream.write(HEARTBEAT).then(() => (beating = false));
-    }, heartbeatMs);
-    stream.onClose(() => {
-      clearInterval(heartbeat);
-      void result.return(undefined);
-    });
-    void follow(result, (last) => stream.end(last));
-    return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: {} } };
-  }
-
+export function createHttpSubscriptions(options: HttpSubscriptionsOptions): HttpSubscriptions {
+  const multipart: Multipart = {
+    options,
+    heartbeatMs: options.heartbeatMs ?? 5_000,
+    replies: new WeakMap(),
+  };
   const listener: GraphQLRequestListener<GraphQLContext> = {
     didResolveOperation({ operation, request }) {
       if (
@@ -181,12 +115,104 @@ export function createHttpSubscriptions(options: HttpSubscriptionsOptions): Http
     },
     responseForOperation(request) {
       if (request.operation?.operation !== OperationTypeNode.SUBSCRIPTION) return Promise.resolve(null);
-      return serve(request);
+      return serve(multipart, request);
     },
   };
-
   return {
     plugin: { requestDidStart: () => Promise.resolve(listener) },
-    bindReply: (context, reply) => void replies.set(context.loaders, reply),
+    bindReply: (context, reply) => void multipart.replies.set(context.loaders, reply),
   };
+}
+
+/** Subscribes through the fan-out; a subscription that starts is answered as a multipart stream. */
+async function serve(
+  multipart: Multipart,
+  request: GraphQLRequestContext<GraphQLContext>,
+): Promise<GraphQLResponse | null> {
+  const { admission, streams, logger } = multipart.options;
+  const { contextValue, document, operationName, schema } = request;
+  const reply = multipart.replies.get(contextValue.loaders);
+  if (!document || !reply) return null;
+  const { principal } = contextValue;
+  const release = streams.take(principal, reply.request.ip);
+  if (!release) {
+    const capped = new GatewayError(
+      ErrorCode.RATE_LIMITED,
+      'Too many open subscriptions over HTTP for this caller.',
+    );
+    return errorResponse(400, admission.formatAll([toGraphQLError(capped)]));
+  }
+  const stream = streams.create('multipart', principal);
+  stream.onClose(release);
+  const context = {
+    ...contextValue,
+    onSlowConsumer: () => {
+      logger.warn('closing a slow multipart subscriber');
+      stream.cut();
+    },
+  } satisfies GraphQLContext;
+  const result = await admission.fanout.subscribe({
+    writer: { write: (payload) => stream.write(part(`{"payload":${payload}}`)) },
+    schema,
+    document,
+    operationName,
+    variableValues: request.request.variables,
+    contextValue: context,
+  });
+  if (!(Symbol.asyncIterator in result)) {
+    // Refused as it started (an expired cursor): an ordinary GraphQL answer.
+    stream.end();
+    return errorResponse(200, admission.formatAll(result.errors ?? []));
+  }
+  writeParts(multipart, reply, stream, result);
+  return { http: { status: 200, headers: new HeaderMap() }, body: { kind: 'single', singleResult: {} } };
+}
+
+/** The multipart response, written by hand: its head, heartbeats, and its end when the subscription ends. */
+function writeParts(
+  multipart: Multipart,
+  reply: FastifyReply,
+  stream: HttpStream,
+  events: AsyncGenerator<ExecutionResult>,
+): void {
+  // From here the response is written by hand, part by part; Apollo's own answer is dropped.
+  reply.hijack();
+  reply.raw.writeHead(
+    200,
+    streamHead(reply, {
+      'content-type': MULTIPART_CONTENT_TYPE,
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    }),
+  );
+  stream.attach(reply.raw, OPEN);
+  void stream.write(HEARTBEAT);
+  // A heartbeat waits for the one before it: a stalled reader is not sent one every 5 s into a buffer.
+  let beating = false;
+  const heartbeat = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void stream.write(HEARTBEAT).then(() => (beating = false));
+  }, multipart.heartbeatMs);
+  stream.onClose(() => {
+    clearInterval(heartbeat);
+    void events.return(undefined);
+  });
+  void follow(multipart.options, events, (last) => stream.end(last));
+}
+
+/** Drives a subscription whose events its writer sends; ends the response when it ends. */
+async function follow(
+  { admission, logger }: HttpSubscriptionsOptions,
+  events: AsyncGenerator<ExecutionResult>,
+  end: (last: string) => void,
+) {
+  try {
+    while (!(await events.next()).done);
+    end(CLOSE);
+  } catch (error) {
+    const internal = new GatewayError(ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
+    logger.warn({ err: error }, 'a multipart subscription failed');
+    end(multipartFinal(admission.formatAll([toGraphQLError(internal)])));
+  }
 }
