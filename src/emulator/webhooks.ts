@@ -43,123 +43,161 @@ function listens(registration: StoredWebhook, event: string): boolean {
   );
 }
 
+/** What publish, the queues' pumps and close share. */
+interface Sender {
+  readonly state: State;
+  readonly options: WebhookDeliveryOptions;
+  readonly logger: Logger;
+  readonly agent: Agent;
+  readonly closing: AbortController;
+  // One queue per registration and customer: a contract's next notice waits for the previous one
+  // (webhooks.md "Ordering"); keying by customer also keeps CustomerCreated ahead of ContractCreated.
+  readonly queues: Map<string, Delivery[]>;
+  /** Retry waits in progress, cleared by close. */
+  readonly timers: Set<NodeJS.Timeout>;
+  /** Deliveries queued, in flight or waiting for a retry. */
+  pending: number;
+  /** idle() callers, woken when `pending` reaches 0. */
+  waiters: (() => void)[];
+}
+
+function settle(sender: Sender): void {
+  sender.pending -= 1;
+  if (sender.pending === 0) for (const wake of sender.waiters.splice(0)) wake();
+}
+
+function wait(sender: Sender, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (sender.closing.signal.aborted) return resolve();
+    const timer = setTimeout(() => {
+      sender.timers.delete(timer);
+      resolve();
+    }, ms);
+    sender.timers.add(timer);
+  });
+}
+
+/** One POST of a delivery, following 301s; resolves to the final status. */
+async function post(
+  sender: Sender,
+  url: string,
+  delivery: Delivery,
+  registration: StoredWebhook,
+): Promise<number> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (delivery.failures > 0) headers['x-retry-count'] = String(delivery.failures);
+  if (registration.Auth) {
+    const token = Buffer.from(`${registration.Auth.User}:${registration.Auth.Password}`).toString('base64');
+    headers.authorization = `Basic ${token}`;
+  }
+  const signal = AbortSignal.any([sender.closing.signal, AbortSignal.timeout(sender.options.timeoutMs)]);
+  let target = url;
+  for (let hop = 0; ; hop += 1) {
+    const response = await request(target, {
+      method: 'POST',
+      body: delivery.body,
+      headers,
+      dispatcher: sender.agent,
+      signal,
+    });
+    await response.body.dump();
+    const location = response.headers.location;
+    // billwerk follows 301 (webhooks.md); other redirects count as failures [inferred].
+    if (response.statusCode !== 301 || typeof location !== 'string' || hop >= MAX_REDIRECTS) {
+      return response.statusCode;
+    }
+    target = new URL(location, target).toString();
+  }
+}
+
+/** One delivery attempt: delivered, failed, or 'gone' when its registration was deleted meanwhile. */
+async function attempt(sender: Sender, delivery: Delivery): Promise<boolean | 'gone'> {
+  const registration = sender.state.webhooks.get(delivery.registrationId);
+  if (!registration) return 'gone';
+  try {
+    const status = await post(sender, registration.Url, delivery, registration);
+    if (SUCCESS.has(status)) return true;
+    sender.logger.debug(
+      { url: registration.Url, status, retry: delivery.failures },
+      'webhook delivery failed',
+    );
+  } catch (error) {
+    sender.logger.debug(
+      { url: registration.Url, err: error, retry: delivery.failures },
+      'webhook delivery failed',
+    );
+  }
+  return false;
+}
+
+/** Works one queue off head first, retrying the head until it is delivered or dropped. */
+async function pump(sender: Sender, key: string, queue: Delivery[]): Promise<void> {
+  const { options, logger } = sender;
+  for (let head = queue[0]; head && !sender.closing.signal.aborted; head = queue[0]) {
+    const outcome = await attempt(sender, head);
+    if (outcome === false && head.failures < options.maxRetries) {
+      head.failures += 1;
+      await wait(sender, options.baseDelayMs * options.factor ** (head.failures - 1));
+      continue;
+    }
+    if (outcome === false) logger.warn({ retries: head.failures }, 'webhook dropped after the last retry');
+    queue.shift();
+    settle(sender);
+  }
+  sender.queues.delete(key);
+}
+
+function publish(sender: Sender, items: Outgoing[]): void {
+  if (sender.closing.signal.aborted) return;
+  for (const { key, notice } of items) {
+    const body = JSON.stringify(notice);
+    for (const registration of sender.state.webhooks.values()) {
+      if (!listens(registration, notice.Event)) continue;
+      const queueKey = `${registration.Id}|${key}`;
+      const queue = sender.queues.get(queueKey);
+      sender.pending += 1;
+      const delivery = { registrationId: registration.Id, body, failures: 0 };
+      if (queue) queue.push(delivery);
+      else {
+        const fresh = [delivery];
+        sender.queues.set(queueKey, fresh);
+        void pump(sender, queueKey, fresh);
+      }
+    }
+  }
+}
+
+async function close(sender: Sender): Promise<void> {
+  sender.closing.abort();
+  for (const timer of sender.timers) clearTimeout(timer);
+  sender.timers.clear();
+  sender.queues.clear();
+  sender.pending = 0;
+  for (const wake of sender.waiters.splice(0)) wake();
+  sender.waiters = [];
+  await sender.agent.destroy().catch(() => undefined);
+}
+
 export function createWebhookSender(
   state: State,
   options: WebhookDeliveryOptions,
   logger: Logger,
 ): WebhookSender {
-  const agent = new Agent({ keepAliveTimeout: 1_000 });
-  const closing = new AbortController();
-  // One queue per registration and customer: a contract's next notice waits for the previous one
-  // (webhooks.md "Ordering"); keying by customer also keeps CustomerCreated ahead of ContractCreated.
-  const queues = new Map<string, Delivery[]>();
-  const timers = new Set<NodeJS.Timeout>();
-  let pending = 0;
-  let waiters: (() => void)[] = [];
-
-  const settle = (): void => {
-    pending -= 1;
-    if (pending === 0) for (const wake of waiters.splice(0)) wake();
+  const sender: Sender = {
+    state,
+    options,
+    logger,
+    agent: new Agent({ keepAliveTimeout: 1_000 }),
+    closing: new AbortController(),
+    queues: new Map(),
+    timers: new Set(),
+    pending: 0,
+    waiters: [],
   };
-
-  const wait = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      if (closing.signal.aborted) return resolve();
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-
-  async function post(url: string, delivery: Delivery, registration: StoredWebhook): Promise<number> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (delivery.failures > 0) headers['x-retry-count'] = String(delivery.failures);
-    if (registration.Auth) {
-      const token = Buffer.from(`${registration.Auth.User}:${registration.Auth.Password}`).toString('base64');
-      headers.authorization = `Basic ${token}`;
-    }
-    const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(options.timeoutMs)]);
-    let target = url;
-    for (let hop = 0; ; hop += 1) {
-      const response = await request(target, {
-        method: 'POST',
-        body: delivery.body,
-        headers,
-        dispatcher: agent,
-        signal,
-      });
-      await response.body.dump();
-      const location = response.headers.location;
-      // billwerk follows 301 (webhooks.md); other redirects count as failures [inferred].
-      if (response.statusCode !== 301 || typeof location !== 'string' || hop >= MAX_REDIRECTS) {
-        return response.statusCode;
-      }
-      target = new URL(location, target).toString();
-    }
-  }
-
-  async function attempt(delivery: Delivery): Promise<boolean | 'gone'> {
-    const registration = state.webhooks.get(delivery.registrationId);
-    if (!registration) return 'gone';
-    try {
-      const status = await post(registration.Url, delivery, registration);
-      if (SUCCESS.has(status)) return true;
-      logger.debug({ url: registration.Url, status, retry: delivery.failures }, 'webhook delivery failed');
-    } catch (error) {
-      logger.debug(
-        { url: registration.Url, err: error, retry: delivery.failures },
-        'webhook delivery failed',
-      );
-    }
-    return false;
-  }
-
-  async function pump(key: string, queue: Delivery[]): Promise<void> {
-    for (let head = queue[0]; head && !closing.signal.aborted; head = queue[0]) {
-      const outcome = await attempt(head);
-      if (outcome === false && head.failures < options.maxRetries) {
-        head.failures += 1;
-        await wait(options.baseDelayMs * options.factor ** (head.failures - 1));
-        continue;
-      }
-      if (outcome === false) logger.warn({ retries: head.failures }, 'webhook dropped after the last retry');
-      queue.shift();
-      settle();
-    }
-    queues.delete(key);
-  }
-
   return {
-    publish(items) {
-      if (closing.signal.aborted) return;
-      for (const { key, notice } of items) {
-        const body = JSON.stringify(notice);
-        for (const registration of state.webhooks.values()) {
-          if (!listens(registration, notice.Event)) continue;
-          const queueKey = `${registration.Id}|${key}`;
-          const queue = queues.get(queueKey);
-          pending += 1;
-          const delivery = { registrationId: registration.Id, body, failures: 0 };
-          if (queue) queue.push(delivery);
-          else {
-            const fresh = [delivery];
-            queues.set(queueKey, fresh);
-            void pump(queueKey, fresh);
-          }
-        }
-      }
-    },
-    idle: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
-    async close() {
-      closing.abort();
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      queues.clear();
-      pending = 0;
-      for (const wake of waiters.splice(0)) wake();
-      waiters = [];
-      await agent.destroy().catch(() => undefined);
-    },
+    publish: (items) => publish(sender, items),
+    idle: () =>
+      sender.pending === 0 ? Promise.resolve() : new Promise((resolve) => sender.waiters.push(resolve)),
+    close: () => close(sender),
   };
 }
