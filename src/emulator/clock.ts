@@ -27,7 +27,7 @@ export interface ClockDriver {
   runDue(at: number): void;
 }
 
-interface ClockCore {
+export interface ClockCore {
   mode: ClockOptions['mode'];
   attach(driver: ClockDriver): () => void;
   /**
@@ -46,103 +46,130 @@ export function clockCore(clock: EmulatorClock): ClockCore {
   return core;
 }
 
-export function createClock(options: ClockOptions): EmulatorClock {
-  const drivers = new Set<ClockDriver>();
-  const startMs = (options.start ?? new Date()).getTime();
-  let manualNow = startMs;
-  let offset = startMs - Date.now();
-  let pinned: number | undefined;
+/** A clock's moving parts: what its reading, advancing, ticker and core share. */
+interface ClockState {
+  readonly options: ClockOptions;
+  readonly drivers: Set<ClockDriver>;
+  /** Manual mode: the current time, epoch ms. */
+  manualNow: number;
+  /** System mode: how far the clock runs ahead of wall time, ms. */
+  offset: number;
+  /** While due work runs: its due instant, which now() answers. */
+  pinned: number | undefined;
   /** Due work up to here has run; later work never runs before it, so time never runs backwards. */
-  let ranUntil = startMs;
-  let chain: Promise<void> = Promise.resolve();
-  let ticker: NodeJS.Timeout | undefined;
+  ranUntil: number;
+  /** The advance in progress: advances run one after the other. */
+  chain: Promise<void>;
+  /** System mode, while a driver is attached: fires due work. */
+  ticker: NodeJS.Timeout | undefined;
+}
 
-  const current = (): number => pinned ?? (options.mode === 'manual' ? manualNow : Date.now() + offset);
+/** The clock's time, epoch ms: a running job's due instant, else manual time or wall time plus offset. */
+function current(state: ClockState): number {
+  return state.pinned ?? (state.options.mode === 'manual' ? state.manualNow : Date.now() + state.offset);
+}
 
-  const nextDue = (): number | undefined => {
-    let next: number | undefined;
-    for (const driver of drivers) {
-      const due = driver.nextDueAt();
-      if (due !== undefined && (next === undefined || due < next)) next = due;
+/** The earliest due instant over every attached driver. */
+function nextDue(state: ClockState): number | undefined {
+  let next: number | undefined;
+  for (const driver of state.drivers) {
+    const due = driver.nextDueAt();
+    if (due !== undefined && (next === undefined || due < next)) next = due;
+  }
+  return next;
+}
+
+/**
+ * Runs due work up to `target`, one due instant at a time, with now() pinned to that instant. Work
+ * runs at its due instant even when found late (a system ticker firing after it fell due, a request
+ * arriving first): running it at the catching-up time would merge and date changes by when the
+ * clock was looked at, not by when billwerk would have made them.
+ */
+function runUntil(state: ClockState, target: number): void {
+  try {
+    for (let due = nextDue(state); due !== undefined && due <= target; due = nextDue(state)) {
+      const at = Math.max(due, state.pinned ?? state.ranUntil);
+      state.pinned = at;
+      for (const driver of state.drivers) driver.runDue(at);
+      const after = nextDue(state);
+      // A driver that leaves work due at or before `at` would loop forever: fail loudly instead.
+      if (after !== undefined && after <= at) throw new Error(`clock driver made no progress at ${at}`);
     }
-    return next;
-  };
+    state.ranUntil = Math.max(state.ranUntil, target);
+  } finally {
+    state.pinned = undefined;
+  }
+}
 
-  /**
-   * Runs due work up to `target`, one due instant at a time, with now() pinned to that instant. Work
-   * runs at its due instant even when found late (a system ticker firing after it fell due, a request
-   * arriving first): running it at the catching-up time would merge and date changes by when the
-   * clock was looked at, not by when billwerk would have made them.
-   */
-  const runUntil = (target: number): void => {
-    try {
-      for (let due = nextDue(); due !== undefined && due <= target; due = nextDue()) {
-        const at = Math.max(due, pinned ?? ranUntil);
-        pinned = at;
-        for (const driver of drivers) driver.runDue(at);
-        const after = nextDue();
-        // A driver that leaves work due at or before `at` would loop forever: fail loudly instead.
-        if (after !== undefined && after <= at) throw new Error(`clock driver made no progress at ${at}`);
-      }
-      ranUntil = Math.max(ranUntil, target);
-    } finally {
-      pinned = undefined;
+/** Moves to `target` once the advances before it are done, running due work on the way. */
+function advanceTo(state: ClockState, target: number): Promise<void> {
+  const step = state.chain.then(() => {
+    const now = current(state);
+    if (!Number.isFinite(target) || target < now) {
+      throw new RangeError(`the emulated clock only moves forward (now ${new Date(now).toISOString()})`);
     }
-  };
+    runUntil(state, target);
+    if (state.options.mode === 'manual') state.manualNow = Math.max(state.manualNow, target);
+    else state.offset = Math.max(state.offset, target - Date.now());
+  });
+  state.chain = step.catch(() => undefined);
+  return step;
+}
 
-  const advanceTo = (target: number): Promise<void> => {
-    const step = chain.then(() => {
-      const now = current();
-      if (!Number.isFinite(target) || target < now) {
-        throw new RangeError(`the emulated clock only moves forward (now ${new Date(now).toISOString()})`);
+/** Runs the system clock's ticker while a driver is attached, and stops it when the last one leaves. */
+function updateTicker(state: ClockState): void {
+  const { options, drivers } = state;
+  if (options.mode === 'system' && drivers.size > 0 && !state.ticker) {
+    state.ticker = setInterval(() => {
+      try {
+        runUntil(state, current(state));
+      } catch (error) {
+        // A timer has no caller to reject; say so instead of crashing the process.
+        process.emitWarning(
+          `emulator clock tick failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
-      runUntil(target);
-      if (options.mode === 'manual') manualNow = Math.max(manualNow, target);
-      else offset = Math.max(offset, target - Date.now());
-    });
-    chain = step.catch(() => undefined);
-    return step;
+    }, options.tickMs ?? 1000);
+    state.ticker.unref();
+  } else if (drivers.size === 0 && state.ticker) {
+    clearInterval(state.ticker);
+    state.ticker = undefined;
+  }
+}
+
+export function createClock(options: ClockOptions): EmulatorClock {
+  const startMs = (options.start ?? new Date()).getTime();
+  const state: ClockState = {
+    options,
+    drivers: new Set(),
+    manualNow: startMs,
+    offset: startMs - Date.now(),
+    pinned: undefined,
+    ranUntil: startMs,
+    chain: Promise.resolve(),
+    ticker: undefined,
   };
 
   const clock: EmulatorClock = {
-    now: () => new Date(current()),
+    now: () => new Date(current(state)),
     advance: (ms) =>
       Number.isFinite(ms) && ms >= 0
-        ? advanceTo(current() + ms)
+        ? advanceTo(state, current(state) + ms)
         : Promise.reject(new RangeError(`advance(ms) needs a finite ms ≥ 0, got ${ms}`)),
-    advanceTo: (date) => advanceTo(date.getTime()),
-  };
-
-  const updateTicker = (): void => {
-    if (options.mode === 'system' && drivers.size > 0 && !ticker) {
-      ticker = setInterval(() => {
-        try {
-          runUntil(current());
-        } catch (error) {
-          // A timer has no caller to reject; say so instead of crashing the process.
-          process.emitWarning(
-            `emulator clock tick failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      }, options.tickMs ?? 1000);
-      ticker.unref();
-    } else if (drivers.size === 0 && ticker) {
-      clearInterval(ticker);
-      ticker = undefined;
-    }
+    advanceTo: (date) => advanceTo(state, date.getTime()),
   };
 
   cores.set(clock, {
     mode: options.mode,
     attach(driver) {
-      drivers.add(driver);
-      updateTicker();
+      state.drivers.add(driver);
+      updateTicker(state);
       return () => {
-        drivers.delete(driver);
-        updateTicker();
+        state.drivers.delete(driver);
+        updateTicker(state);
       };
     },
-    catchUp: (until) => runUntil(Math.min(until ?? Number.POSITIVE_INFINITY, current())),
+    catchUp: (until) => runUntil(state, Math.min(until ?? Number.POSITIVE_INFINITY, current(state))),
   });
   return clock;
 }

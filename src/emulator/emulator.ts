@@ -1,17 +1,18 @@
 // createEmulator(): an embedded billwerk (REST API v1, OAuth, webhooks, lifecycle on a movable clock).
 // Wires state, lifecycle, webhook sender and HTTP server together; every option is defaulted once here.
 import pino, { type Logger } from 'pino';
-import { clockCore, createClock, type EmulatorClock } from './clock.js';
+import { clockCore, createClock, type ClockCore, type EmulatorClock } from './clock.js';
 import { type Ctx } from './domain/context.js';
 import { nextDueAt, runDue } from './domain/schedule.js';
+import { type Api } from './http/api.js';
 import { createFaults, type FaultRule } from './http/faults.js';
 import { createRequestLog, type RequestRecord } from './http/requests.js';
 import { buildServer } from './http/server.js';
-import { createIdSource, createNodesIdSource } from './ids.js';
+import { createIdSource, createNodesIdSource, type IdSource } from './ids.js';
 import { SEED_IDS, seed } from './seed.js';
-import { createState, storeView, type EmulatorStore } from './store.js';
+import { createState, storeView, type EmulatorStore, type State } from './store.js';
 import { createTokenStore } from './tokens.js';
-import { createWebhookSender, type WebhookDeliveryOptions } from './webhooks.js';
+import { createWebhookSender, type WebhookDeliveryOptions, type WebhookSender } from './webhooks.js';
 
 export type { FaultRule, RequestRecord, EmulatorClock, EmulatorStore };
 
@@ -100,20 +101,29 @@ function resolveOptions(options: EmulatorOptions) {
   });
 }
 
-export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const config = resolveOptions(options);
-  const { clock, logger } = config;
-  const core = clockCore(clock);
+type ResolvedOptions = ReturnType<typeof resolveOptions>;
+
+/** The ids the options ask for: made on one process part, or on billwerk's several servers. */
+function idSource(config: ResolvedOptions): IdSource {
   if (config.idProcessPart !== undefined && config.idProcessParts !== undefined) {
     throw new TypeError('createEmulator: give idProcessPart or idProcessParts, not both');
   }
-  const ids = config.idProcessParts
+  return config.idProcessParts
     ? createNodesIdSource(config.idProcessParts)
     : createIdSource(config.idProcessPart);
-  const state = createState(SEED_IDS.entity);
-  if (config.seed) seed(state, ids, clock.now().getTime());
+}
 
-  const sender = createWebhookSender(state, config.webhooks, logger);
+/**
+ * Where the state changes: each operation, and each lifecycle job the clock finds due, runs at one
+ * emulated instant and hands its notices to the webhook sender. `detach` takes the jobs off the clock.
+ */
+function createRunner(
+  clock: EmulatorClock,
+  core: ClockCore,
+  state: State,
+  ids: IdSource,
+  sender: WebhookSender,
+): Pick<Api, 'run'> & { detach: () => void } {
   const perform = <T>(now: number, operation: (ctx: Ctx) => T): T => {
     const ctx: Ctx = { state, now, ids, outbox: [] };
     try {
@@ -134,7 +144,19 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     core.catchUp(now);
     return perform(now, operation);
   };
+  return { run, detach };
+}
 
+export async function createEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const config = resolveOptions(options);
+  const { clock, logger } = config;
+  const core = clockCore(clock);
+  const ids = idSource(config);
+  const state = createState(SEED_IDS.entity);
+  if (config.seed) seed(state, ids, clock.now().getTime());
+
+  const sender = createWebhookSender(state, config.webhooks, logger);
+  const { run, detach } = createRunner(clock, core, state, ids, sender);
   const faults = createFaults();
   const requests = createRequestLog({ maxEntries: options.requestLogSize });
   const tokens = createTokenStore(clock, config.tokenTtlSeconds);
