@@ -35,12 +35,22 @@ const usageBody = pascal({
 const activeAt = (item: { StartDate: string; EndDate?: string | null }, when: number): boolean =>
   ms(item.StartDate) <= when && (!item.EndDate || ms(item.EndDate) > when);
 
-export function addonRoutes(app: FastifyInstance, api: Api): void {
-  const { state } = api;
-  const ofContract = <T extends { ContractId?: string }>(items: Iterable<T>, contract: Contract): T[] =>
-    [...items].filter((item) => item.ContractId === contract.Id);
+const ofContract = <T extends { ContractId?: string }>(items: Iterable<T>, contract: Contract): T[] =>
+  [...items].filter((item) => item.ContractId === contract.Id);
 
-  // Shape [inferred]: billwerk documents only "active plan-variant, component and discount subscriptions".
+export function addonRoutes(app: FastifyInstance, api: Api): void {
+  subscriptionsRoute(app, api);
+  componentSubscriptionRoutes(app, api);
+  discountSubscriptionRoutes(app, api);
+  usageRoutes(app, api);
+}
+
+/**
+ * What is active now under a contract. Shape [inferred]: billwerk documents only "active plan-variant,
+ * component and discount subscriptions".
+ */
+function subscriptionsRoute(app: FastifyInstance, api: Api): void {
+  const { state } = api;
   app.get<{ Params: IdParams }>('/contracts/:id/subscriptions', (request, reply) => {
     const contract = contractOf(state, request.params.id);
     const now = api.now();
@@ -54,7 +64,11 @@ export function addonRoutes(app: FastifyInstance, api: Api): void {
       ),
     });
   });
+}
 
+/** A contract's component subscriptions: list, add, and end one. */
+function componentSubscriptionRoutes(app: FastifyInstance, api: Api): void {
+  const { state } = api;
   app.get<{ Params: IdParams }>('/contracts/:id/componentsubscriptions', (request, reply) => {
     const contract = contractOf(state, request.params.id);
     const found = ofContract(state.componentSubscriptions.values(), contract);
@@ -88,13 +102,20 @@ export function addonRoutes(app: FastifyInstance, api: Api): void {
       api.run((ctx) => endDirectly(ctx, subscription, body.EndDate)),
     );
   });
+}
 
+/** A contract's discount subscriptions (listed only: no route adds one directly). */
+function discountSubscriptionRoutes(app: FastifyInstance, { state }: Api): void {
   app.get<{ Params: IdParams }>('/contracts/:id/discountsubscriptions', (request, reply) => {
     const contract = contractOf(state, request.params.id);
     const found = ofContract(state.discountSubscriptions.values(), contract);
     return sendJson(request, reply, page(found, new Query(request.query)));
   });
+}
 
+/** Metered usage: list (by due date), report, delete. */
+function usageRoutes(app: FastifyInstance, api: Api): void {
+  const { state } = api;
   app.get<{ Params: IdParams }>('/contracts/:id/usage', (request, reply) => {
     const contract = contractOf(state, request.params.id);
     const query = new Query(request.query);

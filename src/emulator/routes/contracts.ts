@@ -9,12 +9,19 @@ import { checkIfMatch, sendJson, type Api, type IdParams } from '../http/api.js'
 import { annulate, endContract, previewCancellation } from '../domain/cancellation.js';
 import { contractDataFields, deleteContract, updateContractData } from '../domain/contract-data.js';
 import { contractOf } from '../domain/contracts.js';
+import { type State } from '../store.js';
 
 const endBody = pascal({ EndDate: isoDate });
 
 export function contractRoutes(app: FastifyInstance, api: Api): void {
-  const { state } = api;
+  contractReadRoutes(app, api);
+  contractDataRoutes(app, api);
+  contractEndingRoutes(app, api);
+  contractChangeRoutes(app, api);
+}
 
+/** The list (by external id or customer) and one contract. */
+function contractReadRoutes(app: FastifyInstance, { state }: Api): void {
   app.get('/contracts', (request, reply) => {
     const query = new Query(request.query);
     const externalId = query.string('externalId');
@@ -30,7 +37,11 @@ export function contractRoutes(app: FastifyInstance, api: Api): void {
   app.get<{ Params: IdParams }>('/contracts/:id', (request, reply) =>
     sendJson(request, reply, contractOf(state, request.params.id)),
   );
+}
 
+/** A contract's own data: PUT replaces, PATCH merges, DELETE removes. */
+function contractDataRoutes(app: FastifyInstance, api: Api): void {
+  const { state } = api;
   for (const method of ['PUT', 'PATCH'] as const) {
     app.route<{ Params: IdParams }>({
       method,
@@ -53,7 +64,11 @@ export function contractRoutes(app: FastifyInstance, api: Api): void {
     api.run((ctx) => deleteContract(ctx, contract));
     return reply.code(204).send();
   });
+}
 
+/** Ending a contract: the preview of the earliest end, ending it at a date, annulling it. */
+function contractEndingRoutes(app: FastifyInstance, api: Api): void {
+  const { state } = api;
   app.get<{ Params: IdParams }>('/contracts/:id/cancellationPreview', (request, reply) => {
     const contract = contractOf(state, request.params.id);
     // The parameter name is undocumented; `cancellationTime` [inferred], default now.
@@ -83,13 +98,17 @@ export function contractRoutes(app: FastifyInstance, api: Api): void {
       api.run((ctx) => annulate(ctx, contract)),
     );
   });
+}
 
-  const withContract = (change: ContractChange, include: boolean): ContractChange => {
-    const { Details: _details, ...listed } = change;
-    const contract = include ? state.contracts.get(change.ContractId) : undefined;
-    return contract ? { ...listed, Contract: contract } : listed;
-  };
+/** A listed change without its Details, with its contract when asked for (`includeContract`). */
+function listedChange(state: State, change: ContractChange, include: boolean): ContractChange {
+  const { Details: _details, ...listed } = change;
+  const contract = include ? state.contracts.get(change.ContractId) : undefined;
+  return contract ? { ...listed, Contract: contract } : listed;
+}
 
+/** Contract changes: the list (of one contract, or all) and one change. */
+function contractChangeRoutes(app: FastifyInstance, { state }: Api): void {
   app.get('/contractChanges', (request, reply) => {
     const query = new Query(request.query);
     const contractId = query.string('contractId')?.toLowerCase();
@@ -101,7 +120,7 @@ export function contractRoutes(app: FastifyInstance, api: Api): void {
     return sendJson(
       request,
       reply,
-      page(found, query).map((change) => withContract(change, include)),
+      page(found, query).map((change) => listedChange(state, change, include)),
     );
   });
 
