@@ -150,48 +150,67 @@ export interface Lane {
 /** After a store failure the lane waits this long before it looks again. */
 const ERROR_PAUSE_MS = 1000;
 
-export function createLane(options: LaneOptions): Lane {
+/** What one pass needs: the lane's options with their defaults. */
+interface LaneSettings {
+  readonly options: LaneOptions;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly concurrency: number;
+}
+
+/** One attempt of one delivery: its stored body signed and sent, the outcome recorded. */
+async function attempt(
+  { options, now, random }: LaneSettings,
+  destination: DestinationRecord,
+  delivery: DeliveryRecord,
+): Promise<void> {
   const { destinationId: id, store, sender, policy, logger } = options;
-  const now = options.now ?? Date.now;
+  const body = await store.body(id, delivery.seq);
+  if (body === undefined) return;
+  const at = now();
+  const outcome = await sender.send({
+    url: destination.url,
+    id: encodeEventCursor(delivery.seq),
+    body,
+    secrets: validSecrets(destination.secrets, at),
+  });
+  const record = afterAttempt(delivery, destination, outcome, now(), policy, random());
+  await store.record(id, delivery.seq, record);
+  options.onAttempt?.(outcome, record.delivery.state);
+  if (record.destination.disabledAt) logger.warn({ destination: id }, 'event destination disabled');
+}
+
+/** One pass; resolves with when to look again (undefined: at the next kick). */
+async function pass(lane: LaneSettings): Promise<number | undefined> {
+  const { destinationId: id, store } = lane.options;
+  const destination = await store.get(id);
+  if (!destination || destination.paused || destination.disabledAt !== null) return undefined;
+  const heads = headsOf(await store.pending(id, lane.options.window ?? 1000));
+  const at = lane.now();
+  const due = heads.filter((d) => (d.nextAttemptAt ?? 0) <= at).slice(0, lane.concurrency);
+  if (due.length === 0) {
+    const next = Math.min(...heads.map((d) => d.nextAttemptAt ?? at));
+    return Number.isFinite(next) ? next : undefined;
+  }
+  if (!lane.options.held()) return undefined;
+  await Promise.all(due.map((delivery) => attempt(lane, destination, delivery)));
+  return at;
+}
+
+/** The lane's scheduling: a kick runs passes until none is due, then a timer waits for the next due one. */
+export function createLane(options: LaneOptions): Lane {
+  const lane: LaneSettings = {
+    options,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    concurrency: options.concurrency ?? 8,
+  };
+  const { now } = lane;
   const timers = options.timers ?? realTimers;
-  const random = options.random ?? Math.random;
-  const concurrency = options.concurrency ?? 8;
   let timer: unknown;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
-
-  async function attempt(destination: DestinationRecord, delivery: DeliveryRecord): Promise<void> {
-    const body = await store.body(id, delivery.seq);
-    if (body === undefined) return;
-    const at = now();
-    const outcome = await sender.send({
-      url: destination.url,
-      id: encodeEventCursor(delivery.seq),
-      body,
-      secrets: validSecrets(destination.secrets, at),
-    });
-    const record = afterAttempt(delivery, destination, outcome, now(), policy, random());
-    await store.record(id, delivery.seq, record);
-    options.onAttempt?.(outcome, record.delivery.state);
-    if (record.destination.disabledAt) logger.warn({ destination: id }, 'event destination disabled');
-  }
-
-  /** One pass; resolves with when to look again (undefined: at the next kick). */
-  async function pass(): Promise<number | undefined> {
-    const destination = await store.get(id);
-    if (!destination || destination.paused || destination.disabledAt !== null) return undefined;
-    const heads = headsOf(await store.pending(id, options.window ?? 1000));
-    const at = now();
-    const due = heads.filter((d) => (d.nextAttemptAt ?? 0) <= at).slice(0, concurrency);
-    if (due.length === 0) {
-      const next = Math.min(...heads.map((d) => d.nextAttemptAt ?? at));
-      return Number.isFinite(next) ? next : undefined;
-    }
-    if (!options.held()) return undefined;
-    await Promise.all(due.map((delivery) => attempt(destination, delivery)));
-    return at;
-  }
 
   function arm(at: number | undefined): void {
     if (timer !== undefined) timers.clearTimeout(timer);
@@ -205,9 +224,12 @@ export function createLane(options: LaneOptions): Lane {
       again = false;
       let next: number | undefined;
       try {
-        next = await pass();
+        next = await pass(lane);
       } catch (error) {
-        logger.warn({ destination: id, err: error }, 'event destination pass failed; retrying');
+        options.logger.warn(
+          { destination: options.destinationId, err: error },
+          'event destination pass failed; retrying',
+        );
         next = now() + ERROR_PAUSE_MS;
       }
       if (stopped) return;
