@@ -10,6 +10,7 @@ import {
   type DestinationPatch,
   type DestinationStore,
 } from './destination.js';
+import { settle } from '../store/settle.js';
 
 interface DeliveryRow {
   destination_id: string;
@@ -42,15 +43,6 @@ const fromRow = (row: DeliveryRow): DeliveryRecord =>
     createdAt: row.created_at,
     deliveredAt: row.delivered_at,
   });
-
-/** better-sqlite3 is synchronous; the interface is not (Redis is not), so errors become rejections. */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS event_destinations (

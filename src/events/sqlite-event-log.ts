@@ -23,15 +23,7 @@ import { type ParsedNotice } from './notice.js';
 import { openEventTables } from './sqlite-event-schema.js';
 import { packJson } from './stored-codec.js';
 import { eventFromRow } from './stored-event.js';
-
-/** Runs synchronous work and hands its outcome over as a promise (a throw becomes a rejection). */
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
+import { settle } from '../store/settle.js';
 
 /** An event with its publication or its pending attempts, in the shape eventFromRow reads. */
 const SELECT_EVENT = `

@@ -13,6 +13,7 @@ import {
   type StoredOutcome,
 } from './store.js';
 import { createSettleWaiters } from './settle-waiters.js';
+import { settle } from '../store/settle.js';
 
 export interface SqliteIdempotencyStoreOptions extends IdempotencyTiming {
   /** An open database (see database.ts); the store creates its table, and never closes the database. */
@@ -160,15 +161,6 @@ function prepareCheckpoint(db: SqliteDatabase, st: Statements, { leaseMs, now }:
     });
   });
 }
-
-/** better-sqlite3 is synchronous; the interface is not (Redis will not be), so errors become rejections. */
-const settle = <T>(work: () => T): Promise<T> => {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-};
 
 export function createSqliteIdempotencyStore(options: SqliteIdempotencyStoreOptions): IdempotencyStore {
   const timing: Timing = {
