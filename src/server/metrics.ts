@@ -68,12 +68,49 @@ export function outcomeOf(errors: readonly { extensions?: Record<string, unknown
   return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'ERROR';
 }
 
+/** What the scrape-time collectors read: the gateway's parts, once `bind` has connected them. */
+interface SourceSlot {
+  sources?: MetricSources;
+}
+
 export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let sources: MetricSources | undefined;
+  const slot: SourceSlot = {};
+  const { graphqlRequests, upstreamRequests, webhooks, reconciled, pruneSteps, pruned, deliveryAttempts } =
+    countedMetrics(registers);
+  partCounts(registers, slot);
+  eventLogGauges(registers, slot);
+  openNowGauges(registers, slot);
+  return {
+    registry,
+    upstreamCall: (info) =>
+      upstreamRequests.observe(
+        { method: info.method, endpoint: info.endpoint, status: String(info.status) },
+        info.durationMs / 1000,
+      ),
+    webhookReceived: (outcome) => webhooks.inc({ outcome }),
+    destinationAttempt: (attempt, state) =>
+      deliveryAttempts.observe(
+        { outcome: attempt.ok ? 'delivered' : state === 'dead' ? 'dead' : 'retrying' },
+        attempt.durationMs / 1000,
+      ),
+    reconciled: (outcome) => reconciled.inc({ outcome }),
+    pruneStep: (removed, seconds) => {
+      pruneSteps.observe(seconds);
+      pruned.inc(removed);
+    },
+    apolloPlugin: operationTimer(graphqlRequests),
+    bind(next) {
+      if (slot.sources) throw new Error('GatewayMetrics.bind: these metrics already describe a gateway');
+      slot.sources = next;
+    },
+  };
+}
 
+/** The metrics counted as things happen, through the gateway's callbacks. */
+function countedMetrics(registers: Registry[]) {
   // Histograms only: each `_count` series is the request counter, so no separate counter is kept.
   const graphqlRequests = new Histogram({
     name: 'gateway_graphql_request_duration_seconds',
@@ -130,13 +167,19 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     registers,
   });
   for (const outcome of ['delivered', 'retrying', 'dead']) deliveryAttempts.zero({ outcome });
+  return { graphqlRequests, upstreamRequests, webhooks, reconciled, pruneSteps, pruned, deliveryAttempts };
+}
+
+/** Read from the gateway's parts at scrape time: destination backlogs and the counts the parts keep. */
+function partCounts(registers: Registry[], slot: SourceSlot): void {
   new Gauge({
     name: 'gateway_event_destination_backlog',
     help: 'Event destination deliveries pending or failing, per destination id',
     labelNames: ['destination'],
     registers,
     async collect() {
-      const backlogs = sources?.destinations && (await sources.destinations().catch(() => undefined));
+      const backlogs =
+        slot.sources?.destinations && (await slot.sources.destinations().catch(() => undefined));
       if (!backlogs) return;
       this.reset();
       for (const { id, backlog } of backlogs) this.set({ destination: id }, backlog);
@@ -150,8 +193,8 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['result'],
     registers,
     collect() {
-      if (!sources) return;
-      const { hits, misses, shared } = sources.cache.stats;
+      if (!slot.sources) return;
+      const { hits, misses, shared } = slot.sources.cache.stats;
       this.reset();
       this.inc({ result: 'hit' }, hits);
       this.inc({ result: 'miss' }, misses);
@@ -164,17 +207,21 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['kind'],
     registers,
     collect() {
-      if (!sources) return;
+      if (!slot.sources) return;
       this.reset();
-      this.inc({ kind: 'executed' }, sources.fanout.executions);
-      this.inc({ kind: 'shared' }, sources.fanout.shared);
+      this.inc({ kind: 'executed' }, slot.sources.fanout.executions);
+      this.inc({ kind: 'shared' }, slot.sources.fanout.shared);
     },
   });
+}
+
+/** The event log's gauges, read at scrape time. */
+function eventLogGauges(registers: Registry[], slot: SourceSlot): void {
   // One read of the log per scrape serves its gauges (with Redis it is a round trip); while the
   // store is unreachable they are left out of the scrape rather than failing it.
   let logStats: Promise<EventLogStats> | undefined;
   const readLogStats = () => {
-    logStats ??= sources!.log.stats().finally(() => setImmediate(() => (logStats = undefined)));
+    logStats ??= slot.sources!.log.stats().finally(() => setImmediate(() => (logStats = undefined)));
     return logStats;
   };
   new Gauge({
@@ -182,7 +229,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Webhook events stored but not yet published to subscribers (the pipeline lag)',
     registers,
     async collect() {
-      const stats = sources && (await readLogStats().catch(() => undefined));
+      const stats = slot.sources && (await readLogStats().catch(() => undefined));
       if (stats) this.set(stats.pending);
     },
   });
@@ -191,7 +238,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Publication sequence of the last event published (what cursors count)',
     registers,
     async collect() {
-      const stats = sources && (await readLogStats().catch(() => undefined));
+      const stats = slot.sources && (await readLogStats().catch(() => undefined));
       if (stats) this.set(stats.lastPublishedSeq);
     },
   });
@@ -200,7 +247,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Published events kept in the event log (what cursors can replay)',
     registers,
     async collect() {
-      const stats = sources && (await readLogStats().catch(() => undefined));
+      const stats = slot.sources && (await readLogStats().catch(() => undefined));
       if (stats) this.set(stats.retained);
     },
   });
@@ -209,7 +256,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Publication sequence of the oldest event kept: a cursor before it is refused (BAD_USER_INPUT)',
     registers,
     async collect() {
-      const stats = sources && (await readLogStats().catch(() => undefined));
+      const stats = slot.sources && (await readLogStats().catch(() => undefined));
       if (stats?.oldest) this.set(stats.oldest.publishedSeq);
     },
   });
@@ -218,16 +265,20 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Age of the oldest event kept (since it was received): how far back a cursor can resume',
     registers,
     async collect() {
-      const stats = sources && (await readLogStats().catch(() => undefined));
+      const stats = slot.sources && (await readLogStats().catch(() => undefined));
       if (stats?.oldest) this.set((Date.now() - stats.oldest.receivedAt.getTime()) / 1000);
     },
   });
+}
+
+/** What is open now: graphql-ws sockets, HTTP subscription streams, listeners on the event hub. */
+function openNowGauges(registers: Registry[], slot: SourceSlot): void {
   new Gauge({
     name: 'gateway_websocket_connections',
     help: 'graphql-ws sockets open',
     registers,
     collect() {
-      if (sources) this.set(sources.sockets());
+      if (slot.sources) this.set(slot.sources.sockets());
     },
   });
   new Gauge({
@@ -236,7 +287,7 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['transport'],
     registers,
     collect() {
-      const counts = sources?.httpStreams?.();
+      const counts = slot.sources?.httpStreams?.();
       if (!counts) return;
       for (const [transport, count] of Object.entries(counts)) this.set({ transport }, count);
     },
@@ -246,10 +297,13 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     help: 'Event subscriptions open (listeners on the event hub)',
     registers,
     collect() {
-      if (sources) this.set(sources.hub.size);
+      if (slot.sources) this.set(slot.sources.hub.size);
     },
   });
+}
 
+/** Times each HTTP GraphQL operation, labelled by its (bounded) operation name and its outcome. */
+function operationTimer(graphqlRequests: Histogram<'operation' | 'outcome'>): ApolloServerPlugin {
   const operationNames = new Set<string>();
   const operationLabel = (name: string | undefined | null): string => {
     if (!name) return 'anonymous';
@@ -258,42 +312,18 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     operationNames.add(name);
     return name;
   };
-
   return {
-    registry,
-    upstreamCall: (info) =>
-      upstreamRequests.observe(
-        { method: info.method, endpoint: info.endpoint, status: String(info.status) },
-        info.durationMs / 1000,
-      ),
-    webhookReceived: (outcome) => webhooks.inc({ outcome }),
-    destinationAttempt: (attempt, state) =>
-      deliveryAttempts.observe(
-        { outcome: attempt.ok ? 'delivered' : state === 'dead' ? 'dead' : 'retrying' },
-        attempt.durationMs / 1000,
-      ),
-    reconciled: (outcome) => reconciled.inc({ outcome }),
-    pruneStep: (removed, seconds) => {
-      pruneSteps.observe(seconds);
-      pruned.inc(removed);
-    },
-    apolloPlugin: {
-      requestDidStart() {
-        const end = graphqlRequests.startTimer();
-        return Promise.resolve({
-          willSendResponse(requestContext) {
-            const body = requestContext.response.body;
-            const errors = body.kind === 'single' ? body.singleResult.errors : requestContext.errors;
-            // operationName is only set once the document parsed and named an operation it contains.
-            end({ operation: operationLabel(requestContext.operationName), outcome: outcomeOf(errors) });
-            return Promise.resolve();
-          },
-        });
-      },
-    },
-    bind(next) {
-      if (sources) throw new Error('GatewayMetrics.bind: these metrics already describe a gateway');
-      sources = next;
+    requestDidStart() {
+      const end = graphqlRequests.startTimer();
+      return Promise.resolve({
+        willSendResponse(requestContext) {
+          const body = requestContext.response.body;
+          const errors = body.kind === 'single' ? body.singleResult.errors : requestContext.errors;
+          // operationName is only set once the document parsed and named an operation it contains.
+          end({ operation: operationLabel(requestContext.operationName), outcome: outcomeOf(errors) });
+          return Promise.resolve();
+        },
+      });
     },
   };
 }
