@@ -10,7 +10,7 @@ import { dedupeKey, mayRepeat, parseNotice, type ParsedNotice } from '../events/
 import { type EventLog } from '../events/event-log.js';
 import { type Logger } from '../logger.js';
 import { checkWebhookAuth, WEBHOOK_UNAUTHORIZED, type WebhookCredentials } from './auth.js';
-import { createRefusalLog } from './refusals.js';
+import { createRefusalLog, type RefusalLog } from './refusals.js';
 
 export const WEBHOOK_PATH = '/webhooks/billwerk';
 
@@ -42,46 +42,63 @@ function retryCount(header: string | string[] | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-export function registerWebhookRoute(app: FastifyInstance, options: WebhookRouteOptions): void {
-  const { log, logger } = options;
-  const now = options.now ?? (() => new Date());
-  const count = options.onReceived ?? (() => undefined);
+/** What the route's hook and handler share. */
+interface Ingestion {
+  readonly options: WebhookRouteOptions;
+  readonly now: () => Date;
+  readonly count: NonNullable<WebhookRouteOptions['onReceived']>;
   // An outage of the store refuses every webhook: it is logged as one, not once per webhook.
-  const refusals = createRefusalLog({ logger });
+  readonly refusals: RefusalLog;
+}
+
+export function registerWebhookRoute(app: FastifyInstance, options: WebhookRouteOptions): void {
+  const ingestion: Ingestion = {
+    options,
+    now: options.now ?? (() => new Date()),
+    count: options.onReceived ?? (() => undefined),
+    refusals: createRefusalLog({ logger: options.logger }),
+  };
   if (!options.credentials.basicAuth && options.credentials.pathToken === undefined) {
     throw new Error('The webhook endpoint needs WEBHOOK_BASIC_AUTH or WEBHOOK_PATH_TOKEN');
   }
-
   const handlerOptions = {
     bodyLimit: options.maxBodyBytes,
     // Authenticate before the body is read or parsed: an unauthenticated caller costs nothing.
-    onRequest: (
-      request: FastifyRequest<{ Params: Token }>,
-      reply: FastifyReply,
-      done: HookHandlerDoneFunction,
-    ) => {
-      const authorized = checkWebhookAuth(options.credentials, {
-        authorization: request.headers.authorization,
-        pathToken: request.params.token,
-      });
-      if (!authorized) {
-        count('rejected');
-        reply.code(401).send(WEBHOOK_UNAUTHORIZED);
-        return;
-      }
-      // billwerk posts JSON only; refusing other types here keeps Fastify's text parser out of the way.
-      if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
-        count('rejected');
-        reply
-          .code(415)
-          .send({ error: 'Unsupported Media Type', message: 'send Content-Type: application/json' });
-        return;
-      }
-      done();
-    },
+    onRequest: checkBeforeBody(ingestion),
   };
+  const handler = storeThenAnswer(ingestion);
+  app.post<{ Params: Token }>(WEBHOOK_PATH, handlerOptions, handler);
+  app.post<{ Params: Token }>(`${WEBHOOK_PATH}/:token`, handlerOptions, handler);
+}
 
-  const handler = async (request: FastifyRequest<{ Params: Token }>, reply: FastifyReply) => {
+/** The `onRequest` hook: credentials and content type, checked before the body is read. */
+function checkBeforeBody({ options, count }: Ingestion) {
+  return (request: FastifyRequest<{ Params: Token }>, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const authorized = checkWebhookAuth(options.credentials, {
+      authorization: request.headers.authorization,
+      pathToken: request.params.token,
+    });
+    if (!authorized) {
+      count('rejected');
+      reply.code(401).send(WEBHOOK_UNAUTHORIZED);
+      return;
+    }
+    // billwerk posts JSON only; refusing other types here keeps Fastify's text parser out of the way.
+    if (!JSON_TYPE.test(request.headers['content-type'] ?? '')) {
+      count('rejected');
+      reply
+        .code(415)
+        .send({ error: 'Unsupported Media Type', message: 'send Content-Type: application/json' });
+      return;
+    }
+    done();
+  };
+}
+
+/** The handler: the notice parsed, stored durably, then answered (and handed to the pipeline). */
+function storeThenAnswer({ options, now, count, refusals }: Ingestion) {
+  const { log, logger } = options;
+  return async (request: FastifyRequest<{ Params: Token }>, reply: FastifyReply) => {
     const parsed = parseNotice(request.body);
     if (!parsed.ok) {
       count('rejected');
@@ -119,7 +136,4 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookRoute
     options.onStored?.(result.seq, notice);
     return reply.code(202).send({ status: 'stored' });
   };
-
-  app.post<{ Params: Token }>(WEBHOOK_PATH, handlerOptions, handler);
-  app.post<{ Params: Token }>(`${WEBHOOK_PATH}/:token`, handlerOptions, handler);
 }
