@@ -2,17 +2,26 @@
 // credentials are set, then the gateway; stops both cleanly on SIGINT/SIGTERM.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { createBillwerkClient } from './billwerk/client.js';
+import { type BillwerkClient, createBillwerkClient } from './billwerk/client.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createEmulator, type Emulator } from './emulator/emulator.js';
-import { chooseLogFormat, createLogger } from './logger.js';
-import { createGateway } from './server/gateway.js';
+import { chooseLogFormat, createLogger, type Logger } from './logger.js';
+import { createGateway, type Gateway } from './server/gateway.js';
 import { createMetrics } from './server/metrics.js';
 import { attributeToRequest } from './server/request-scope.js';
-import { createTracing } from './telemetry.js';
+import { createTracing, type Tracing } from './telemetry.js';
 import { type WebhookCredentials } from './webhooks/auth.js';
 import { ensureWebhookRegistered } from './webhooks/registration.js';
 import { WEBHOOK_PATH } from './webhooks/route.js';
+
+/** What `main` started, stopped in this order on a signal. */
+interface Running {
+  readonly logger: Logger;
+  readonly gateway: Gateway;
+  readonly billwerk: BillwerkClient;
+  readonly emulator: Emulator | undefined;
+  readonly tracing: Tracing | undefined;
+}
 
 async function main(config: Config): Promise<void> {
   const logger = createLogger({
@@ -20,19 +29,7 @@ async function main(config: Config): Promise<void> {
     format: chooseLogFormat(config.logFormat, config.production, process.stdout.isTTY),
   });
   const tracing = config.tracing ? createTracing(config.tracing) : undefined;
-  let emulator: Emulator | undefined;
-  let billwerkTarget: { baseUrl: string; clientId: string; clientSecret: string };
-  if (config.billwerk.kind === 'emulator') {
-    emulator = await createEmulator({
-      port: config.billwerk.port,
-      host: config.host,
-      logger: logger.child({ component: 'emulator' }),
-      webhooks: { baseDelayMs: config.emulatorWebhookBaseDelayMs },
-    });
-    billwerkTarget = { baseUrl: emulator.url, ...emulator.credentials };
-  } else {
-    billwerkTarget = config.billwerk;
-  }
+  const { emulator, billwerkTarget } = await chooseBillwerk(config, logger);
 
   // Created before the client so billwerk calls are counted in the gateway's registry.
   const metrics = createMetrics({ defaultMetrics: config.metricsEnabled });
@@ -43,19 +40,8 @@ async function main(config: Config): Promise<void> {
     maxRetries: config.billwerkMaxRetries,
     logger: logger.child({ component: 'billwerk' }),
   });
-  // With the emulator and no webhook credentials configured, invent them: the gateway registers itself
-  // with the emulator below, so `npm start` shows live events with nothing to set up.
-  const configured = config.webhooks.basicAuth !== undefined || config.webhooks.pathToken !== undefined;
-  const webhookCredentials: WebhookCredentials =
-    emulator && !configured
-      ? { basicAuth: { user: 'billwerk', password: randomBytes(18).toString('base64url') } }
-      : config.webhooks;
-  // With the emulator and no key of any kind configured, invent an admin key and print it, so trying the
-  // gateway stays two commands; it lives only as long as this process.
-  const generatedAdminKey =
-    emulator && config.adminKey === undefined && config.auth.apiKeys.length === 0 && !config.auth.jwt
-      ? randomBytes(24).toString('base64url')
-      : undefined;
+  const webhookCredentials = webhookCredentialsFor(config, emulator);
+  const generatedAdminKey = generatedAdminKeyFor(config, emulator);
   const gateway = await createGateway({
     config: generatedAdminKey ? { ...config, adminKey: generatedAdminKey } : config,
     billwerk,
@@ -70,6 +56,49 @@ async function main(config: Config): Promise<void> {
 
   // Signals are handled from the moment the gateway exists: a stop asked for while it announces itself
   // (or registers its webhook) is a clean stop too.
+  stopOnSignals({ logger, gateway, billwerk, emulator, tracing }, config.shutdownTimeoutMs);
+  await registerWebhook(config, { logger, gateway, billwerk, emulator }, webhookCredentials);
+  announce(config, gateway, emulator, generatedAdminKey);
+}
+
+/** The billwerk the gateway calls: the one configured, or else the embedded emulator, started here. */
+async function chooseBillwerk(
+  config: Config,
+  logger: Logger,
+): Promise<{
+  emulator: Emulator | undefined;
+  billwerkTarget: { baseUrl: string; clientId: string; clientSecret: string };
+}> {
+  if (config.billwerk.kind !== 'emulator') return { emulator: undefined, billwerkTarget: config.billwerk };
+  const emulator = await createEmulator({
+    port: config.billwerk.port,
+    host: config.host,
+    logger: logger.child({ component: 'emulator' }),
+    webhooks: { baseDelayMs: config.emulatorWebhookBaseDelayMs },
+  });
+  return { emulator, billwerkTarget: { baseUrl: emulator.url, ...emulator.credentials } };
+}
+
+// With the emulator and no webhook credentials configured, invent them: the gateway registers itself
+// with the emulator (registerWebhook), so `npm start` shows live events with nothing to set up.
+function webhookCredentialsFor(config: Config, emulator: Emulator | undefined): WebhookCredentials {
+  const configured = config.webhooks.basicAuth !== undefined || config.webhooks.pathToken !== undefined;
+  return emulator && !configured
+    ? { basicAuth: { user: 'billwerk', password: randomBytes(18).toString('base64url') } }
+    : config.webhooks;
+}
+
+// With the emulator and no key of any kind configured, invent an admin key and print it, so trying the
+// gateway stays two commands; it lives only as long as this process.
+function generatedAdminKeyFor(config: Config, emulator: Emulator | undefined): string | undefined {
+  return emulator && config.adminKey === undefined && config.auth.apiKeys.length === 0 && !config.auth.jwt
+    ? randomBytes(24).toString('base64url')
+    : undefined;
+}
+
+/** SIGINT and SIGTERM stop what `main` started, within `shutdownTimeoutMs`. */
+function stopOnSignals(running: Running, shutdownTimeoutMs: number): void {
+  const { logger, gateway, billwerk, emulator, tracing } = running;
   let stopping = false;
   const stop = (signal: string) => {
     // A repeated SIGTERM (process managers and npm may send more than one) must not cut the shutdown
@@ -83,7 +112,7 @@ async function main(config: Config): Promise<void> {
     const deadline = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, shutdownTimeoutMs);
     deadline.unref();
     void (async () => {
       await gateway.close();
@@ -104,23 +133,37 @@ async function main(config: Config): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
 
+/** Registers the gateway's webhook with billwerk, when it has a public URL (the emulator's is its own). */
+async function registerWebhook(
+  config: Config,
+  { logger, gateway, billwerk, emulator }: Omit<Running, 'tracing'>,
+  webhookCredentials: WebhookCredentials,
+): Promise<void> {
   const tokenPath = webhookCredentials.pathToken === undefined ? '' : `/${webhookCredentials.pathToken}`;
   const publicUrl = emulator ? gateway.url : config.webhooks.publicUrl;
-  if (publicUrl) {
-    const basic = webhookCredentials.basicAuth;
-    await ensureWebhookRegistered(
-      billwerk,
-      {
-        url: `${publicUrl}${WEBHOOK_PATH}${tokenPath}`,
-        events: config.webhooks.events ?? [],
-        // Only the emulator takes outgoing credentials over the API; billwerk sets them in its admin UI.
-        auth: emulator && basic ? { Type: 'Basic', User: basic.user, Password: basic.password } : undefined,
-      },
-      logger.child({ component: 'webhooks' }),
-    );
-  }
+  if (!publicUrl) return;
+  const basic = webhookCredentials.basicAuth;
+  await ensureWebhookRegistered(
+    billwerk,
+    {
+      url: `${publicUrl}${WEBHOOK_PATH}${tokenPath}`,
+      events: config.webhooks.events ?? [],
+      // Only the emulator takes outgoing credentials over the API; billwerk sets them in its admin UI.
+      auth: emulator && basic ? { Type: 'Basic', User: basic.user, Password: basic.password } : undefined,
+    },
+    logger.child({ component: 'webhooks' }),
+  );
+}
 
+/** Where everything is, printed once the gateway runs. */
+function announce(
+  config: Config,
+  gateway: Gateway,
+  emulator: Emulator | undefined,
+  generatedAdminKey: string | undefined,
+): void {
   const lines = [
     // The key rides in the fragment, which the browser keeps to itself: it reaches no request or log.
     `Dashboard ${gateway.url}/${generatedAdminKey ? `#key=${generatedAdminKey}` : ''}`,
