@@ -13,6 +13,7 @@ import {
   type ServerOptions,
 } from 'graphql-ws';
 import { type Extra } from 'graphql-ws/use/ws';
+import { LRUCache } from 'lru-cache';
 import { type RawData, type WebSocket, type WebSocketServer } from 'ws';
 import { type Logger } from '../logger.js';
 import { describedError, logWebSocketServerErrors } from './ws-errors.js';
@@ -27,6 +28,11 @@ interface Shared {
   readonly logger: Logger;
   /** Messages are parsed here (false when graphql-ws must parse them with the server's reviver). */
   readonly parses: boolean;
+  /**
+   * The operation texts of subscribe messages, kept by graphql-ws for as long as each subscription lasts:
+   * one string for each distinct text (subscribers mostly send the same few) rather than one each.
+   */
+  readonly queries: QueryTexts;
 }
 
 /** One socket as graphql-ws's server sees it; a class, so its methods are shared by every socket. */
@@ -87,30 +93,47 @@ const textOf = (data: RawData): string =>
       ? data.toString()
       : Buffer.from(data).toString();
 
+/** Operation texts, one string for each distinct text (bounded by the characters held). */
+type QueryTexts = LRUCache<string, string>;
+const queryTexts = (): QueryTexts =>
+  new LRUCache({ maxSize: 1_000_000, sizeCalculation: (text: string) => text.length });
+
+function interned(texts: QueryTexts, text: string): string {
+  const known = texts.get(text);
+  if (known !== undefined) return known;
+  texts.set(text, text);
+  return text;
+}
+
 /**
  * A message as graphql-ws's `parseMessage` would read it. graphql-ws keeps its message handler's
  * argument for as long as a subscription lasts (it awaits the subscription's results in that call):
- * handed the parsed object rather than the text, it keeps no copy of the subscribe message's text.
- * Text that is not JSON of an object goes as it came, for graphql-ws to refuse as it always does.
+ * handed the parsed object rather than the text, it keeps no copy of the subscribe message's text, and
+ * of its operation text only the shared one (`Shared.queries`). Text that is not JSON of an object goes
+ * as it came, for graphql-ws to refuse as it always does.
  */
-function messageOf(text: string): unknown {
+function messageOf(text: string, queries: QueryTexts): unknown {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === 'object' && parsed !== null ? parsed : text;
+    parsed = JSON.parse(text);
   } catch {
     return text;
   }
+  if (typeof parsed !== 'object' || parsed === null) return text;
+  const { payload } = parsed as { payload?: unknown };
+  if (typeof payload === 'object' && payload !== null && 'query' in payload) {
+    if (typeof payload.query === 'string') payload.query = interned(queries, payload.query);
+  }
+  return parsed;
 }
 
 function onMessage(this: WebSocket, data: RawData): void {
   const connection = connectionOf(this);
   if (!connection?.received) return;
   const text = textOf(data);
-  connection.received(connection.shared.parses ? messageOf(text) : text).catch((error: unknown) => {
-    connection.shared.logger.error(
-      { err: describedError(error) },
-      'graphql-ws failed on a message; closing the socket',
-    );
+  const { shared } = connection;
+  connection.received(shared.parses ? messageOf(text, shared.queries) : text).catch((error: unknown) => {
+    shared.logger.error({ err: describedError(error) }, 'graphql-ws failed on a message; closing the socket');
     closeWithError(this);
   });
 }
@@ -197,7 +220,11 @@ export function serveGraphQLWs(
   logger: Logger,
 ): GraphQLWsServer {
   const server = makeServer(optionsWithSharedInitWait(options));
-  const shared: Shared = { logger, parses: options.jsonMessageReviver === undefined };
+  const shared: Shared = {
+    logger,
+    parses: options.jsonMessageReviver === undefined,
+    queries: queryTexts(),
+  };
   const initWaits = new InitWaits(options.connectionInitWaitTimeout ?? 3_000, (connection: Connection) => {
     if (!connection.initReceived)
       connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
