@@ -160,24 +160,28 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
   const faults = createFaults();
   const requests = createRequestLog({ maxEntries: options.requestLogSize });
   const tokens = createTokenStore(clock, config.tokenTtlSeconds);
-  const app = await buildServer({
-    api: { state, now: () => clock.now().getTime(), run },
-    clock,
-    credentials: config.credentials,
-    tokens,
-    faults,
-    requests,
-    latencyMs: config.latencyMs,
-    logger,
-  });
+  let app: Awaited<ReturnType<typeof buildServer>> | undefined;
   try {
+    app = await buildServer({
+      api: { state, now: () => clock.now().getTime(), run },
+      clock,
+      credentials: config.credentials,
+      tokens,
+      faults,
+      requests,
+      latencyMs: config.latencyMs,
+      logger,
+    });
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    // A start that fails at any step leaves nothing running: no clock jobs, no webhook sender, no server.
     detach();
+    await app?.close();
     await sender.close();
     throw error;
   }
-  const address = app.server.address();
+  const server = app;
+  const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -198,7 +202,7 @@ export async function createEmulator(options: EmulatorOptions = {}): Promise<Emu
     webhooks: { idle: () => sender.idle() },
     async close() {
       detach();
-      await app.close();
+      await server.close();
       await sender.close();
     },
   };
