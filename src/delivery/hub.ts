@@ -85,7 +85,8 @@ interface StreamOwner {
  * stream a dozen functions and shapes of its own.
  */
 class LiveStream implements EventStream {
-  private readonly queue: StoredEvent[] = [];
+  /** Events waiting for the consumer; made when the first one waits (most idle streams never need one). */
+  private queue: StoredEvent[] | undefined = undefined;
   private wake: (() => void) | undefined = undefined;
   private sink: ((event: StoredEvent) => void) | undefined = undefined;
   private overflow = false;
@@ -98,7 +99,8 @@ class LiveStream implements EventStream {
     private readonly owner: StreamOwner,
     private readonly filter: EventFilter,
     afterPublishedSeq: number | undefined,
-    private readonly scope: ReadScope | undefined,
+    /** Needed only by the replay: let go once it is read, so an idle stream does not hold it. */
+    private scope: ReadScope | undefined,
     private readonly onOverflow: (() => void) | undefined,
   ) {
     this.replayedThrough = afterPublishedSeq;
@@ -120,10 +122,10 @@ class LiveStream implements EventStream {
   offer(event: StoredEvent): void {
     // Checked here too, not only as the buffer is read: a pushed event goes past the buffer.
     if (this.done || !this.filter(event) || this.replayedAlready(event)) return;
-    const { queue } = this;
+    const queued = this.queue?.length ?? 0;
     // `wake` is set only while the consumer waits in the live loop with everything before consumed.
-    if (this.sink && this.wake && queue.length === 0) this.sink(event);
-    else if (queue.length < this.owner.maxBuffered) queue.push(event);
+    if (this.sink && this.wake && queued === 0) this.sink(event);
+    else if (queued < this.owner.maxBuffered) (this.queue ??= []).push(event);
     else if (!this.overflow) {
       this.overflow = true;
       if (this.onOverflow) queueMicrotask(this.onOverflow);
@@ -156,7 +158,7 @@ class LiveStream implements EventStream {
   }
 
   private async *run(): AsyncGenerator<StoredEvent> {
-    const { owner, queue } = this;
+    const { owner } = this;
     try {
       if (this.replayedThrough !== undefined) {
         for (;;) {
@@ -170,9 +172,10 @@ class LiveStream implements EventStream {
           }
           if (page.length < owner.pageSize) break;
         }
+        this.scope = undefined;
       }
       while (!this.done) {
-        const next = queue.shift();
+        const next = this.queue?.shift();
         if (next) {
           // Buffered while the replay read further.
           if (this.replayedAlready(next)) continue;
