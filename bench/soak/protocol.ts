@@ -60,6 +60,8 @@ export const subscribersConfigSchema = z.object({
   wsUrl: z.string(),
   contracts: z.array(z.string()),
   sockets: z.number().int(),
+  /** How fast the sockets connect at the start, before the measured minutes. */
+  socketsPerSecond: z.number(),
   subscriptionsPerSocket: z.number().int(),
   /** Sockets that drop and reconnect (the rest stay connected). */
   churning: z.number().int(),
@@ -93,3 +95,30 @@ export const trackSchema = z.object({
 });
 export type Track = z.infer<typeof trackSchema>;
 export const tracksSchema = z.array(trackSchema);
+
+/** One delivery of a change, as a subscription's `next` handler saw it. */
+export const deliverySchema = z.object({
+  /** The socket's slot and how many times that slot had connected before this socket. */
+  socket: z.number().int(),
+  generation: z.number().int(),
+  /** The publication sequence the subscription resumed after (null: not resumed). */
+  after: z.number().int().nullable(),
+  cursor: z.number().int(),
+  /** Milliseconds since the subscription was sent, and whether its socket had been dropped by then. */
+  atMs: z.number(),
+  afterDrop: z.boolean(),
+});
+export type Delivery = z.infer<typeof deliverySchema>;
+
+/**
+ * A change a view got again, or older than the first it got: this delivery, the earlier one of the same
+ * change and the view's latest before it (each null when not in the view's memory).
+ */
+export const repeatSchema = trackSchema.pick({ contract: true, first: true, last: true }).extend({
+  soakSeq: z.number().int(),
+  earlier: deliverySchema.nullable(),
+  latest: deliverySchema.nullable(),
+  later: deliverySchema,
+});
+export type Repeat = z.infer<typeof repeatSchema>;
+export const repeatsSchema = z.array(repeatSchema);

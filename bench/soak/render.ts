@@ -6,6 +6,18 @@ import { type SoakResult } from './result.js';
 const fixed = (value: number | null, digits = 1) => (value === null ? '–' : value.toFixed(digits));
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
+/** How the subscribers arrived: the warm-up before minute 1, which the per-minute figures leave out. */
+function warmUp(s: SoakResult['setup']): string {
+  if (s.socketsPerSecond === undefined) {
+    return 'The sockets all connected in one instant as the mixed load started (a start-up storm in minute 1).';
+  }
+  const seconds = Math.round(s.sockets / s.socketsPerSecond);
+  return (
+    `The sockets connected ${s.socketsPerSecond} per second, as clients arrive, over about ${seconds} s ` +
+    'before the measured minutes; minute 1 starts with all of them open and the webhooks and queries starting.'
+  );
+}
+
 export function soakSection(r: SoakResult): string {
   const { setup: s, totals: t, minutes } = r;
   const measured = minutes.filter((m) => m.minute > 1);
@@ -37,8 +49,8 @@ webhooks/s (each with a change id of its own) over ${s.contracts} contracts, ${s
 one-contract queries/s (contract, then its customer: a critical path of ${s.criticalPathMs} ms), and
 ${s.sockets} graphql-ws sockets with ${s.subscriptionsPerSocket} contract subscriptions each, of which
 ${s.churning} drop and reconnect at ${s.reconnectsPerSecond} per second, every other reconnect resuming each
-subscription with \`after\`. \`EVENT_RETENTION_MAX_EVENTS=${s.maxEvents}\`, so the bound is reached in
-minute ${t.boundReachedMinute ?? '(never)'}.
+subscription with \`after\`. ${warmUp(s)} \`EVENT_RETENTION_MAX_EVENTS=${s.maxEvents}\`, so the bound is
+reached in minute ${t.boundReachedMinute ?? '(never)'}.
 
 | figure | target | measured | verdict |
 | --- | --- | --- | --- |

@@ -25,6 +25,8 @@ export const soakResultSchema = z.object({
     webhooksPerSecond: z.number(),
     queriesPerSecond: z.number(),
     sockets: z.number(),
+    /** How fast the sockets connected before the measured minutes; absent: all at once (earlier runs). */
+    socketsPerSecond: z.number().optional(),
     subscriptionsPerSocket: z.number(),
     churning: z.number(),
     reconnectsPerSecond: z.number(),
