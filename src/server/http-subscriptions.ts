@@ -19,6 +19,7 @@ import { ErrorCode, GatewayError, toGraphQLError } from '../graphql/errors.js';
 import { type Logger } from '../logger.js';
 import { type EndReason, type HttpStream, type HttpStreams, streamHead } from './http-streams.js';
 import { type SubscriptionAdmission } from './subscription-admission.js';
+import { merged } from './merged.js';
 
 export const subscriptionOverHttp = () =>
   new GatewayError(
@@ -144,13 +145,12 @@ async function serve(
   }
   const stream = streams.create('multipart', principal);
   stream.onClose(release);
-  const context = {
-    ...contextValue,
+  const context: GraphQLContext = merged(contextValue, {
     onSlowConsumer: () => {
       logger.warn('closing a slow multipart subscriber');
       stream.cut();
     },
-  } satisfies GraphQLContext;
+  });
   const result = await admission.fanout.subscribe({
     writer: { write: (payload) => stream.write(part(`{"payload":${payload}}`)) },
     schema,

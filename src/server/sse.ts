@@ -36,6 +36,7 @@ import {
   streamHead,
 } from './http-streams.js';
 import { type SubscriptionAdmission } from './subscription-admission.js';
+import { merged } from './merged.js';
 
 /** Where GraphQL over SSE is served. */
 export const SSE_PATH = '/graphql/stream';
@@ -347,24 +348,23 @@ async function onSubscribe(
   const stream = reservation?.stream ?? (state.stream = streams.create('sse', principal));
   stream.onClose(release);
   const lastEventId = reservation ? undefined : (req.headers.get('last-event-id') ?? undefined);
-  const context = {
-    ...endpoint.options.context(principal),
+  const context: GraphQLContext = merged(endpoint.options.context(principal), {
     onSlowConsumer: () => {
       logger.warn('closing a slow SSE subscriber');
       stream.cut();
     },
     resumeAfter: lastEventId || undefined,
-  } satisfies GraphQLContext;
+  });
   const sentId = params.extensions?.operationId;
   // graphql-sse refuses a request in this mode without an operation id before onSubscribe runs.
   const operationId = reservation ? (typeof sentId === 'string' ? sentId : '') : undefined;
   endpoint.releases.set(context, release);
   // graphql-sse hands these very arguments to `subscribe`: the writer travels with them.
-  const args: OperationArgs<Context> & SubscriptionArgs = {
-    ...admitted,
-    contextValue: context,
+  const args: OperationArgs<Context> & SubscriptionArgs = merged(admitted, {
+    // graphql-sse types the context as a plain record; GraphQLContext is an interface (no index signature).
+    contextValue: context as GraphQLContext & Context,
     writer: eventWriter(stream, operationId),
-  };
+  });
   return args;
 }
 
