@@ -161,10 +161,12 @@ class LiveStream implements EventStream {
     const { owner } = this;
     try {
       if (this.replayedThrough !== undefined) {
-        for (;;) {
+        const cursor = this.replayedThrough;
+        for (let first = true; ; first = false) {
           // A scoped read skips events the filter drops anyway; the seam check below only meets
           // events the filter keeps, so reading through the last kept one is enough.
           const page = await owner.log.readPublished(this.replayedThrough, owner.pageSize, this.scope);
+          if (first) await assertStillKept(owner.log, cursor);
           for (const event of page) {
             this.replayedThrough = event.publishedSeq!;
             if (this.filter(event)) yield event;
@@ -191,6 +193,19 @@ class LiveStream implements EventStream {
       this.stop();
     }
   }
+}
+
+/**
+ * Whether the events after a cursor are all still kept: checked as a subscription is opened and again
+ * once its replay has read its first page, since pruning may have run between the two. Pruning only
+ * moves the oldest kept event forward, so what is kept after the read was kept during it.
+ */
+async function assertStillKept(log: EventLog, afterPublishedSeq: number): Promise<void> {
+  const [last, oldest] = await Promise.all([log.lastPublishedSeq(), log.oldestPublishedSeq()]);
+  if (afterPublishedSeq > last) throw new InvalidCursorError('`after` is not a cursor of this gateway.');
+  // The next event after the cursor must still be in the log, or the subscriber would miss some.
+  const kept = oldest === undefined ? afterPublishedSeq === last : afterPublishedSeq >= oldest - 1;
+  if (!kept) throw new InvalidCursorError('`after` has expired: events after it are no longer kept.');
 }
 
 export function createEventHub(options: EventHubOptions): EventHub {
@@ -225,13 +240,7 @@ export function createEventHub(options: EventHubOptions): EventHub {
     filter: EventFilter,
     { afterPublishedSeq, scope, onOverflow }: StreamOptions = {},
   ): Promise<EventStream> {
-    if (afterPublishedSeq !== undefined) {
-      const [last, oldest] = await Promise.all([log.lastPublishedSeq(), log.oldestPublishedSeq()]);
-      if (afterPublishedSeq > last) throw new InvalidCursorError('`after` is not a cursor of this gateway.');
-      // The next event after the cursor must still be in the log, or the subscriber would miss some.
-      const kept = oldest === undefined ? afterPublishedSeq === last : afterPublishedSeq >= oldest - 1;
-      if (!kept) throw new InvalidCursorError('`after` has expired: events after it are no longer kept.');
-    }
+    if (afterPublishedSeq !== undefined) await assertStillKept(log, afterPublishedSeq);
     // Listen before reading the log, so nothing published during the replay is lost; the seam is
     // deduplicated by publication sequence.
     const created = new LiveStream(owner, filter, afterPublishedSeq, scope, onOverflow);

@@ -64,6 +64,16 @@ describe('event hub', () => {
     await expect(hub.stream(() => true, { afterPublishedSeq: 99 })).rejects.toThrow(/not a cursor/);
   });
 
+  it('refuses a cursor whose events were pruned after the subscription opened but before its replay read them', async () => {
+    const hub = createEventHub({ log });
+    for (const name of ['e1', 'e2', 'e3', 'e4']) await publish(hub, name);
+    const stream = await hub.stream(() => true, { afterPublishedSeq: 1 });
+    // A pruning step between the cursor check and the replay's first read: e2 and e3 are gone.
+    expect(await log.prune({ before: new Date(0), maxEvents: 1, limit: 100 })).toBe(3);
+    await expect(stream.next()).rejects.toThrow(/expired/);
+    expect(hub.size).toBe(0);
+  });
+
   it('ends the stream of a subscriber that falls too far behind', async () => {
     const hub = createEventHub({ log, maxBuffered: 3 });
     const stream = await hub.stream(() => true);
