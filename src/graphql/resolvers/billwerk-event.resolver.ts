@@ -2,8 +2,7 @@
 // subscriber, replayed from a cursor (`after`) and then followed live.
 import { Arg, Ctx, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { decodeEventCursor, InvalidCursorError } from '../../events/cursor.js';
-import { type ReadScope, type StoredEvent } from '../../events/event-log.js';
-import { type EventFilter } from '../../delivery/hub.js';
+import { type StoredEvent } from '../../events/event-log.js';
 import { clearLoaders } from '../../loaders/loaders.js';
 import { BillwerkEvent } from '../types/billwerk-event.type.js';
 import { type GraphQLContext } from '../context.js';
@@ -18,40 +17,86 @@ interface SubscriptionArgs {
   after?: string | null;
 }
 
-const lower = (values: string[] | null | undefined) =>
-  values && values.length > 0 ? new Set(values.map((v) => v.toLowerCase())) : undefined;
-
 /**
- * The filter every subscription shares: contract and customer ids; with the scope it implies, so a resumed
- * subscription to one contract replays only that contract's events from the log. A customer is not a scope:
- * the log does not store events by customer.
+ * Lower-cased name sets, shared by every subscription that asks for the same names: an idle subscription
+ * holds a reference, not a Set of its own (bounded: past the limit a set is made for the caller alone).
  */
-function idFilter(args: SubscriptionArgs): { ids: EventFilter; scope: ReadScope } {
-  const contractId = optionalBillwerkIdOf('Contract', args.contractId, 'contractId');
-  const customerId = optionalBillwerkIdOf('Customer', args.customerId, 'customerId');
-  return {
-    ids: (e) =>
-      (!contractId || e.notice.contractId === contractId) &&
-      (!customerId || e.notice.customerId === customerId),
-    scope: contractId ? { contractId } : {},
-  };
+const nameSets = new Map<string, ReadonlySet<string>>();
+const NAME_SETS_MAX = 1000;
+
+function lower(values: string[] | null | undefined): ReadonlySet<string> | undefined {
+  if (!values || values.length === 0) return undefined;
+  const names = values.map((v) => v.toLowerCase());
+  const key = names.join('\n');
+  let set = nameSets.get(key);
+  if (!set) {
+    set = new Set(names);
+    if (nameSets.size < NAME_SETS_MAX) nameSets.set(key, set);
+  }
+  return set;
 }
 
+/**
+ * What one subscription lets through, as one object rather than a closure per condition: the caller's
+ * scope first (a partner or customer never sees another's events, whatever it asks), then contract and
+ * customer ids, contract events only (contractChanged), change types and event names.
+ */
+class EventMatch {
+  constructor(
+    private readonly access: GraphQLContext['access'],
+    private readonly contractId: string | undefined,
+    private readonly customerId: string | undefined,
+    private readonly contractEventsOnly: boolean,
+    private readonly changeTypes: ReadonlySet<string> | undefined,
+    private readonly types: ReadonlySet<string> | undefined,
+  ) {}
+
+  matches(e: StoredEvent): boolean {
+    const { notice } = e;
+    if (this.contractId && notice.contractId !== this.contractId) return false;
+    if (this.customerId && notice.customerId !== this.customerId) return false;
+    if (this.contractEventsOnly && !isContractEvent(e)) return false;
+    if (
+      this.changeTypes &&
+      !(notice.changeType !== undefined && this.changeTypes.has(notice.changeType.toLowerCase()))
+    ) {
+      return false;
+    }
+    if (this.types && !this.types.has(notice.event.toLowerCase())) return false;
+    return this.access.eventVisible(e);
+  }
+}
+
+/** Contract lifecycle events: ContractCreated, ContractChanged, ContractCancelled, … and future Contract* ones. */
+const isContractEvent = (e: StoredEvent) =>
+  /^contract/i.test(e.notice.event) && e.notice.contractId !== undefined;
+
+/**
+ * Opens the hub stream of a subscription: replayed from `after` (or the SSE Last-Event-ID) when given, then
+ * live. A subscription to one contract replays only that contract's events from the log; a customer is not
+ * a scope (the log does not store events by customer).
+ */
 async function open(
   context: GraphQLContext,
   args: SubscriptionArgs,
-  filter: EventFilter,
-  scope: ReadScope,
+  conditions: { contractEventsOnly: boolean; changeTypes?: ReadonlySet<string>; types?: ReadonlySet<string> },
 ): Promise<AsyncIterable<StoredEvent>> {
-  let afterPublishedSeq: number | undefined;
+  const contractId = optionalBillwerkIdOf('Contract', args.contractId, 'contractId');
+  const customerId = optionalBillwerkIdOf('Customer', args.customerId, 'customerId');
+  const match = new EventMatch(
+    context.access,
+    contractId,
+    customerId,
+    conditions.contractEventsOnly,
+    conditions.changeTypes,
+    conditions.types,
+  );
   try {
     const after = context.resumeAfter ?? args.after;
-    afterPublishedSeq = after ? decodeEventCursor(after) : undefined;
-    // The caller's scope first: a partner or customer never sees another's events, whatever it asks.
-    const { access } = context;
-    return await context.events.stream((e) => access.eventVisible(e) && filter(e), {
+    const afterPublishedSeq = after ? decodeEventCursor(after) : undefined;
+    return await context.events.stream((e) => match.matches(e), {
       afterPublishedSeq,
-      scope,
+      scope: contractId ? { contractId } : undefined,
       onOverflow: context.onSlowConsumer,
     });
   } catch (error) {
@@ -62,35 +107,18 @@ async function open(
   }
 }
 
-/** Contract lifecycle events: ContractCreated, ContractChanged, ContractCancelled, … and future Contract* ones. */
-const isContractEvent = (e: StoredEvent) =>
-  /^contract/i.test(e.notice.event) && e.notice.contractId !== undefined;
-
 function subscribeContractChanged({
   args,
   context,
 }: SubscribeResolverData<unknown, SubscriptionArgs, GraphQLContext>) {
-  const { ids, scope } = idFilter(args);
-  const changeTypes = lower(args.changeTypes);
-  return open(
-    context,
-    args,
-    (e) =>
-      isContractEvent(e) &&
-      ids(e) &&
-      (!changeTypes ||
-        (e.notice.changeType !== undefined && changeTypes.has(e.notice.changeType.toLowerCase()))),
-    scope,
-  );
+  return open(context, args, { contractEventsOnly: true, changeTypes: lower(args.changeTypes) });
 }
 
 function subscribeBillwerkEvents({
   args,
   context,
 }: SubscribeResolverData<unknown, SubscriptionArgs, GraphQLContext>) {
-  const { ids, scope } = idFilter(args);
-  const types = lower(args.types);
-  return open(context, args, (e) => ids(e) && (!types || types.has(e.notice.event.toLowerCase())), scope);
+  return open(context, args, { contractEventsOnly: false, types: lower(args.types) });
 }
 
 @Resolver()
