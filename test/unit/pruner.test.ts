@@ -2,7 +2,7 @@
 // growing while steps are quick, and nothing more once it is closed.
 import { describe, expect, it } from '@jest/globals';
 import { type EventLog, type PruneStep } from '../../src/events/event-log.js';
-import { startPruner } from '../../src/events/pruner.js';
+import { startPruner, type PrunerOptions } from '../../src/events/pruner.js';
 import { createLogger } from '../../src/logger.js';
 
 /** A log whose `prune` removes what `removed` says, step by step, and records what it was asked. */
@@ -25,26 +25,30 @@ function fakeLog(removed: number[]) {
   return { log, asked, order, finished };
 }
 
+/**
+ * A pruner over `fake` whose steps each take `stepMs` on its monotonic clock (read twice a step), with a
+ * day's retention, 5,000 events at most and a long idle wait, so it stops once a step finds too little.
+ */
+function prunerOver(fake: ReturnType<typeof fakeLog>, stepMs: number, extra: Partial<PrunerOptions> = {}) {
+  let ms = 0;
+  return startPruner({
+    log: fake.log,
+    retentionMs: 24 * 60 * 60 * 1000,
+    maxEvents: 5000,
+    logger: createLogger({ level: 'silent' }),
+    idleMs: 60_000,
+    monotonicNow: () => (ms += stepMs / 2),
+    ...extra,
+  });
+}
+
 describe('the event log pruner', () => {
   it('prunes in steps until one finds less than it asked, yielding between steps', async () => {
     const fake = fakeLog([100, 150, 225, 7]);
     const steps: number[] = [];
     const now = Date.UTC(2026, 0, 10);
-    const pruner = startPruner({
-      log: fake.log,
-      retentionMs: 24 * 60 * 60 * 1000,
-      maxEvents: 5000,
-      logger: createLogger({ level: 'silent' }),
-      idleMs: 60_000,
-      now: () => now,
-      // Every step takes half a millisecond: under half the 3 ms target, so each one that found all it asked for
-      // grows the next.
-      monotonicNow: (() => {
-        let ms = 0;
-        return () => (ms += 0.5);
-      })(),
-      onStep: (removed) => steps.push(removed),
-    });
+    // Every step takes 1 ms: under half the 3 ms target, so each one that found all it asked for grows the next.
+    const pruner = prunerOver(fake, 1, { now: () => now, onStep: (removed) => steps.push(removed) });
     await fake.finished;
     await pruner.close();
     // Quick steps that found all they asked for grow the next by half.
@@ -56,18 +60,8 @@ describe('the event log pruner', () => {
 
   it('halves the next step after one that took longer than its target', async () => {
     const fake = fakeLog([100, 50, 25, 3]);
-    const pruner = startPruner({
-      log: fake.log,
-      retentionMs: 24 * 60 * 60 * 1000,
-      maxEvents: 5000,
-      logger: createLogger({ level: 'silent' }),
-      idleMs: 60_000,
-      // Every step takes 5 ms, over the 3 ms target.
-      monotonicNow: (() => {
-        let ms = 0;
-        return () => (ms += 5);
-      })(),
-    });
+    // Every step takes 10 ms, over the 3 ms target.
+    const pruner = prunerOver(fake, 10);
     await fake.finished;
     await pruner.close();
     expect(fake.asked.map((step) => step.limit)).toEqual([100, 50, 25, 12]);
