@@ -37,9 +37,10 @@ function lower(values: string[] | null | undefined): ReadonlySet<string> | undef
 }
 
 /**
- * What one subscription lets through, as one object rather than a closure per condition: the caller's
- * scope first (a partner or customer never sees another's events, whatever it asks), then contract and
- * customer ids, contract events only (contractChanged), change types and event names.
+ * What one subscription lets through, as one object rather than a closure per condition: contract and
+ * customer ids, contract events only (contractChanged), change types and event names, and always the
+ * caller's scope (a partner or customer never sees another's events, whatever it asks), checked last as
+ * the costliest; every condition must hold, so the order changes nothing but the work.
  */
 class EventMatch {
   constructor(
