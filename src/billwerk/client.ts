@@ -222,6 +222,8 @@ async function tryOnce<T>(p: Pipeline, call: Call): Promise<T> {
     p.tokens.invalidate(token);
     res = await send(p, call, await p.tokens.get());
   }
+  // The caller takes a 404 as "no such entity": no error to build.
+  if (res.status === 404 && call.opts.nullIfMissing === true) return null as T;
   if (res.status >= 300) {
     throw errorFromResponse({
       method: call.method,

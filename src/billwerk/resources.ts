@@ -48,6 +48,13 @@ export interface RequestOptions {
    */
   idempotent?: boolean;
   signal?: AbortSignal;
+  /**
+   * Resolve to null when billwerk answers 404, instead of rejecting with NotFoundError: for reads where a
+   * missing entity is an answer, not a failure (enrichment of a notice about a deleted entity, a query
+   * for an unknown id). No error is built for it, so it costs no stack trace and no redaction.
+   * @default false
+   */
+  nullIfMissing?: boolean;
 }
 
 /** One page: `take` items after the item with Id `from` (exclusive; see paging.ts). */
@@ -58,7 +65,10 @@ export interface PageRequest {
 
 /** The generic calls every resource method is made of. */
 export interface BillwerkCore {
-  /** One call to `{baseUrl}/api/v1{route.path}`; resolves to the parsed JSON, or undefined for an empty body. */
+  /**
+   * One call to `{baseUrl}/api/v1{route.path}`; resolves to the parsed JSON, undefined for an empty body, or
+   * null for a 404 when `opts.nullIfMissing` is set (T then includes null).
+   */
   request<T>(method: HttpMethod, route: ApiRoute, opts?: RequestOptions): Promise<T>;
   /** All pages of a list, fetched lazily one page per iteration. */
   paginate<T extends { Id: string }>(
@@ -83,6 +93,8 @@ export interface ListQuery {
 export interface BillwerkResources {
   customers: {
     get(id: BillwerkId): Promise<Customer>;
+    /** Like `get`, but null for an id billwerk does not know. */
+    find(id: BillwerkId): Promise<Customer | null>;
     list(q?: ListQuery & { search?: string; externalId?: string }): Promise<Customer[]>;
     create(input: CustomerInput): Promise<Customer>;
     /** PATCH merges; with `ifMatch` (an ETag) billwerk answers 412 → ConflictError when stale. */
@@ -92,6 +104,8 @@ export interface BillwerkResources {
   };
   contracts: {
     get(id: BillwerkId): Promise<Contract>;
+    /** Like `get`, but null for an id billwerk does not know. */
+    find(id: BillwerkId): Promise<Contract | null>;
     list(q?: ListQuery & { externalId?: string }): Promise<Contract[]>;
     patch(id: BillwerkId, patch: ContractPatch, ifMatch?: string): Promise<Contract>;
     /** The earliest regular end if cancelled at `at` (default now); the query name is [inferred]. */
@@ -115,6 +129,8 @@ export interface BillwerkResources {
   };
   contractChanges: {
     get(id: BillwerkId): Promise<ContractChange>;
+    /** Like `get`, but null for an id billwerk does not know. */
+    find(id: BillwerkId): Promise<ContractChange | null>;
     /**
      * A contract's changes, newest first; without `contractId`, every contract's (what reconciliation
      * walks; documented only with `contractId`, the unfiltered list is [inferred]).
@@ -146,6 +162,8 @@ export interface BillwerkResources {
   };
   invoices: {
     get(id: BillwerkId): Promise<Invoice>;
+    /** Like `get`, but null for an id billwerk does not know. */
+    find(id: BillwerkId): Promise<Invoice | null>;
     list(q?: ListQuery & { customerId?: BillwerkId; contractId?: BillwerkId }): Promise<Invoice[]>;
   };
   webhooks: {
@@ -161,10 +179,14 @@ const CATALOGUE_PAGE_SIZE = MAX_PAGE_SIZE;
 const ifMatchHeader = (ifMatch: string | undefined): Record<string, string> =>
   ifMatch === undefined ? {} : { 'If-Match': ifMatch };
 
-/** The four shapes resource methods come in: a GET, a POST, one page of a list, a whole list. */
+/** Options of a GET whose 404 means "no such entity" (shared, never written). */
+const NULL_IF_MISSING: RequestOptions = Object.freeze({ nullIfMissing: true });
+
+/** The shapes resource methods come in: a GET, a GET of what may not exist, a POST, a page, a whole list. */
 function callShapes(core: BillwerkCore) {
   return {
     get: <T>(route: ApiRoute, query?: Query) => core.request<T>('GET', route, { query }),
+    find: <T>(route: ApiRoute) => core.request<T | null>('GET', route, NULL_IF_MISSING),
     post: <T>(route: ApiRoute, body?: unknown) => core.request<T>('POST', route, { body }),
     page: <T extends { Id: string }>(route: ApiRoute, q: ListQuery | undefined, filters: Query) =>
       core.listPage<T>(route, filters, { take: q?.take ?? DEFAULT_PAGE_SIZE, from: q?.from }),
@@ -179,10 +201,11 @@ function callShapes(core: BillwerkCore) {
 }
 
 export function createResources(core: BillwerkCore): BillwerkResources {
-  const { get, post, page, all } = callShapes(core);
+  const { get, find, post, page, all } = callShapes(core);
   return {
     customers: {
       get: (id) => get(api`/customers/${id}`),
+      find: (id) => find(api`/customers/${id}`),
       list: (q) => page(api`/customers`, q, { search: q?.search, externalId: q?.externalId }),
       create: (input) => post(api`/customers`, input),
       patch: (id, patch, ifMatch) =>
@@ -192,6 +215,7 @@ export function createResources(core: BillwerkCore): BillwerkResources {
     },
     contracts: {
       get: (id) => get(api`/contracts/${id}`),
+      find: (id) => find(api`/contracts/${id}`),
       list: (q) => page(api`/contracts`, q, { externalId: q?.externalId }),
       patch: (id, patch, ifMatch) =>
         core.request('PATCH', api`/contracts/${id}`, { body: patch, headers: ifMatchHeader(ifMatch) }),
@@ -214,6 +238,7 @@ export function createResources(core: BillwerkCore): BillwerkResources {
     },
     contractChanges: {
       get: (id) => get(api`/contractChanges/${id}`),
+      find: (id) => find(api`/contractChanges/${id}`),
       list: (q) =>
         page(api`/contractChanges`, q, { contractId: q.contractId, includeContract: q.includeContract }),
     },
@@ -239,6 +264,7 @@ export function createResources(core: BillwerkCore): BillwerkResources {
     },
     invoices: {
       get: (id) => get(api`/invoices/${id}`),
+      find: (id) => find(api`/invoices/${id}`),
       list: (q) => page(api`/invoices`, q, { customerId: q?.customerId, contractId: q?.contractId }),
     },
     webhooks: {

@@ -1,5 +1,6 @@
 // What an event means for the caches and which entities it is enriched with: cache entries of the
-// entities it names are dropped first, then those entities are re-read over REST (webhooks are hints).
+// entities it names are dropped as it is handed on, then those entities are read as they are after its
+// receipt (webhooks are hints): over REST, or a read of them that started after it was handed on.
 import { type Contract, type ContractChange, type Customer, type Invoice } from '../billwerk/dto.js';
 import { type BillwerkId } from '../billwerk/id.js';
 import { type BillwerkReader } from '../loaders/reader.js';
@@ -54,8 +55,16 @@ function readsFor(notice: ParsedNotice): Reads {
   return reads;
 }
 
-/** Fetches the current state of what the notice names. Throws on upstream failure (the caller retries). */
-export async function enrich(notice: ParsedNotice, reader: BillwerkReader): Promise<Enrichment> {
+/**
+ * Fetches the state of what the notice names, from reads started at or after `since` (the cache's mark
+ * taken when the event was handed on, after its receipt): the later events of a burst on one contract
+ * share the read the first of them made. Throws on upstream failure (the caller retries).
+ */
+export async function enrich(
+  notice: ParsedNotice,
+  reader: BillwerkReader,
+  since: number,
+): Promise<Enrichment> {
   const reads = readsFor(notice);
   // The reader answers null for an entity billwerk does not have (any more): a deleted entity is a fact to
   // report, not a failure to retry.
@@ -65,10 +74,10 @@ export async function enrich(notice: ParsedNotice, reader: BillwerkReader): Prom
     Customer | null,
     Invoice | null,
   ] = await Promise.all([
-    reads.contract ? reader.contract(reads.contract) : null,
-    reads.change ? reader.contractChange(reads.change) : null,
-    reads.customer ? reader.customer(reads.customer) : null,
-    reads.invoice ? reader.invoice(reads.invoice) : null,
+    reads.contract ? reader.contract(reads.contract, since) : null,
+    reads.change ? reader.contractChange(reads.change, since) : null,
+    reads.customer ? reader.customer(reads.customer, since) : null,
+    reads.invoice ? reader.invoice(reads.invoice, since) : null,
   ]);
   const enrichment: Enrichment = {};
   if (contract) enrichment.contract = contract;

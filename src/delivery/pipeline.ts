@@ -148,6 +148,16 @@ function pipelineState(options: PipelineOptions): PipelineState {
   };
 }
 
+/** An event handed to a lane. */
+interface Queued {
+  readonly seq: number;
+  readonly notice: ParsedNotice;
+  /** The generation it was queued in (see `current`). */
+  readonly queuedIn: number;
+  /** The cache's mark as it was handed on: its enrichment reads started at or after it. */
+  readonly since: number;
+}
+
 /**
  * Whether an event queued in generation `queuedIn` may still be worked on. Checked right before each
  * attempt: between the check and the lease token publish() reads there is no await, so an abandoned
@@ -158,17 +168,14 @@ const current = (state: PipelineState, queuedIn: number) => !state.closed && que
 /** Enriches over REST, retrying with backoff; undefined once the attempts are used up (or given up). */
 async function enrichWithRetries(
   state: PipelineState,
-  seq: number,
-  notice: ParsedNotice,
-  queuedIn: number,
+  { seq, notice, queuedIn, since }: Queued,
 ): Promise<Enrichment | undefined> {
   const { log, logger, reader } = state;
   for (let attempt = 1; current(state, queuedIn); attempt += 1) {
     try {
-      invalidateFor(notice, reader);
       // Looked at again once a slot is free: an event closed or abandoned while it waited costs no call.
       return await state.enrichmentSlot(() =>
-        current(state, queuedIn) ? enrich(notice, reader) : Promise.resolve(undefined),
+        current(state, queuedIn) ? enrich(notice, reader, since) : Promise.resolve(undefined),
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -220,19 +227,23 @@ async function publishWithRetries(
   }
 }
 
-async function process(state: PipelineState, seq: number, notice: ParsedNotice, queuedIn: number) {
-  const enrichment = await enrichWithRetries(state, seq, notice, queuedIn);
-  await publishWithRetries(state, seq, enrichment, queuedIn);
+async function process(state: PipelineState, queued: Queued) {
+  const enrichment = await enrichWithRetries(state, queued);
+  await publishWithRetries(state, queued.seq, enrichment, queued.queuedIn);
 }
 
 function enqueue(state: PipelineState, seq: number, notice: ParsedNotice): Promise<void> {
-  const { lanes } = state;
+  const { lanes, reader } = state;
   const lane = laneOf(seq, notice);
   const previous = lanes.get(lane) ?? Promise.resolve();
   state.queued += 1;
-  const queuedIn = state.generation;
+  // Handed on after its receipt: what the cache holds of the entities it names may predate the change it
+  // announces, and any read started from here on does not. Events waiting in a lane behind this one were
+  // handed on earlier, so the reads made for this one serve them too (a burst costs one read).
+  invalidateFor(notice, reader);
+  const queued: Queued = { seq, notice, queuedIn: state.generation, since: reader.cache.mark() };
   const next = previous
-    .then(() => process(state, seq, notice, queuedIn))
+    .then(() => process(state, queued))
     .catch((error: unknown) => state.logger.error({ err: error, seq }, 'event processing failed'))
     .finally(() => {
       if (lanes.get(lane) === next) lanes.delete(lane);

@@ -16,7 +16,7 @@ import type {
 } from '../billwerk/dto.js';
 import { NotFoundError } from '../billwerk/errors.js';
 import { parseBillwerkId, type BillwerkId } from '../billwerk/id.js';
-import { type CatalogueKind, type SharedCache } from './shared-cache.js';
+import { type CatalogueKind, type EntityKind, type SharedCache } from './shared-cache.js';
 
 export interface Catalogue {
   planGroups: PlanGroup[];
@@ -29,12 +29,15 @@ export interface Catalogue {
 
 type CatalogueList = keyof Catalogue;
 
-/** Reads that return null for an id billwerk does not know. */
+/**
+ * Reads that return null for an id billwerk does not know. With `since` (a `cache.mark()`), the answer
+ * comes from a read that started at or after that mark (see SharedCache.read).
+ */
 export interface BillwerkReader {
-  customer(id: string): Promise<Customer | null>;
-  contract(id: string): Promise<Contract | null>;
-  invoice(id: string): Promise<Invoice | null>;
-  contractChange(id: string): Promise<ContractChange | null>;
+  customer(id: string, since?: number): Promise<Customer | null>;
+  contract(id: string, since?: number): Promise<Contract | null>;
+  invoice(id: string, since?: number): Promise<Invoice | null>;
+  contractChange(id: string, since?: number): Promise<ContractChange | null>;
   catalogueList<K extends CatalogueList>(list: K): Promise<Catalogue[K]>;
   /** One catalogue entity: from the cached catalogue when it is there, else by id (it may be newer). */
   catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null>;
@@ -100,17 +103,22 @@ export function createReader(client: BillwerkClient, cache: SharedCache): Billwe
       ) as unknown as Catalogue;
     });
 
+  /** A read by id through the cache; billwerk's 404 is null, without an error built for it. */
+  const entity =
+    <T extends object>(kind: EntityKind, find: (id: BillwerkId) => Promise<T | null>) =>
+    (id: string, since?: number): Promise<T | null> =>
+      readById(id, (key) => cache.read(kind, key, () => find(key), since), null);
+
   const catalogueList = async <K extends CatalogueList>(list: K): Promise<Catalogue[K]> =>
     (await whole())[list];
 
   return {
     client,
     cache,
-    customer: (id) => byId(id, (key) => cache.read('Customer', key, () => client.customers.get(key))),
-    contract: (id) => byId(id, (key) => cache.read('Contract', key, () => client.contracts.get(key))),
-    invoice: (id) => byId(id, (key) => cache.read('Invoice', key, () => client.invoices.get(key))),
-    contractChange: (id) =>
-      byId(id, (key) => cache.read('ContractChange', key, () => client.contractChanges.get(key))),
+    customer: entity('Customer', (id) => client.customers.find(id)),
+    contract: entity('Contract', (id) => client.contracts.find(id)),
+    invoice: entity('Invoice', (id) => client.invoices.find(id)),
+    contractChange: entity('ContractChange', (id) => client.contractChanges.find(id)),
     catalogueList,
     async catalogueItem<K extends CatalogueList>(list: K, id: string): Promise<Catalogue[K][number] | null> {
       const all = (await catalogueList(list)) as Catalogue[K][number][];

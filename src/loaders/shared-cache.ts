@@ -38,8 +38,23 @@ export interface CacheStats {
 }
 
 export interface SharedCache {
-  /** Cached value, else the result of `load` (one call for all concurrent askers), stored on success. */
-  read<T extends object>(kind: EntityKind, id: string, load: () => Promise<T>): Promise<T>;
+  /**
+   * Cached value, else the result of `load` (one call for all concurrent askers), stored on success. A null
+   * answer (billwerk has no such entity) is not stored, as a failure is not: it may exist a moment later.
+   * With `since` (a `mark()`), only a value whose read started at or after that mark will do: an older
+   * entry, or an older read in flight, is read again (and the older read's answer is then not stored).
+   */
+  read<T extends object | null>(
+    kind: EntityKind,
+    id: string,
+    load: () => Promise<T>,
+    since?: number,
+  ): Promise<T>;
+  /**
+   * A point in the order of reads: every read started from now on is at or after it. Enrichment takes one
+   * as an event is handed on, so any read started later reports a state billwerk had after the notice.
+   */
+  mark(): number;
   /** Joins an identical call in flight, without caching the result (lists, previews). */
   shareInFlight<T>(key: string, load: () => Promise<T>): Promise<T>;
   /** Stores a value read some other way (e.g. items of a list), so a later `read` is free. */
@@ -61,13 +76,27 @@ const keyOf = (kind: EntityKind, id: string) => `${kind}:${id}`;
 
 /** An entity read in flight; `current` turns false when an invalidation detaches it. */
 interface EntityRead {
-  promise: Promise<object>;
+  promise: Promise<object | null>;
   current: boolean;
+  /** The mark count when it started (see `mark()`). */
+  started: number;
 }
+
+/** A stored value and the mark count when its read started. */
+interface Entry {
+  value: object;
+  started: number;
+}
+
+/**
+ * When a primed value's read started: unknown (a list may have been read before the change a webhook
+ * announced), so it is older than every mark.
+ */
+const PRIMED = Number.NEGATIVE_INFINITY;
 
 /** What the cache's operations share. */
 interface CacheState {
-  readonly lru: LRUCache<string, object>;
+  readonly lru: LRUCache<string, Entry>;
   /** How long an entry of this kind stays fresh. */
   readonly ttlOf: (kind: EntityKind) => number;
   /** Calls shared by shareInFlight, one per key. */
@@ -80,33 +109,40 @@ interface CacheState {
    */
   readonly reads: Map<string, EntityRead>;
   readonly stats: CacheStats;
+  /** Marks taken so far: a read started after mark m records at least m. */
+  marks: number;
 }
 
-function read<T extends object>(
+function read<T extends object | null>(
   cache: CacheState,
   kind: EntityKind,
   id: string,
   load: () => Promise<T>,
+  since = PRIMED,
 ): Promise<T> {
   const { lru, reads, stats } = cache;
   const key = keyOf(kind, id);
   const cached = lru.get(key);
-  if (cached !== undefined) {
+  if (cached !== undefined && cached.started >= since) {
     stats.hits += 1;
-    return Promise.resolve(cached as T);
+    return Promise.resolve(cached.value as T);
   }
   stats.misses += 1;
   const joined = reads.get(key);
-  if (joined) {
+  if (joined && joined.started >= since) {
     stats.shared += 1;
     return joined.promise as Promise<T>;
   }
-  const started = { promise: load(), current: true };
+  // Older than the caller may use: its answer must not overwrite the one read now.
+  if (joined) detach(cache, key);
+  const started: EntityRead = { promise: load(), current: true, started: cache.marks };
   reads.set(key, started);
   void started.promise
     .then(
       (value) => {
-        if (started.current) lru.set(key, value, { ttl: cache.ttlOf(kind) });
+        if (started.current && value !== null) {
+          lru.set(key, { value, started: started.started }, { ttl: cache.ttlOf(kind) });
+        }
       },
       // A failed load is not cached; its callers get the error.
       () => undefined,
@@ -114,7 +150,7 @@ function read<T extends object>(
     .finally(() => {
       if (reads.get(key) === started) reads.delete(key);
     });
-  return started.promise;
+  return started.promise as Promise<T>;
 }
 
 function shareInFlight<T>(cache: CacheState, key: string, load: () => Promise<T>): Promise<T> {
@@ -145,7 +181,7 @@ export function createSharedCache(options: SharedCacheOptions = {}): SharedCache
   const entityTtl = options.entityTtlMs ?? 15_000;
   const catalogueTtl = options.catalogueTtlMs ?? 300_000;
   const cache: CacheState = {
-    lru: new LRUCache<string, object>({
+    lru: new LRUCache<string, Entry>({
       max: options.maxEntries ?? 10_000,
       ttl: Math.max(entityTtl, catalogueTtl),
       ttlAutopurge: false,
@@ -156,13 +192,15 @@ export function createSharedCache(options: SharedCacheOptions = {}): SharedCache
     inFlight: new Map(),
     reads: new Map(),
     stats: { hits: 0, misses: 0, shared: 0 },
+    marks: 0,
   };
 
   return {
-    read: (kind, id, load) => read(cache, kind, id, load),
+    read: (kind, id, load, since) => read(cache, kind, id, load, since),
+    mark: () => (cache.marks += 1),
     shareInFlight: (key, load) => shareInFlight(cache, key, load),
     prime(kind, id, value) {
-      cache.lru.set(keyOf(kind, id), value, { ttl: cache.ttlOf(kind) });
+      cache.lru.set(keyOf(kind, id), { value, started: PRIMED }, { ttl: cache.ttlOf(kind) });
     },
     invalidate(kind, id) {
       const key = keyOf(kind, id);

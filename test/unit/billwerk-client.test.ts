@@ -7,6 +7,7 @@ import {
 import {
   AuthenticationError,
   NetworkError,
+  NotFoundError,
   RateLimitedError,
   TimeoutError,
   UpstreamError,
@@ -119,6 +120,19 @@ describe('billwerk client requests', () => {
     t.script.push({ status: 204 }, { status: 200 });
     await expect(t.client.webhooks.delete(W1)).resolves.toBeUndefined();
     await expect(t.client.request('GET', api`/anything`)).resolves.toBeUndefined();
+    await t.close();
+  });
+
+  it('answers null for a 404 to find, reported like any call, while get still rejects with NotFoundError', async () => {
+    const t = setup();
+    t.script.push({ status: 404, body: { Message: 'no such contract' } }, { status: 404 });
+    await expect(t.client.contracts.find(C1)).resolves.toBeNull();
+    await expect(t.client.contracts.get(C1)).rejects.toBeInstanceOf(NotFoundError);
+    expect(t.calls.map((call) => [call.endpoint, call.status])).toEqual([
+      ['/oauth/token', 200],
+      ['/contracts/{id}', 404],
+      ['/contracts/{id}', 404],
+    ]);
     await t.close();
   });
 

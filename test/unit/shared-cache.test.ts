@@ -103,6 +103,42 @@ describe('shared cache', () => {
     });
   });
 
+  it('a null answer (no such entity) is not cached', async () => {
+    const cache = createSharedCache();
+    await expect(cache.read('Customer', 'n', () => Promise.resolve(null))).resolves.toBeNull();
+    await expect(cache.read('Customer', 'n', () => Promise.resolve({ n: 'created since' }))).resolves.toEqual(
+      {
+        n: 'created since',
+      },
+    );
+  });
+
+  it('a read since a mark takes what was read from then on, and reads again what is older', async () => {
+    const cache = createSharedCache();
+    await cache.read('Contract', 'read', () => Promise.resolve({ v: 'before the mark' }));
+    cache.prime('Contract', 'primed', { v: 'from a list' });
+    const before = deferred<{ v: string }>();
+    const stale = cache.read('Contract', 'out', () => before.promise);
+    const mark = cache.mark();
+    const load = jest.fn((v: string) => Promise.resolve({ v }));
+    await expect(cache.read('Contract', 'read', () => load('again'), mark)).resolves.toEqual({ v: 'again' });
+    // A primed entry's read may have started before any mark.
+    await expect(cache.read('Contract', 'primed', () => load('by id'), mark)).resolves.toEqual({
+      v: 'by id',
+    });
+    await expect(cache.read('Contract', 'out', () => load('sent after'), mark)).resolves.toEqual({
+      v: 'sent after',
+    });
+    before.resolve({ v: 'sent before' });
+    await expect(stale).resolves.toEqual({ v: 'sent before' });
+    // What was read since the mark serves later readers of that mark, and readers without one.
+    await expect(cache.read('Contract', 'out', () => load('unused'), mark)).resolves.toEqual({
+      v: 'sent after',
+    });
+    await expect(cache.read('Contract', 'read', () => load('unused'))).resolves.toEqual({ v: 'again' });
+    expect(load).toHaveBeenCalledTimes(3);
+  });
+
   it('is bounded: the least recently used entries go first', async () => {
     const cache = createSharedCache({ maxEntries: 2 });
     await cache.read('Customer', 'a', () => Promise.resolve({ n: 'a' }));
