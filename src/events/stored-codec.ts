@@ -55,7 +55,7 @@ export function packJson(value: unknown): Buffer {
  * The JSON text of a stored value: a string as rows before the compact form hold it, or a packed value.
  * Throws on an unknown format or damaged bytes.
  */
-export function unpackJson(stored: string | Buffer): string {
+export function unpackJson(stored: string | Uint8Array): string {
   if (typeof stored === 'string') return stored;
   if (stored[0] !== FORMAT_DEFLATE_V1) throw new Error(`unknown stored format ${stored[0] ?? 'none'}`);
   return inflateRawSync(stored.subarray(1), { dictionary: DICTIONARY_V1 }).toString('utf8');
