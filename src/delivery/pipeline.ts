@@ -238,8 +238,8 @@ function enqueue(state: PipelineState, seq: number, notice: ParsedNotice): Promi
   const previous = lanes.get(lane) ?? Promise.resolve();
   state.queued += 1;
   // Handed on after its receipt: what the cache holds of the entities it names may predate the change it
-  // announces, and any read started from here on does not. Events waiting in a lane behind this one were
-  // handed on earlier, so the reads made for this one serve them too (a burst costs one read).
+  // announces, and any read started from here on does not. So a read made for an event ahead of it in the
+  // lane, once this one waits behind, serves this one too: a burst on one contract costs one read.
   invalidateFor(notice, reader);
   const queued: Queued = { seq, notice, queuedIn: state.generation, since: reader.cache.mark() };
   const next = previous
