@@ -201,7 +201,7 @@ export function createSqliteEventLog(db: SqliteDatabase, options: SqliteEventLog
         contractId: notice.contractId ?? null,
         source,
         receivedAt: at,
-        payload: notice.payload,
+        notice: JSON.stringify({ payload: notice.payload }),
       });
       if (!result.stored) return result;
       gauges.pending += 1;
@@ -211,8 +211,14 @@ export function createSqliteEventLog(db: SqliteDatabase, options: SqliteEventLog
     recordFailure: (seq, error) => writer.write({ op: 'failure', seq, error: error.slice(0, 500) }),
     publish: async (seq, enrichment, state, at) => {
       const kept = appended.get(seq);
-      const write = { op: 'publish', seq, state, at: at.getTime(), enrichment, withRow: !kept } as const;
-      const publication = await writer.write(write);
+      const publication = await writer.write({
+        op: 'publish',
+        seq,
+        state,
+        at: at.getTime(),
+        enrichment: enrichment === undefined ? null : JSON.stringify(enrichment),
+        withRow: !kept,
+      });
       appended.delete(seq);
       if (publication.fresh) {
         if (publication.wasPending) gauges.pending -= 1;

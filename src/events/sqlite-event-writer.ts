@@ -5,13 +5,14 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { createGroupCommit } from '../store/group-commit.js';
-import type { AppendResult, DeliveryState, Enrichment, EventSource } from './event-log.js';
+import type { AppendResult, DeliveryState, EventSource } from './event-log.js';
 import { SELECT_EVENT } from './sqlite-event-schema.js';
 import { packJson } from './stored-codec.js';
 import { unreachable } from './unreachable.js';
 
 // The messages: flat, and as small as the write allows, since both threads share the gateway's core and
-// a structured clone costs per message. Dates travel as epoch milliseconds.
+// a structured clone costs per message and per object in it. Dates travel as epoch milliseconds, notices
+// and enrichments as JSON text (stored-codec.ts packJson says why).
 
 export interface AppendWrite {
   op: 'append';
@@ -21,16 +22,19 @@ export interface AppendWrite {
   contractId: string | null;
   source: EventSource;
   receivedAt: number;
-  /** The notice's payload, packed here (the parsed fields are derived from it again on reading). */
-  payload: unknown;
+  /**
+   * The JSON text of `{ payload }`, the notice's payload (the parsed fields are derived from it again on
+   * reading), packed here.
+   */
+  notice: string;
 }
 export interface PublishWrite {
   op: 'publish';
   seq: number;
   state: DeliveryState;
   at: number;
-  /** Packed here, off the event loop. */
-  enrichment: Enrichment | undefined;
+  /** The enrichment's JSON text, packed here, off the event loop. */
+  enrichment: string | null;
   /** The main thread does not have the notice in memory: send the event's row back. */
   withRow: boolean;
 }
@@ -114,7 +118,7 @@ function prepareAppend(db: SqliteDatabase): (write: AppendWrite) => AppendResult
       mayRepeat: write.mayRepeat ? 1 : 0,
       event: write.event,
       contractId: write.contractId,
-      notice: packJson({ payload: write.payload }),
+      notice: packJson(write.notice),
       receivedAt: write.receivedAt,
       source: write.source,
     });
@@ -156,7 +160,7 @@ function preparePublish(db: SqliteDatabase): (write: PublishWrite) => Publicatio
       at,
       attempts,
       lastError,
-      enrichment: enrichment === undefined ? null : packJson(enrichment),
+      enrichment: enrichment === null ? null : packJson(enrichment),
     });
     return { fresh: true, publishedSeq: next, wasPending: taken !== undefined, attempts, lastError, row };
   };
@@ -253,6 +257,7 @@ function serve(port: MessagePort, db: SqliteDatabase): void {
   const answer = (reply: Answer) => {
     if (answers.push(reply) === 1) queueMicrotask(send);
   };
+  // Sent by the log's main side, of the same build: typed, not parsed as a boundary's input would be.
   port.on('message', (batch: Request[]) => {
     for (const request of batch) {
       const { id } = request;
