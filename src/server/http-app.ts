@@ -34,10 +34,27 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     },
   });
+  endConnectionsOnceClosing(app);
   await registerSecurityHeaders(app);
   if (options.config.metricsEnabled) registerMetricsRoute(app, options.metrics);
   registerRequestLog(app, { logger: logger.child({ component: 'graphql' }), traced: options.traced });
   registerDashboard(app, options.dashboard);
   registerHealth(app, options.readiness);
   return app;
+}
+
+/**
+ * A request answered after closing began ends its connection. Closing ends only the keep-alive connections
+ * idle at that moment; one whose request (a webhook being stored) is answered later would stay open until
+ * its keep-alive timeout, and Apollo's drain would wait 10 s for it, past SHUTDOWN_TIMEOUT_MS.
+ */
+function endConnectionsOnceClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 }
