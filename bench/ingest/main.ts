@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { startChild, type Child } from '../lib/child.js';
 import { repoRoot, resultsFile, writeJson } from '../lib/docs.js';
 import { describeMachine } from '../lib/machine.js';
+import { gatewayNodeFlags } from '../lib/node-flags.js';
 import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { round2, summarize } from '../lib/stats.js';
 import { startWebhooks } from '../soak/load.js';
@@ -96,8 +97,12 @@ async function burst(
       maxEvents: 1_000_000,
       env: {},
       profileDir: null,
+      profileSurvivors: false,
     },
-    profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    [
+      ...(server === 'gateway' ? gatewayNodeFlags() : []),
+      ...(profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
   );
   try {
     if (pinning && !pin(child.pid, SERVER_CPU)) throw new Error(`could not pin ${server} to CPU 1`);

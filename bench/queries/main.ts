@@ -19,6 +19,7 @@ import { SEED_IDS } from '../../src/emulator/seed.js';
 import { encodeCursor } from '../../src/graphql/relay/connection.js';
 import { describeMachine } from '../lib/machine.js';
 import { type Child, startChild } from '../lib/child.js';
+import { gatewayNodeFlags } from '../lib/node-flags.js';
 import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { closedLoad, openLoad, type HttpTarget, type PhaseResult } from './load.js';
 import {
@@ -158,13 +159,17 @@ async function startServer(
   pinned: boolean,
 ): Promise<Server> {
   const credentials = await emulator.call('credentials', credentialsSchema);
-  const child = await startChild(path.join(here, 'server-process.js'), {
-    kind,
-    billwerkUrl: emulator.url,
-    ...credentials,
-    connections: UPSTREAM_CONNECTIONS,
-    apiKey: API_KEY,
-  });
+  const child = await startChild(
+    path.join(here, 'server-process.js'),
+    {
+      kind,
+      billwerkUrl: emulator.url,
+      ...credentials,
+      connections: UPSTREAM_CONNECTIONS,
+      apiKey: API_KEY,
+    },
+    kind === 'baseline' ? [] : gatewayNodeFlags(),
+  );
   if (pinned && !pin(child.pid, SERVER_CPU)) throw new Error(`could not pin the ${kind} server (taskset)`);
   return { child, target: targetFor(kind, child.url, pages) };
 }

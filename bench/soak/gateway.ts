@@ -140,11 +140,12 @@ async function allocationsStart(): Promise<void> {
   session.connect();
   await session.post('HeapProfiler.enable');
   // Collected objects included: the profile shows what is allocated (what drives collections), not
-  // only what survives.
+  // only what survives; with profileSurvivors, what a scavenge collected is left out, so what remains was
+  // promoted to the old generation (what its full collections then have to clear).
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 32 * 1024,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: !config.profileSurvivors,
   });
 }
 async function allocationsStop(): Promise<string | null> {

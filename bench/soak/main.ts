@@ -7,8 +7,10 @@
 //
 // Options: --minutes=N (60), --max-events=N (EVENT_RETENTION_MAX_EVENTS, 20000: reached in about 3
 // minutes), --no-pin (do not pin the gateway to CPU 1 with taskset), --profile (sample the gateway's
-// allocations over the third minute), --node-flags="--max-semi-space-size=32" (node flags for the
-// gateway), --note="…" (a line for the docs, e.g. what else the machine was doing).
+// allocations over the third minute; with --survivors, only what outlived a young-generation collection),
+// --node-flags="--max-semi-space-size=32" (node flags for the gateway instead of those `npm start` uses;
+// `--node-flags=` for node's defaults), --note="…" (a line for the docs, e.g. what else the machine was
+// doing).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +20,7 @@ import { z } from 'zod';
 import { startChild, type Child } from '../lib/child.js';
 import { repoRoot, resultsFile, writeJson } from '../lib/docs.js';
 import { describeMachine } from '../lib/machine.js';
+import { gatewayNodeFlags } from '../lib/node-flags.js';
 import { round2, summarize } from '../lib/stats.js';
 import { startQueries, startWebhooks } from './load.js';
 import {
@@ -57,13 +60,15 @@ const { values: args } = parseArgs({
     'max-events': { type: 'string', default: '20000' },
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
-    'node-flags': { type: 'string', default: '' },
+    survivors: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
     note: { type: 'string' },
   },
 });
 const minutes = z.coerce.number().int().positive().parse(args.minutes);
 const maxEvents = z.coerce.number().int().positive().parse(args['max-events']);
-const nodeFlags = args['node-flags'].split(/\s+/).filter(Boolean);
+// As `npm start` runs the gateway, unless the flags are given (`--node-flags=` for node's defaults).
+const nodeFlags = (args['node-flags']?.split(/\s+/) ?? gatewayNodeFlags()).filter(Boolean);
 
 const startedAt = Date.now();
 const log = (line: string) =>
@@ -129,6 +134,7 @@ async function startServers(children: Child[]) {
       maxEvents,
       env: {},
       profileDir,
+      profileSurvivors: args.survivors,
     },
     ['--expose-gc', ...nodeFlags],
   );

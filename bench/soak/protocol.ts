@@ -27,6 +27,11 @@ export const gatewayConfigSchema = z.object({
   env: z.record(z.string(), z.string()),
   /** Where heap snapshots and allocation profiles go when asked for; null: none. */
   profileDir: z.string().nullable(),
+  /**
+   * The allocation profile keeps only objects that outlived a young-generation collection: what fills the
+   * old generation and so drives its full collections.
+   */
+  profileSurvivors: z.boolean(),
 });
 
 /** What the gateway process saw since its previous sample. */

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { startChild, type Child } from '../lib/child.js';
+import { gatewayNodeFlags } from '../lib/node-flags.js';
 import {
   BENCH_EVENT,
   BENCH_WEBHOOK_AUTH,
@@ -44,7 +45,10 @@ async function post(url: string, body: () => string, headers: Record<string, str
 const basic = `Basic ${Buffer.from(`${BENCH_WEBHOOK_AUTH.user}:${BENCH_WEBHOOK_AUTH.password}`).toString('base64')}`;
 
 export async function startGateway(config: GatewayConfig): Promise<Server> {
-  const child = await startChild(path.join(import.meta.dirname, 'gateway.js'), config, ['--expose-gc']);
+  const child = await startChild(path.join(import.meta.dirname, 'gateway.js'), config, [
+    '--expose-gc',
+    ...gatewayNodeFlags(),
+  ]);
   const stats = () => child.call('stats', gatewayStatsSchema);
   return {
     name: 'gateway',
