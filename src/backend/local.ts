@@ -44,8 +44,7 @@ function localBackend(db: SqliteDatabase, options: BackendOptions): Backend {
     async close() {
       await events.relay.close();
       if (idempotency !== options.idempotency) await idempotency.close();
-      // Commits the log's queued writes and ends its writer thread, then closes the database.
-      await events.log.close();
+      db.close();
     },
   };
 }
@@ -54,7 +53,7 @@ function localBackend(db: SqliteDatabase, options: BackendOptions): Backend {
 function localEventSystem(db: SqliteDatabase, options: BackendOptions): EventSystem {
   const { reader } = options;
   const logger = options.logger.child({ component: 'events' });
-  const log = createSqliteEventLog(db, { logger });
+  const log = createSqliteEventLog(db);
   const hub = createEventHub({ log, ...options.hubOptions });
   const pipeline = createEventPipeline({ log, hub, reader, logger, ...options.pipelineOptions });
   return { log, hub, pipeline, relay: localRelay(pipeline) };

@@ -134,9 +134,7 @@ export interface EventLog {
    * Drops the oldest published events past the age or count bound, at most `step.limit` of them; returns
    * how many went (fewer than the limit: nothing more to prune for now). What is kept is always the newest
    * stretch of publication order, so a cursor either resumes with no gap or is older than the oldest kept.
-   * A log whose step runs elsewhere than the event loop tells `ranFor` how long it took there, in
-   * milliseconds (the SQLite log: in its writer thread); otherwise the caller times the call.
    */
-  prune(step: PruneStep, ranFor?: (ms: number) => void): Promise<number>;
+  prune(step: PruneStep): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 // Keeps the event log within its bounds (EVENT_RETENTION_DAYS, EVENT_RETENTION_MAX_EVENTS) in small
-// steps that run all the time, other writes going between them, rather than in one long statement.
+// steps that run all the time, yielding to the event loop between them, rather than in one long statement.
 import { performance } from 'node:perf_hooks';
 import { type Logger } from '../logger.js';
 import { type EventLog } from './event-log.js';
@@ -15,11 +15,9 @@ export interface PrunerOptions {
   idleMs?: number;
   /**
    * What a step should take at most: a faster step grows the next one, a slower one halves it. The
-   * SQLite log prunes in its writer thread, timed there: the event loop waits for none of it, but the
-   * step holds the write lock, so appends (and the webhooks' answers) wait behind it; with Redis a step
-   * is a command Redis runs alone, timed around the call. A step overshoots its target by up to about
-   * 1.6× before the next one halves (8 ms seen at a 5 ms target in a soak), so the default leaves that
-   * room below the 10 ms a step may take at most. @default 3
+   * SQLite log runs on the event loop, so this bounds the stall a step can cause. A step overshoots its
+   * target by up to about 1.6× before the next one halves (8 ms seen at a 5 ms target in a soak), so the
+   * default leaves that room below the 10 ms a step may take at most. @default 3
    */
   targetStepMs?: number;
   /** Events a step removes at most, to begin with (then adapted to targetStepMs). @default 100 */
@@ -55,14 +53,12 @@ export function startPruner(options: PrunerOptions): Pruner {
     while (!closed) {
       const asked = limit;
       const started = monotonicNow();
-      let ranMs: number | undefined;
-      const step = {
+      const removed = await log.prune({
         before: new Date(now() - options.retentionMs),
         maxEvents: options.maxEvents,
         limit: asked,
-      };
-      const removed = await log.prune(step, (ms) => (ranMs = ms));
-      const ms = ranMs ?? monotonicNow() - started;
+      });
+      const ms = monotonicNow() - started;
       if (removed > 0) options.onStep?.(removed, ms / 1000);
       if (ms > targetMs) limit = Math.max(MIN_STEP_EVENTS, Math.floor(asked / 2));
       else if (removed === asked && ms < targetMs / 2) {

@@ -32,15 +32,6 @@ const TABLES = `
   INSERT OR IGNORE INTO event_counters (name, value) VALUES ('published', 0);
   CREATE TABLE IF NOT EXISTS event_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
-/**
- * An event with its publication or its pending attempts, in the shape eventFromRow (stored-event.ts)
- * reads: what the reading connection and the writer thread both select.
- */
-export const SELECT_EVENT = `
-  SELECT e.seq, e.source, e.notice, e.received_at, p.published_seq, p.state, p.published_at, p.enrichment,
-         coalesce(p.attempts, q.attempts) AS attempts, coalesce(p.last_error, q.last_error) AS last_error
-  FROM events e LEFT JOIN event_published p ON p.seq = e.seq LEFT JOIN event_pending q ON q.seq = e.seq`;
-
 const INDEXES = `
   CREATE INDEX IF NOT EXISTS events_dedupe ON events (dedupe_key);
   CREATE INDEX IF NOT EXISTS events_contract ON events (contract_id, seq);

@@ -104,13 +104,10 @@ export const noticeFromText = (seq: number | undefined, text: string): ParsedNot
 export const enrichmentFromText = (seq: number | undefined, text: string): Enrichment =>
   enrichmentFromStore(seq, parseJson(seq, text, 'enrichment'));
 
-/**
- * A notice or enrichment column: JSON text (rows of older versions) or its packed form (stored-codec.ts),
- * a Buffer as read, or the plain bytes a row becomes when the writer thread sends it over.
- */
-const storedJson = z.union([z.string(), z.instanceof(Uint8Array)]);
+/** A notice or enrichment column: JSON text (rows of older versions) or its packed form (stored-codec.ts). */
+const storedJson = z.union([z.string(), z.instanceof(Buffer)]);
 
-function unpacked(seq: number, stored: string | Uint8Array, what: string): string {
+function unpacked(seq: number, stored: string | Buffer, what: string): string {
   try {
     return unpackJson(stored);
   } catch {

@@ -22,12 +22,11 @@ interface Queued {
 const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
 
 /**
- * better-sqlite3 is synchronous, so a commit and its flush hold the thread that runs them (the event log's
- * writer thread, sqlite-event-writer.ts): one per write would make the disk the limit of every webhook.
- * Instead, writes queue until that thread's event loop has finished the callbacks at hand (setImmediate:
- * every message that arrived in this turn has asked by then), and then commit together. Writes arriving
- * during a flush are read by the next turn and form the next group, so the group grows with the load and
- * the flushes per second stay about those of one writer alone.
+ * better-sqlite3 is synchronous, so a commit and its flush hold the event loop: one per write would make
+ * the disk the limit of every webhook. Instead, writes queue until the event loop has finished the I/O
+ * callbacks at hand (setImmediate: every request whose body arrived in this turn has asked by then), and
+ * then commit together. Writes arriving during a flush are read by the next turn and form the next group,
+ * so the group grows with the load and the flushes per second stay about those of one writer alone.
  */
 export function createGroupCommit(db: SqliteDatabase): GroupCommit {
   let queue: Queued[] = [];

@@ -1,6 +1,5 @@
 // The EventLog contract against the embedded SQLite log (a file in a temporary folder), and rows read
-// back through the parser whatever wrote them, writes asked for together (one group commit), and the
-// writer thread they run in: notices kept from append to publication, pruning there, a writer that dies.
+// back through the parser whatever wrote them, and writes asked for together (one group commit).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,6 @@ import { dedupeKey, mayRepeat, type ParsedNotice } from '../../src/events/notice
 import { createSqliteEventLog } from '../../src/events/sqlite-event-log.js';
 import { StoredEventError } from '../../src/events/stored-event.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
-import { captureLog } from '../helpers/log.js';
 import { notice } from '../helpers/notices.js';
 import { describeEventLogContract } from './event-log.contract.js';
 
@@ -213,85 +211,5 @@ describe('SQLite published events read for one contract', () => {
     expect(rest.map((event) => event.seq)).toEqual([missed[1]![0]]);
     expect(await log().readPublished(rest[0]!.publishedSeq!, 1, { contractId: watched })).toEqual([]);
     expect(await log().readPublished(0, 10, { contractId: contract(999) })).toEqual([]);
-  });
-});
-
-describe('SQLite writes in the writer thread', () => {
-  const log = freshLog();
-  const append = (events: EventLog, n: ParsedNotice, retry = 0) =>
-    events.append(n, { dedupeKey: dedupeKey(n), mayRepeat: mayRepeat(n, retry), receivedAt: new Date() });
-  const change = notice({
-    Event: 'ContractChanged',
-    ContractId: '645b429bb73d36f442b223df',
-    ContractChangeId: '645b42d7f85fee194bce8990',
-  });
-
-  it('publishes an event appended here with the notice it was given, and one past the kept notices as read back', async () => {
-    const events = createSqliteEventLog(openDatabase({ file: path.join(dir!, 'kept.db') }), {
-      maxNoticesKept: 1,
-    });
-    const other = notice({ Event: 'CustomerChanged', CustomerId: '645b429bb73d36f442b223db' });
-    const first = (await append(events, change)) as { seq: number };
-    const second = (await append(events, other)) as { seq: number };
-    const at = new Date();
-    const kept = await events.publish(first.seq, {}, 'published', at);
-    const readBack = await events.publish(second.seq, undefined, 'failed', at);
-    expect(kept.notice).toBe(change);
-    expect(readBack.notice).not.toBe(other);
-    expect(readBack.notice).toEqual(other);
-    // Either way the event is the one a read returns.
-    expect(kept).toEqual(await events.get(first.seq));
-    expect(readBack).toEqual(await events.get(second.seq));
-    await events.close();
-  });
-
-  it('runs a pruning step in the writer, timed there, while the event loop goes on', async () => {
-    for (const event of ['A', 'B', 'C']) {
-      const n = notice({ Event: event });
-      const { seq } = (await log().append(n, {
-        dedupeKey: dedupeKey(n),
-        mayRepeat: true,
-        receivedAt: new Date(),
-      })) as { seq: number };
-      await log().publish(seq, {}, 'published', new Date());
-    }
-    const order: string[] = [];
-    const timed: number[] = [];
-    const step = log()
-      .prune({ before: new Date(0), maxEvents: 1, limit: 100 }, (ms) => timed.push(ms))
-      .then((removed) => (order.push('pruned'), removed));
-    setImmediate(() => order.push('event loop'));
-    expect(await step).toBe(2);
-    expect(order).toEqual(['event loop', 'pruned']);
-    expect(timed).toHaveLength(1);
-    expect(timed[0]).toBeGreaterThanOrEqual(0);
-    expect(await log().stats()).toMatchObject({ retained: 1 });
-  });
-
-  it('fails the writes a dying writer had not answered, says so in the log, and the next write starts another', async () => {
-    const watch = captureLog();
-    const events = createSqliteEventLog(openDatabase({ file: path.join(dir!, 'dies.db') }), {
-      logger: watch.logger,
-      writer: new URL('../helpers/writer-that-dies.js', import.meta.url),
-    });
-    const died = watch.next(
-      "the event log's writer thread died; its unanswered writes failed, the next write starts another",
-    );
-    const outcomes = await Promise.allSettled([append(events, change), events.setMeta('exit', 'now')]);
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
-    expect((outcomes[0] as PromiseRejectedResult).reason).toEqual(
-      new Error("the event log's writer thread stopped (exit code 3) before answering"),
-    );
-    expect(await died).toMatchObject({ exitCode: 3, unanswered: 2 });
-    // billwerk sends the webhook again: nothing of the first attempt was committed.
-    expect(await append(events, change, 1)).toEqual({ stored: true, seq: 1 });
-    expect(await events.stats()).toMatchObject({ pending: 1 });
-    await events.close();
-  });
-
-  it("refuses a ':memory:' database, which its writer thread could not open", () => {
-    const db = openDatabase({ file: ':memory:' });
-    expect(() => createSqliteEventLog(db)).toThrow(/needs a database file/);
-    db.close();
   });
 });

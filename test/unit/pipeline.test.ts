@@ -1,8 +1,5 @@
 // Resuming the unpublished backlog after a restart: read a page at a time, each page once the previous
 // one is handed on, so memory stays flat whatever the backlog; each contract's events keep their order.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Contract } from '../../src/billwerk/dto.js';
 import { type EventLog, type StoredEvent } from '../../src/events/event-log.js';
 import { dedupeKey } from '../../src/events/notice.js';
@@ -33,23 +30,11 @@ const reader = {
     }),
 } satisfies Partial<BillwerkReader> as unknown as BillwerkReader;
 
-// The log needs a file (its writer thread opens a connection of its own): one per log, in a folder of the suite.
-let dir: string;
-let logs = 0;
-beforeAll(() => (dir = mkdtempSync(path.join(tmpdir(), 'pipeline-'))));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const openLog = () =>
-  createSqliteEventLog(openDatabase({ file: path.join(dir, `events-${(logs += 1)}.db`) }));
-
-/** Appends the events asked for together (one commit), in order: their receipt order is N's. */
 async function backlog(log: EventLog, events: number, first = 0): Promise<void> {
-  await Promise.all(
-    Array.from({ length: events }, (_, i) => {
-      const n = first + i;
-      const body = notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[n % CONTRACTS.length], N: n });
-      return log.append(body, { dedupeKey: dedupeKey(body), mayRepeat: true, receivedAt: new Date() });
-    }),
-  );
+  for (let n = first; n < first + events; n += 1) {
+    const body = notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[n % CONTRACTS.length], N: n });
+    await log.append(body, { dedupeKey: dedupeKey(body), mayRepeat: true, receivedAt: new Date() });
+  }
 }
 
 /** The N of each published event, per contract, in publication order. */
@@ -78,7 +63,7 @@ function publishing(log: EventLog, options: Partial<PipelineOptions> = {}) {
 describe('resuming the unpublished backlog', () => {
   let log: EventLog;
   beforeEach(() => {
-    log = openLog();
+    log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
   });
   afterEach(() => log.close());
 
@@ -169,7 +154,7 @@ describe('resuming the unpublished backlog', () => {
 
 describe('abandoning what was read under a lost lease', () => {
   it('publishes none of it, even once publishing works again; what is handed on anew goes out in order', async () => {
-    const log = openLog();
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
     const seqs: number[] = [];
     const bodies = [1, 2].map((n) => notice({ Event: 'BacklogProbe', ContractId: CONTRACTS[0], N: n }));
     for (const body of bodies) {
@@ -210,7 +195,7 @@ describe('abandoning what was read under a lost lease', () => {
 
 describe('enrichment under a backlog', () => {
   it('enriches at most maxEnrichments events at once, however many contracts wait', async () => {
-    const log = openLog();
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
     const stored: { seq: number; body: ReturnType<typeof notice> }[] = [];
     for (const contractId of CONTRACTS) {
       const body = notice({ Event: 'BacklogProbe', ContractId: contractId });
@@ -244,7 +229,7 @@ describe('enrichment under a backlog', () => {
   });
 
   it('closes without reading billwerk for the events still waiting for a slot', async () => {
-    const log = openLog();
+    const log = createSqliteEventLog(openDatabase({ file: ':memory:' }));
     // The one slot is taken by a read that answers only when the test lets it.
     const reads: string[] = [];
     let answer = (): void => undefined;
