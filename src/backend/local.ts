@@ -13,7 +13,6 @@ import { createSqliteEventLog } from '../events/sqlite-event-log.js';
 import { localLease } from '../events/sweep-lease.js';
 import { createSqliteIdempotencyStore } from '../idempotency/sqlite-store.js';
 import { createRateLimit } from '../server/rate-limit.js';
-import { startCheckpointer } from '../store/checkpointer.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { type Backend, type BackendOptions } from './backend.js';
 
@@ -33,7 +32,6 @@ function localBackend(db: SqliteDatabase, options: BackendOptions): Backend {
   const events = localEventSystem(db, options);
   const idempotency = options.idempotency ?? createSqliteIdempotencyStore({ db, now: options.now });
   const destinationStore = createSqliteDestinationStore(db);
-  const checkpointer = startCheckpointer(db);
   return {
     events,
     sweepLease: localLease,
@@ -46,7 +44,6 @@ function localBackend(db: SqliteDatabase, options: BackendOptions): Backend {
     async close() {
       await events.relay.close();
       if (idempotency !== options.idempotency) await idempotency.close();
-      await checkpointer.close();
       db.close();
     },
   };
